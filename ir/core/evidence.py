@@ -1,0 +1,136 @@
+"""Content-addressed, write-once evidence files inside a case folder.
+
+One pass: the stream is written to a temp file while it is hashed, the file is fsynced,
+renamed to `evidence/sha256/<hh>/<hash>`, made read-only, and the directory fsynced. The
+streamed hash is the authority; an optional read-back re-hashes the stored file to prove it.
+The same bytes stored twice are one file; an existing file is never overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ir.core.errors import IrError
+
+CHUNK = 1 << 20
+
+
+class EvidenceError(IrError):
+    """Evidence could not be written (disk full, permissions) or does not match its hash."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """Where a stored blob lives and what it is."""
+
+    sha256: str
+    size: int
+    path: str
+    """Path relative to the case folder."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return asdict(self)
+
+
+def blob_path(sha256: str) -> str:
+    """Relative path of a blob inside a case folder."""
+    return f"evidence/sha256/{sha256[:2]}/{sha256}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """sha256 and size of a file, read in chunks."""
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+class EvidenceStore:
+    """The evidence folder of one case."""
+
+    def __init__(self, case_dir: Path, *, read_back: bool = True) -> None:
+        self.case_dir = case_dir
+        self.read_back = read_back
+        self.tmp_dir = case_dir / "evidence" / ".tmp"
+
+    def put(self, chunks: Iterable[bytes]) -> StoredFile:
+        """Stream `chunks` into the store; returns the blob's hash, size and path."""
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        fd = -1
+        tmp = self.tmp_dir / f"part-{os.getpid()}-{id(chunks):x}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            for chunk in chunks:
+                if not chunk:
+                    continue
+                digest.update(chunk)
+                size += len(chunk)
+                view = memoryview(chunk)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            sha = digest.hexdigest()
+            rel = blob_path(sha)
+            final = self.case_dir / rel
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                tmp.unlink()
+            else:
+                os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+                os.rename(tmp, final)
+                _fsync_dir(final.parent)
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise EvidenceError(f"{self.case_dir}: writing evidence failed: {exc.strerror or exc}") from exc
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        if self.read_back:
+            again, again_size = hash_file(final)
+            if (again, again_size) != (sha, size):
+                raise EvidenceError(f"{final}: read-back hash {again} differs from streamed hash {sha}")
+        return StoredFile(sha256=sha, size=size, path=rel)
+
+    def check(self, sha256: str, size: int | None = None) -> str | None:
+        """None when the blob is present and intact, otherwise what is wrong."""
+        path = self.case_dir / blob_path(sha256)
+        if not path.is_file():
+            return f"{path}: evidence file missing"
+        actual, actual_size = hash_file(path)
+        if actual != sha256:
+            return f"{path}: content changed (sha256 now {actual})"
+        if size is not None and actual_size != size:
+            return f"{path}: size {actual_size} where {size} was recorded"
+        return None
+
+    def blobs(self) -> list[str]:
+        """Hashes of every blob present in the store."""
+        root = self.case_dir / "evidence" / "sha256"
+        if not root.is_dir():
+            return []
+        return sorted(p.name for p in root.glob("*/*") if p.is_file())

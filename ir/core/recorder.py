@@ -1,0 +1,104 @@
+"""Journal-and-announce: every record the engine writes also goes out as an event.
+
+`CaseEvidence` is the evidence sink handed to actions: it stores a blob, then journals the
+`evidence.added` record naming it (name, hash, size, source, method, step, time).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ir.core.action import EvidenceItem, EvidenceSink
+from ir.core.case import CaseState
+from ir.core.errors import IrError
+from ir.core.events import Event, EventHandler
+from ir.core.evidence import EvidenceStore
+from ir.core.journal import Journal, Record
+
+
+class Recorder:
+    """Writes journal records (one writer at a time) and emits the matching events."""
+
+    def __init__(self, journal: Journal, case_id: str, on_event: EventHandler) -> None:
+        self.journal = journal
+        self.case_id = case_id
+        self.on_event = on_event
+        self._lock = threading.Lock()
+        self.last: Record
+
+    def write(self, kind: str, data: Mapping[str, Any], step: str | None = None) -> Record:
+        """Append and fsync one record, then emit it as an event."""
+        with self._lock:
+            rec = self.journal.append(kind, data)
+            self.last = rec
+        self.on_event(Event(kind=kind, data=rec.data, step=step, case=self.case_id, seq=rec.seq, ts=rec.ts))
+        return rec
+
+
+class StepAbandoned(IrError):
+    """The step timed out; its late writes are refused so the journal stays in order."""
+
+
+class CaseEvidence(EvidenceSink):
+    """The evidence sink of one step of one case."""
+
+    def __init__(self, store: EvidenceStore, rec: Recorder, state: CaseState, step_id: str) -> None:
+        self.store_ = store
+        self.rec = rec
+        self.state = state
+        self.step_id = step_id
+        self._closed = False
+
+    def close(self) -> None:
+        """Refuse any further write from this step (it was abandoned)."""
+        self._closed = True
+
+    def _guard(self) -> None:
+        if self._closed:
+            raise StepAbandoned(f"step {self.step_id}: abandoned after its timeout")
+
+    def output(self, line: str) -> None:
+        """Journal one line of live output."""
+        self._guard()
+        self.rec.write("step.output", {"step": self.step_id, "line": line}, self.step_id)
+
+    def store(
+        self, name: str, chunks: Iterable[bytes], *, source: str, method: str, sensitive: bool = False
+    ) -> EvidenceItem:
+        """Stream `chunks` into the store and journal the evidence record."""
+        self._guard()
+        stored = self.store_.put(chunks)
+        self._guard()
+        data = {
+            "step": self.step_id,
+            "name": name,
+            **stored.as_dict(),
+            "source": source,
+            "method": method,
+            "sensitive": sensitive,
+        }
+        self.rec.write("evidence.added", data, self.step_id)
+        self.state.apply(self.rec.last)
+        return EvidenceItem(name=name, sha256=stored.sha256, size=stored.size, step=self.step_id)
+
+    def recorded(self, name: str) -> EvidenceItem | None:
+        """The item `name` this step already recorded (a resumed step does not capture it again)."""
+        for item in self.state.evidence:
+            if item.get("step") == self.step_id and item.get("name") == name:
+                return EvidenceItem(name=name, sha256=item["sha256"], size=item["size"], step=self.step_id)
+        return None
+
+    def unavailable(self, name: str, reason: str) -> None:
+        """Journal that artifact `name` could not be acquired, and why."""
+        self._guard()
+        self.rec.write("evidence.unavailable", {"step": self.step_id, "name": name, "reason": reason}, self.step_id)
+        self.state.apply(self.rec.last)
+
+    def recorded_unavailable(self, name: str) -> str | None:
+        """The reason this step already recorded for `name` being unavailable, if any."""
+        for item in self.state.unavailable:
+            if item.get("step") == self.step_id and item.get("name") == name:
+                return str(item.get("reason", ""))
+        return None

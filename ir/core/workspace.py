@@ -1,0 +1,115 @@
+"""A workspace: the folder a team keeps in git with `ir.yaml`, `agents.yaml`, playbooks and cases."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+
+from ir.core.errors import WorkspaceError
+from ir.core.inventory import Frozen, Inventory, load_inventory
+from ir.core.validation import validate
+from ir.core.yamlsafe import YamlInputError, load_file
+
+SETTINGS_FILE = "ir.yaml"
+
+
+class DockerSettings(Frozen):
+    """How to reach Docker Engine."""
+
+    host: str | None = None
+    """Docker host URL; `DOCKER_HOST` wins when set."""
+    timeout: float = 60.0
+    """Seconds before a Docker API call is abandoned."""
+
+
+class SimulatedSettings(Frozen):
+    """The simulated world used by the demo and by tabletop exercises."""
+
+    seed: str = "demo/world.yaml"
+    """The world's initial state, relative to the workspace."""
+    state: str = ".ir/world.json"
+    """Where the world's current state is kept between commands."""
+
+
+class Settings(Frozen):
+    """The whole of `ir.yaml`."""
+
+    name: str = "agent-ir workspace"
+    """A label for the workspace."""
+    cases_dir: str = "cases"
+    """Where case folders are created."""
+    playbooks_dir: str = "playbooks"
+    """Where the workspace's playbooks live."""
+    docker: DockerSettings = Field(default_factory=DockerSettings)
+    """Docker Engine connection."""
+    simulated: SimulatedSettings = Field(default_factory=SimulatedSettings)
+    """Simulated world."""
+    approvers: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Named groups of people who may approve steps, e.g. `oncall: [alice, bob]`."""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A loaded workspace: its root, settings and inventory."""
+
+    root: Path
+    settings: Settings
+
+    @property
+    def settings_path(self) -> Path:
+        """The `ir.yaml` file."""
+        return self.root / SETTINGS_FILE
+
+    @property
+    def inventory_path(self) -> Path:
+        """The `agents.yaml` file."""
+        return self.root / "agents.yaml"
+
+    @property
+    def cases_dir(self) -> Path:
+        """Folder holding one folder per case."""
+        return self.root / self.settings.cases_dir
+
+    @property
+    def playbooks_dir(self) -> Path:
+        """Folder holding the workspace's playbooks."""
+        return self.root / self.settings.playbooks_dir
+
+    @cached_property
+    def inventory(self) -> Inventory:
+        """The validated agent inventory."""
+        return load_inventory(self.inventory_path)
+
+    def path(self, relative: str) -> Path:
+        """A path inside the workspace (absolute paths are kept as given)."""
+        return self.root / relative
+
+
+def load_settings(path: Path) -> Settings:
+    """Load and validate `ir.yaml`."""
+    try:
+        located = load_file(path)
+    except YamlInputError as exc:
+        raise WorkspaceError(str(exc)) from None
+    if located.data is None:
+        return Settings()
+    return validate(Settings, located, WorkspaceError)
+
+
+def find_workspace(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Workspace:
+    """The workspace named by `explicit`, `IR_WORKSPACE`, or the nearest parent with `ir.yaml`."""
+    chosen = explicit or os.environ.get("IR_WORKSPACE")
+    if chosen:
+        root = Path(chosen).resolve()
+        if not (root / SETTINGS_FILE).is_file():
+            raise WorkspaceError(f"{root}: not a workspace (no {SETTINGS_FILE}); run `ir init {root}`")
+        return Workspace(root=root, settings=load_settings(root / SETTINGS_FILE))
+    here = (cwd or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / SETTINGS_FILE).is_file():
+            return Workspace(root=candidate, settings=load_settings(candidate / SETTINGS_FILE))
+    raise WorkspaceError(f"{here}: no {SETTINGS_FILE} here or in any parent; use --workspace DIR or `ir init DIR`")
