@@ -111,7 +111,7 @@ class SimulatedWorld:
     def inspect_raw(self, ref: str) -> dict[str, Any]:
         """An inspect document shaped like Docker's (the parts agent-ir reads)."""
         with self._world(write=True) as world:
-            c = self._call(world, "inspect", ref)
+            c = self._call(world, "inspect_raw", ref)
             return {
                 "Id": c["id"],
                 "Name": "/" + c["name"],

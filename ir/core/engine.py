@@ -276,6 +276,7 @@ class Engine:
         sink: CaseEvidence,
     ) -> tuple[StepStatus, ExitCode, str] | None:
         policy, attempt = step.retry, st.attempts
+        first = attempt  # attempts made by earlier runs of this case do not count against the policy
         while True:
             attempt += 1
             rec.write("step.started", {"step": step.id, "action": action.name, "attempt": attempt}, step.id)
@@ -307,9 +308,9 @@ class Engine:
             try:
                 outputs = _call_with_timeout(lambda: action.execute(ctx, params), step.timeout, sink)
             except IrError as exc:
-                tries_left = attempt - st.attempts < policy.max_attempts
+                tries_left = attempt - first < policy.max_attempts
                 if exc_transient(exc) and tries_left:
-                    wait = delay_for(policy, attempt - st.attempts)
+                    wait = delay_for(policy, attempt - first)
                     rec.write(
                         "step.retry", {"step": step.id, "attempt": attempt, "error": str(exc), "delay_s": wait}, step.id
                     )

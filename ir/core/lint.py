@@ -104,6 +104,6 @@ def _check_args(loaded: LoadedPlaybook, loc: tuple[Any, ...], args: dict[str, An
         for err in exc.errors():
             if _has_ref(_value_at(args, tuple(err["loc"]))):
                 continue  # checked again at run time, once the reference is resolved
-            out.append(f"{loaded.located.where((*loc, 'with', *err['loc']))}: {describe(err)}")
+            out.append(f"{loaded.located.where((*loc, 'with', *err['loc']))}: with.{describe(err)}")
         return out
     return []

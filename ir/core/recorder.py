@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -27,14 +29,33 @@ class Recorder:
         self.on_event = on_event
         self._lock = threading.Lock()
         self.last: Record
+        self._failpoint = _parse_failpoint(os.environ.get("IR_FAILPOINT", ""))
 
     def write(self, kind: str, data: Mapping[str, Any], step: str | None = None) -> Record:
         """Append and fsync one record, then emit it as an event."""
         with self._lock:
             rec = self.journal.append(kind, data)
             self.last = rec
+            self._maybe_crash(kind, step)
         self.on_event(Event(kind=kind, data=rec.data, step=step, case=self.case_id, seq=rec.seq, ts=rec.ts))
         return rec
+
+
+    def _maybe_crash(self, kind: str, step: str | None) -> None:
+        """Crash-test hook: SIGKILL this process right after the n-th matching record."""
+        if self._failpoint and self._failpoint[0] == kind and self._failpoint[1] in (step, "*"):
+            self._failpoint[2] -= 1
+            if self._failpoint[2] == 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _parse_failpoint(spec: str) -> list[Any] | None:
+    """`IR_FAILPOINT=KIND:STEP[:N]` (tests only): die after the N-th KIND record of STEP."""
+    if not spec:
+        return None
+    kind, _, rest = spec.partition(":")
+    step, _, count = rest.partition(":")
+    return [kind, step or "*", int(count or 1)]
 
 
 class StepAbandoned(IrError):

@@ -27,8 +27,11 @@ def describe(err: Mapping[str, Any]) -> str:
 def error_lines(exc: ValidationError, located: Located, prefix: Loc = ()) -> list[str]:
     """Every error of `exc` as `file:line:col: field: message`, in document order."""
     lines = []
-    for err in exc.errors():
-        loc: Loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
+    errors = exc.errors()
+    locs = [tuple(p for p in err["loc"] if not str(p).startswith("function-")) for err in errors]
+    for err, loc in zip(errors, locs, strict=True):
+        if any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs):
+            continue  # a consequence of a deeper error that is reported itself
         lines.append(f"{located.where((*prefix, *loc))}: {describe(err)}")
     return lines
 

@@ -96,7 +96,7 @@ def load_text(text: str, path: str) -> Located:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = ", ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         raise YamlInputError(f"{path}:{line}:{col}: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlInputError(f"{path}:1:1: {exc}") from None

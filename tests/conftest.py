@@ -1,0 +1,205 @@
+"""Shared fixtures: workspaces on the simulated world, and a private real Docker Engine.
+
+A missing real component skips its tests with a reason on a developer machine; under
+`CI=true` it fails them instead, so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def missing(component: str, reason: str) -> None:
+    """Skip (developer machine) or fail (CI) because a real component is absent."""
+    message = f"{component} unavailable: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: a missing component is a failure)")
+    pytest.skip(message)
+
+
+WORLD = """\
+containers:
+  support-bot:
+    image: registry.example.com/agents/support-bot:1.4.2
+    status: running
+    networks:
+      agents-net: {aliases: [support-bot], ipv4_address: 172.30.0.5}
+      egress-proxy: {aliases: [support-bot]}
+    env: {OPENAI_API_KEY: sk-canaryCANARYcanary0123456789abcd}
+    processes:
+      - [1, agent, "00:00:04", "python -m support_bot"]
+    files:
+      /app/main.py: "print('hi')\\n"
+    logs:
+      - '2026-11-20T03:12:01.104223Z {"tool":"email.read","call_id":"c1"}'
+"""
+
+AGENTS = """\
+agents:
+  support-bot:
+    owner: secops@example.com
+    purpose: triages customer support email
+    backend: simulated
+    container: {name: support-bot}
+    credentials:
+      - {type: aws.iam_user, user_name: agent-support-bot}
+"""
+
+
+def make_workspace(root: Path, *, agents: str = AGENTS, world: str = WORLD, settings: str = "") -> Path:
+    """A workspace with the shipped playbooks and a simulated world."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "ir.yaml").write_text(
+        "name: test\nsimulated: {seed: world.yaml, state: .ir/world.json}\n" + settings, encoding="utf-8"
+    )
+    (root / "agents.yaml").write_text(agents, encoding="utf-8")
+    (root / "world.yaml").write_text(world, encoding="utf-8")
+    shutil.copytree(REPO / "playbooks", root / "playbooks")
+    (root / "cases").mkdir()
+    return root
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A fresh simulated-world workspace."""
+    return make_workspace(tmp_path / "ws")
+
+
+def ir_cmd(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120,
+           check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the real `ir` console script as a subprocess."""
+    full_env = {**os.environ, "IR_USER": "tester", **(env or {})}
+    full_env.pop("IR_WORKSPACE", None)
+    exe = Path(sys.executable).parent / "ir"
+    result = subprocess.run([str(exe), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
+                            timeout=timeout, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"ir {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+# -- a private Docker Engine ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def dockerd() -> Iterator[str]:
+    """Start a private dockerd on a unix socket in a temp dir; yields its DOCKER_HOST URL."""
+    binary = shutil.which("dockerd")
+    if binary is None:
+        missing("Docker Engine", "dockerd not installed (apt-get install docker.io)")
+    if os.geteuid() != 0:
+        missing("Docker Engine", "a private dockerd needs root")
+    root = Path(tempfile.mkdtemp(prefix="irdk-", dir="/tmp"))
+    sock = root / "d.sock"
+    log = (root / "dockerd.log").open("wb")
+    proc = subprocess.Popen(
+        [str(binary), "--host", f"unix://{sock}", "--data-root", str(root / "data"), "--exec-root", str(root / "x"),
+         "--pidfile", str(root / "d.pid"), "--iptables=false", "--ip6tables=false", "--bridge=none",
+         "--containerd-namespace", "irtest", "--containerd-plugins-namespace", "irtest-plugins"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    host = f"unix://{sock}"
+    try:
+        import docker
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                docker.APIClient(base_url=host, version="auto", timeout=5).ping()
+                break
+            except Exception:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    tail = (root / "dockerd.log").read_text(errors="replace")[-2000:]
+                    missing("Docker Engine", f"private dockerd did not start: {tail}")
+                time.sleep(0.2)
+        yield host
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        subprocess.run(["umount", "-R", str(root / "data")], capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def busybox_rootfs() -> bytes:
+    """A tar of a root filesystem holding busybox-static and its applet links."""
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        missing("busybox-static", "busybox not installed (apt-get install busybox-static)")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for folder in ("bin", "tmp", "app", "etc", "proc", "sys", "dev"):
+            info = tarfile.TarInfo(folder)
+            info.type, info.mode = tarfile.DIRTYPE, 0o1777 if folder == "tmp" else 0o755
+            tar.addfile(info)
+        tar.add(busybox, arcname="bin/busybox")
+        for applet in ("sh", "echo", "sleep", "cat", "ls", "dd", "head", "date", "seq"):
+            link = tarfile.TarInfo(f"bin/{applet}")
+            link.type, link.linkname = tarfile.SYMTYPE, "busybox"
+            tar.addfile(link)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def docker_api(dockerd: str) -> Any:
+    """A low-level docker client on the private daemon, with the agent image imported."""
+    import docker
+
+    api = docker.APIClient(base_url=dockerd, version="auto", timeout=120)
+    api.import_image_from_data(busybox_rootfs(), repository="ir-test/agent", tag="1")
+    return api
+
+
+AGENT_LOOP = (
+    'i=0; while true; do echo "{\\"ts\\":\\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\\",\\"tool\\":\\"http.get\\",'
+    '\\"call_id\\":\\"c$i\\",\\"arguments\\":{\\"url\\":\\"https://support.example.com/t/$i\\"}}"; '
+    "i=$((i+1)); sleep 0.2; done"
+)
+
+
+@pytest.fixture
+def agent_container(docker_api: Any, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """A running busybox agent on two internal networks, writing tool-call JSON lines to stdout."""
+    name = f"agent-{os.getpid()}-{abs(hash(request.node.nodeid)) % 10**8}"
+    nets = []
+    for suffix in ("a", "b"):
+        net = docker_api.create_network(f"{name}-{suffix}", driver="bridge", internal=True)
+        nets.append(net["Id"])
+    host_config = docker_api.create_host_config(network_mode=f"{name}-a")
+    created = docker_api.create_container("ir-test/agent:1", command=["sh", "-c", AGENT_LOOP], name=name,
+                                          host_config=host_config, environment={"AGENT_TOKEN": "canary-env-9f8e7d6c5b4a"})
+    docker_api.connect_container_to_network(created["Id"], f"{name}-b", aliases=["agent-b"])
+    docker_api.start(created["Id"])
+    time.sleep(0.5)
+    try:
+        yield {"name": name, "id": created["Id"], "networks": [f"{name}-a", f"{name}-b"]}
+    finally:
+        try:
+            docker_api.remove_container(created["Id"], force=True)
+        except Exception:
+            pass
+        for net in nets:
+            try:
+                docker_api.remove_network(net)
+            except Exception:
+                pass

@@ -1,0 +1,103 @@
+"""Playbook loading, hashing, params and lint: each problem named at file:line:col."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ir.actions import default_registry
+from ir.core.errors import PlaybookError
+from ir.core.lint import lint
+from ir.core.playbook import load_playbook, parse_playbook, playbook_files, resolve_params
+from tests.conftest import REPO
+
+HEAD = 'schema: ir/playbook/v1\nid: t\nversion: "1.0.0"\ntitle: T\n'
+
+
+def lint_text(body: str) -> list[str]:
+    return lint(parse_playbook(HEAD + body, "t.yaml"), default_registry())
+
+
+@pytest.mark.parametrize("path", playbook_files(REPO / "playbooks"), ids=lambda p: p.name)
+def test_every_shipped_playbook_lints_clean(path: Path) -> None:
+    assert lint(load_playbook(path), default_registry()) == []
+
+
+def test_content_hash_ignores_comments_and_layout_but_not_content() -> None:
+    a = parse_playbook(HEAD + "steps:\n  - {id: a, title: A, action: container.pause, guidance: g}\n", "a")
+    b = parse_playbook("# comment\n" + HEAD + "steps:\n  - id: a\n    title: A\n    action: container.pause\n"
+                       "    guidance: g\n", "b")
+    c = parse_playbook(HEAD + "steps:\n  - {id: a, title: B, action: container.pause, guidance: g}\n", "c")
+    assert a.sha256 == b.sha256 != c.sha256
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("steps: []\n", "t.yaml:5:1: steps: Tuple should have at least 1 item"),
+        ("steps:\n  - {id: a, title: A, action: container.pause, colour: red}\n", "t.yaml:6:48: steps.0.colour: unknown field"),
+        ("steps:\n  - {id: A!, title: A, action: x}\n", "t.yaml:6:6: steps.0.id: String should match pattern"),
+        ("steps:\n  - {id: a, title: A, action: x, timeout: soon}\n", "t.yaml:6:34: steps.0.timeout: Value error, 'soon' is not a duration"),
+    ],
+)
+def test_model_errors_point_at_the_field(body: str, message: str) -> None:
+    with pytest.raises(PlaybookError) as info:
+        parse_playbook(HEAD + body, "t.yaml")
+    assert str(info.value).startswith(message), str(info.value)
+
+
+@pytest.mark.parametrize("version", ["1.0", "v1.0.0", "01.0.0", 1.0])
+def test_version_must_be_semver(version: object) -> None:
+    text = HEAD.replace('"1.0.0"', repr(version) if not isinstance(version, str) else f'"{version}"')
+    with pytest.raises(PlaybookError, match=r"t.yaml:3:1: version"):
+        parse_playbook(text + "steps:\n  - {id: a, title: A, action: container.pause}\n", "t.yaml")
+
+
+def test_wrong_schema_is_refused() -> None:
+    with pytest.raises(PlaybookError, match=r"t.yaml:1:1: schema must be 'ir/playbook/v1'"):
+        parse_playbook(HEAD.replace("ir/playbook/v1", "ir/playbook/v9") + "steps: []\n", "t.yaml")
+
+
+def test_lint_catches_each_kind_of_mistake() -> None:
+    problems = lint_text(
+        "params: {p: {type: string}}\n"
+        "steps:\n"
+        "  - id: a\n    title: A\n    action: container.explode\n    guidance: g\n"                       # 7-10
+        "  - id: b\n    title: B\n    action: container.pause\n    with: {container: 3, extra: 1}\n    guidance: g\n"  # 11-15
+        "  - id: c\n    title: C\n    action: container.pause\n    with: {container: '${{ steps.d.outputs.x }}'}\n"
+        "    guidance: g\n"                                                                                 # 16-20
+        "  - id: d\n    title: D\n    action: container.stop\n    with: {container: '${{ steps.zz.outputs.x }}'}\n"
+        "    guidance: ''\n"                                                                                # 21-25
+        "  - id: b\n    title: B2\n    action: container.pause\n    with: {container: '${{ params.q }}'}\n"
+        "    guidance: g\n"                                                                                 # 26-30
+    )
+    expected = [
+        "t.yaml:9:5: unknown action 'container.explode'",
+        "t.yaml:14:12: with.container: Input should be a valid string",
+        "t.yaml:14:26: with.extra: unknown field",
+        "t.yaml:19:5: reference to step 'd', which runs later",
+        "t.yaml:23:5: destructive action container.stop has no evidence step before it",
+        "t.yaml:21:5: step 'd' has no guidance",
+        "t.yaml:24:5: reference to unknown step 'zz'",
+        "t.yaml:26:5: duplicate step id 'b'",
+        "t.yaml:29:5: reference to undeclared param 'q'",
+    ]
+    assert len(problems) == len(expected), "\n".join(problems)
+    for got, want in zip(problems, expected, strict=True):
+        assert got.startswith(want), f"{got!r} does not start with {want!r}"
+
+
+def test_bad_when_condition_is_a_lint_error() -> None:
+    problems = lint_text("steps:\n  - {id: a, title: A, action: container.pause, guidance: g, when: 'params.x > 1'}\n")
+    assert problems == ["t.yaml:6:61: bad condition 'params.x > 1': use REF, not REF, REF == VALUE or REF != VALUE"]
+
+
+def test_params_are_converted_and_checked() -> None:
+    book = load_playbook(REPO / "playbooks" / "agent-compromise.yaml").playbook
+    assert resolve_params(book, {}) == {"stop_container": False, "stop_timeout": 10}
+    assert resolve_params(book, {"stop_container": "true", "stop_timeout": "3"}) == {"stop_container": True, "stop_timeout": 3}
+    with pytest.raises(PlaybookError, match="'maybe' is not a boolean"):
+        resolve_params(book, {"stop_container": "maybe"})
+    with pytest.raises(PlaybookError, match="unknown param 'stop'"):
+        resolve_params(book, {"stop": "1"})

@@ -1,0 +1,52 @@
+"""Strict YAML: aliases, anchors, merge keys and duplicate keys are refused with their position."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ir.core.yamlsafe import YamlInputError, load_file, load_text
+
+
+def test_positions_of_keys_and_items_are_known() -> None:
+    doc = load_text("a: 1\nsteps:\n  - id: x\n    with: {k: v}\n", "p.yaml")
+    assert doc.data == {"a": 1, "steps": [{"id": "x", "with": {"k": "v"}}]}
+    assert doc.where(("steps", 0, "id")) == "p.yaml:3:5"
+    assert doc.where(("steps", 0, "with", "k")) == "p.yaml:4:12"
+    assert doc.where(("steps", 0, "nothing", "deeper")) == "p.yaml:3:5"
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("a: &x 1\nb: *x\n", "p.yaml:1:4", "anchors are not allowed"),
+        ("a: [1]\nb: *x\n", "p.yaml:2:4", "aliases are not allowed"),
+        ("a: 1\nb: 2\na: 3\n", "p.yaml:3:1", "duplicate key 'a'"),
+        ("base: {x: 1}\nc:\n  <<: {y: 2}\n", "p.yaml:3:3", "merge keys"),
+        ("a: [1, 2\n", "p.yaml:2:1", "expected"),
+        ("a: 1\n---\nb: 2\n", "p.yaml:2:1", "single document"),
+    ],
+)
+def test_refused_documents_name_file_line_col(text: str, where: str, what: str) -> None:
+    with pytest.raises(YamlInputError) as info:
+        load_text(text, "p.yaml")
+    assert str(info.value).startswith(where + ":"), str(info.value)
+    assert what in str(info.value)
+
+
+def test_billion_laughs_is_refused_before_expansion() -> None:
+    bomb = 'a: &a ["lol","lol"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n'
+    with pytest.raises(YamlInputError, match="anchors are not allowed"):
+        load_text(bomb, "bomb.yaml")
+
+
+def test_invalid_utf8_and_oversized_files_are_input_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"a: 1\nb: \xff\xfe\n")
+    with pytest.raises(YamlInputError, match=r"bad.yaml:2:1: not valid UTF-8"):
+        load_file(bad)
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"a: " + b"x" * 10_000_001 + b"\n")
+    with pytest.raises(YamlInputError, match="larger than"):
+        load_file(big)
