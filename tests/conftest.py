@@ -48,6 +48,7 @@ containers:
       /app/main.py: "print('hi')\\n"
     logs:
       - '2026-11-20T03:12:01.104223Z {"tool":"email.read","call_id":"c1"}'
+      - '2026-11-20T03:12:02.000000Z {"tool":"fs.read","call_id":"c2"}'
 """
 
 AGENTS = """\
@@ -81,14 +82,16 @@ def workspace(tmp_path: Path) -> Path:
     return make_workspace(tmp_path / "ws")
 
 
-def ir_cmd(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120,
-           check: bool = False) -> subprocess.CompletedProcess[str]:
+def ir_cmd(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120, check: bool = False
+) -> subprocess.CompletedProcess[str]:
     """Run the real `ir` console script as a subprocess."""
     full_env = {**os.environ, "IR_USER": "tester", **(env or {})}
     full_env.pop("IR_WORKSPACE", None)
     exe = Path(sys.executable).parent / "ir"
-    result = subprocess.run([str(exe), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
-                            timeout=timeout, check=False)
+    result = subprocess.run(
+        [str(exe), *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"ir {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
@@ -109,26 +112,37 @@ def dockerd() -> Iterator[str]:
     sock = root / "d.sock"
     log = (root / "dockerd.log").open("wb")
     proc = subprocess.Popen(
-        [str(binary), "--host", f"unix://{sock}", "--data-root", str(root / "data"), "--exec-root", str(root / "x"),
-         "--pidfile", str(root / "d.pid"), "--iptables=false", "--ip6tables=false", "--bridge=none",
-         "--containerd-namespace", "irtest", "--containerd-plugins-namespace", "irtest-plugins"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(binary),
+            "--host",
+            f"unix://{sock}",
+            "--data-root",
+            str(root / "data"),
+            "--exec-root",
+            str(root / "x"),
+            "--pidfile",
+            str(root / "d.pid"),
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--containerd-namespace",
+            "irtest",
+            "--containerd-plugins-namespace",
+            "irtest-plugins",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     host = f"unix://{sock}"
     try:
-        import docker
-
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                docker.APIClient(base_url=host, version="auto", timeout=5).ping()
-                break
-            except Exception:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    tail = (root / "dockerd.log").read_text(errors="replace")[-2000:]
-                    missing("Docker Engine", f"private dockerd did not start: {tail}")
-                time.sleep(0.2)
+        while not _pings(sock):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                tail = (root / "dockerd.log").read_text(errors="replace")[-2000:]
+                missing("Docker Engine", f"private dockerd did not start: {tail}")
+            time.sleep(0.2)
         yield host
     finally:
         proc.terminate()
@@ -139,6 +153,22 @@ def dockerd() -> Iterator[str]:
         log.close()
         subprocess.run(["umount", "-R", str(root / "data")], capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _pings(sock: Path) -> bool:
+    """True once the daemon answers GET /_ping on its socket."""
+    import socket
+
+    if not sock.exists():
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(5)
+        try:
+            conn.connect(str(sock))
+            conn.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            return b" 200 " in conn.recv(200)
+        except OSError:
+            return False
 
 
 def busybox_rootfs() -> bytes:
@@ -161,13 +191,13 @@ def busybox_rootfs() -> bytes:
 
 
 @pytest.fixture(scope="session")
-def docker_api(dockerd: str) -> Any:
+def docker_api(dockerd: str) -> Iterator[Any]:
     """A low-level docker client on the private daemon, with the agent image imported."""
     import docker
 
-    api = docker.APIClient(base_url=dockerd, version="auto", timeout=120)
-    api.import_image_from_data(busybox_rootfs(), repository="ir-test/agent", tag="1")
-    return api
+    with docker.APIClient(base_url=dockerd, version="auto", timeout=120) as api:
+        api.import_image_from_data(busybox_rootfs(), repository="ir-test/agent", tag="1")
+        yield api
 
 
 AGENT_LOOP = (
@@ -186,8 +216,13 @@ def agent_container(docker_api: Any, request: pytest.FixtureRequest) -> Iterator
         net = docker_api.create_network(f"{name}-{suffix}", driver="bridge", internal=True)
         nets.append(net["Id"])
     host_config = docker_api.create_host_config(network_mode=f"{name}-a")
-    created = docker_api.create_container("ir-test/agent:1", command=["sh", "-c", AGENT_LOOP], name=name,
-                                          host_config=host_config, environment={"AGENT_TOKEN": "canary-env-9f8e7d6c5b4a"})
+    created = docker_api.create_container(
+        "ir-test/agent:1",
+        command=["sh", "-c", AGENT_LOOP],
+        name=name,
+        host_config=host_config,
+        environment={"AGENT_TOKEN": "canary-env-9f8e7d6c5b4a"},
+    )
     docker_api.connect_container_to_network(created["Id"], f"{name}-b", aliases=["agent-b"])
     docker_api.start(created["Id"])
     time.sleep(0.5)

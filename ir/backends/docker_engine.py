@@ -106,6 +106,12 @@ class DockerEngine:
                 self._client = docker.APIClient(base_url=self.host, version="auto", timeout=int(self.timeout))
         return self._client
 
+    def close(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
     def inspect_raw(self, ref: str) -> dict[str, Any]:
         """`docker inspect`."""
         with translate_errors(f"container {ref}"):

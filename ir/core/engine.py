@@ -37,7 +37,7 @@ from ir.core.inventory import Agent
 from ir.core.journal import Journal
 from ir.core.lint import lint
 from ir.core.playbook import LoadedPlaybook, Step, parse_playbook, resolve_params
-from ir.core.ports import Backends, ContainerRuntime, ReadOnlyGuard
+from ir.core.ports import CONTAINER_MUTATING, Backends, ContainerRuntime, ReadOnlyGuard
 from ir.core.recorder import CaseEvidence, Recorder
 from ir.core.retry import delay_for
 from ir.core.substitution import SubstitutionError, Unresolved, evaluate_condition, render
@@ -409,7 +409,7 @@ class Engine:
             if not cache:
                 host = agent.container.host if agent.container else None
                 runtime = self.backends.container_runtime(agent.backend, host)
-                cache.append(ReadOnlyGuard(runtime, ContainerRuntime.MUTATING) if dry_run else runtime)  # type: ignore[arg-type]
+                cache.append(ReadOnlyGuard(runtime, CONTAINER_MUTATING) if dry_run else runtime)  # type: ignore[arg-type]
             return cache[0]
 
         return get

@@ -1,6 +1,6 @@
 """The ports actions talk through. Backends implement them; the core never imports a backend.
 
-Each Protocol lists only what actions need. Its `MUTATING` set names the methods that change
+Each Protocol lists only what actions need. Its `*_MUTATING` set names the methods that change
 the world: in a dry run the engine hands actions a guard that refuses exactly those.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 ContainerStatus = Literal["created", "running", "paused", "restarting", "removing", "exited", "dead"]
 
@@ -42,13 +42,13 @@ class ContainerState:
         return tuple(sorted(n.name for n in self.networks))
 
 
+CONTAINER_MUTATING = frozenset({"pause", "unpause", "disconnect", "connect", "stop", "commit", "checkpoint"})
+"""The ContainerRuntime methods that change the world (refused in a dry run)."""
+
+
 @runtime_checkable
 class ContainerRuntime(Protocol):
     """A container engine: Docker Engine, or the simulated world."""
-
-    MUTATING: ClassVar[frozenset[str]] = frozenset(
-        {"pause", "unpause", "disconnect", "connect", "stop", "commit", "checkpoint"}
-    )
 
     def describe(self) -> str:
         """Where this runtime is, for messages (e.g. `docker unix:///run/docker.sock`)."""

@@ -40,7 +40,6 @@ class Recorder:
         self.on_event(Event(kind=kind, data=rec.data, step=step, case=self.case_id, seq=rec.seq, ts=rec.ts))
         return rec
 
-
     def _maybe_crash(self, kind: str, step: str | None) -> None:
         """Crash-test hook: SIGKILL this process right after the n-th matching record."""
         if self._failpoint and self._failpoint[0] == kind and self._failpoint[1] in (step, "*"):

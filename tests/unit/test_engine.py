@@ -32,8 +32,13 @@ class Harness:
         self.backends = WorkspaceBackends(self.ws)
         self.events: list[Event] = []
         self.sleeps: list[float] = []
-        self.engine = Engine(registry=registry or default_registry(), backends=self.backends,
-                             approvers={"oncall": ("alice",)}, on_event=self.events.append, sleep=self.sleeps.append)
+        self.engine = Engine(
+            registry=registry or default_registry(),
+            backends=self.backends,
+            approvers={"oncall": ("alice",)},
+            on_event=self.events.append,
+            sleep=self.sleeps.append,
+        )
 
     @property
     def world(self) -> SimulatedWorld:
@@ -41,16 +46,28 @@ class Harness:
         assert isinstance(world, SimulatedWorld)
         return world
 
-    def run(self, playbook: str = "agent-compromise", params: Mapping[str, str] | None = None, text: str | None = None,
-            **options: Any) -> RunSummary:
+    def run(
+        self,
+        playbook: str = "agent-compromise",
+        params: Mapping[str, str] | None = None,
+        text: str | None = None,
+        **options: Any,
+    ) -> RunSummary:
         loaded = parse_playbook(text, "test.yaml") if text else find_playbook(self.ws.playbooks_dir, playbook)
         agent = self.ws.inventory.get("support-bot", "agents.yaml")
-        return self.engine.start(loaded=loaded, agent=agent, params=params or {}, cases_dir=self.ws.cases_dir,
-                                 options=RunOptions(actor=options.pop("actor", "tester"), **options))
+        return self.engine.start(
+            loaded=loaded,
+            agent=agent,
+            params=params or {},
+            cases_dir=self.ws.cases_dir,
+            options=RunOptions(actor=options.pop("actor", "tester"), **options),
+        )
 
     def resume(self, case_dir: str | None, **options: Any) -> RunSummary:
         assert case_dir
-        return self.engine.resume(case_dir=Path(case_dir), options=RunOptions(actor=options.pop("actor", "tester"), **options))
+        return self.engine.resume(
+            case_dir=Path(case_dir), options=RunOptions(actor=options.pop("actor", "tester"), **options)
+        )
 
     def kinds(self, step: str | None = None) -> list[str]:
         return [e.kind for e in self.events if step is None or e.step == step]
@@ -65,14 +82,26 @@ def test_default_run_freezes_captures_isolates_and_leaves_the_container(workspac
     h = Harness(workspace)
     summary = h.run()
     assert summary.status == RunStatus.SUCCEEDED and summary.exit_code == ExitCode.OK
-    assert dict(summary.steps) == {"freeze": "succeeded", "snapshot": "succeeded", "isolate": "succeeded", "stop": "skipped"}
+    assert dict(summary.steps) == {
+        "freeze": "succeeded",
+        "snapshot": "succeeded",
+        "isolate": "succeeded",
+        "stop": "skipped",
+    }
     assert container(h) == {"status": "paused", "networks": ()}
     case = Path(str(summary.case_dir))
     report = verify_case(case)
     assert report.ok and report.evidence == 7
     state = load_state(case)
-    assert {e["name"] for e in state.evidence} == {"inspect.json", "top.json", "logs.txt", "diff.json", "filesystem.tar",
-                                                   "image.tar", "volumes.json"}
+    assert {e["name"] for e in state.evidence} == {
+        "inspect.json",
+        "top.json",
+        "logs.txt",
+        "diff.json",
+        "filesystem.tar",
+        "image.tar",
+        "volumes.json",
+    }
     assert [u["name"] for u in state.unavailable] == ["checkpoint.tar"]
     assert "no process memory" in state.unavailable[0]["reason"]
     isolate = state.step("isolate").outputs
@@ -101,9 +130,17 @@ def test_dry_run_makes_no_mutating_call_and_writes_no_case(workspace: Path) -> N
     assert list((workspace / "cases").iterdir()) == []
     plans = {e.step: e.data for e in h.events if e.kind == "step.planned"}
     assert plans["freeze"]["plan"]["changes"] == [
-        {"resource": plans["freeze"]["plan"]["changes"][0]["resource"], "attribute": "status", "before": "running", "after": "paused"}
+        {
+            "resource": plans["freeze"]["plan"]["changes"][0]["resource"],
+            "attribute": "status",
+            "before": "running",
+            "after": "paused",
+        }
     ]
-    assert [c["attribute"] for c in plans["isolate"]["plan"]["changes"]] == ["network agents-net", "network egress-proxy"]
+    assert [c["attribute"] for c in plans["isolate"]["plan"]["changes"]] == [
+        "network agents-net",
+        "network egress-proxy",
+    ]
     assert plans["stop"]["approval"] is True
     assert plans["stop"]["args"] == {"timeout": 10}
 
@@ -144,23 +181,34 @@ def test_approval_gate_waits_then_resume_with_approval_completes(workspace: Path
     assert done.status == RunStatus.SUCCEEDED and done.steps["stop"] == "succeeded"
     assert container(h)["status"] == "exited"
     granted = [e for e in h.events if e.kind == "approval.granted"]
-    assert [(e.step, e.data["by"], e.data["action"], e.data["args"]) for e in granted] == [("stop", "carol", "container.stop", {"timeout": 10})]
+    assert [(e.step, e.data["by"], e.data["action"], e.data["args"]) for e in granted] == [
+        ("stop", "carol", "container.stop", {"timeout": 10})
+    ]
     assert verify_case(Path(str(done.case_dir))).ok
 
 
 def test_only_listed_approvers_may_approve(workspace: Path) -> None:
-    text = (Path(workspace / "playbooks" / "agent-compromise.yaml").read_text()
-            .replace("    approval: required\n", "    approval: {required: true, approvers: ['group:oncall']}\n"))
+    text = (
+        Path(workspace / "playbooks" / "agent-compromise.yaml")
+        .read_text()
+        .replace("    approval: required\n", "    approval: {required: true, approvers: ['group:oncall']}\n")
+    )
     h = Harness(workspace)
     with pytest.raises(ApprovalRefused, match=r"mallory may not approve it \(approvers: alice\)"):
         h.run(text=text, params={"stop_container": "true"}, approve_all=True, actor="mallory")
     assert container(h)["status"] == "paused"
-    assert h.run(text=text, params={"stop_container": "true"}, approve_all=True, actor="alice").status == RunStatus.SUCCEEDED
+    assert (
+        h.run(text=text, params={"stop_container": "true"}, approve_all=True, actor="alice").status
+        == RunStatus.SUCCEEDED
+    )
 
 
 def test_destructive_step_is_refused_when_the_snapshot_failed_unless_overridden(workspace: Path) -> None:
-    text = (Path(workspace / "playbooks" / "agent-compromise.yaml").read_text()
-            .replace("    timeout: 30m\n", "    timeout: 30m\n    on_failure: continue\n"))
+    text = (
+        Path(workspace / "playbooks" / "agent-compromise.yaml")
+        .read_text()
+        .replace("    timeout: 30m\n", "    timeout: 30m\n    on_failure: continue\n")
+    )
     h = Harness(workspace)
     h.world.inject_fault("inspect_raw", "denied", times=1)  # the snapshot cannot read the container
     refused = h.run(text=text, params={"stop_container": "true"}, approve_all=True)
@@ -171,11 +219,17 @@ def test_destructive_step_is_refused_when_the_snapshot_failed_unless_overridden(
 
     h2 = Harness(workspace)
     h2.world.inject_fault("inspect_raw", "denied", times=1)
-    forced = h2.run(text=text, params={"stop_container": "true"}, approve_all=True,
-                    overrides={"stop": "host is being reimaged; memory captured out of band"})
+    forced = h2.run(
+        text=text,
+        params={"stop_container": "true"},
+        approve_all=True,
+        overrides={"stop": "host is being reimaged; memory captured out of band"},
+    )
     assert forced.steps["stop"] == "succeeded"
     overrides = [e.data for e in h2.events if e.kind == "override"]
-    assert overrides == [{"step": "stop", "by": "tester", "reason": "host is being reimaged; memory captured out of band"}]
+    assert overrides == [
+        {"step": "stop", "by": "tester", "reason": "host is being reimaged; memory captured out of band"}
+    ]
 
 
 def test_transient_errors_are_retried_with_backoff_others_are_not(workspace: Path) -> None:
@@ -223,9 +277,11 @@ def test_a_step_past_its_timeout_is_errored_and_its_late_writes_refused(workspac
     registry = default_registry()
     registry.add(Slow())
     h = Harness(workspace, registry)
-    text = ('schema: ir/playbook/v1\nid: s\nversion: "1.0.0"\ntitle: S\nsteps:\n'
-            "  - {id: a, title: A, action: test.slow, guidance: g, timeout: 200ms, on_failure: continue}\n"
-            "  - {id: b, title: B, action: container.pause, guidance: g}\n")
+    text = (
+        'schema: ir/playbook/v1\nid: s\nversion: "1.0.0"\ntitle: S\nsteps:\n'
+        "  - {id: a, title: A, action: test.slow, guidance: g, timeout: 200ms, on_failure: continue}\n"
+        "  - {id: b, title: B, action: container.pause, guidance: g}\n"
+    )
     summary = h.run(text=text)
     assert summary.steps == {"a": "errored", "b": "succeeded"}
     assert "timed out after 0.2s" in str(summary.message)

@@ -96,10 +96,21 @@ def test_a_second_writer_is_refused(tmp_path: Path) -> None:
 def test_secrets_are_redacted_before_they_are_written(tmp_path: Path) -> None:
     redaction.register(["canary-value-1234567"])
     with Journal(tmp_path).open(create=True) as j:
-        j.append("note", {"text": "key sk-abcdefghijklmnopqrstuvwxyz012345 and canary-value-1234567",
-                          "cmd": "curl -H 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz'", "env": "DB_PASSWORD=hunter2hunter2"})
+        j.append(
+            "note",
+            {
+                "text": "key sk-abcdefghijklmnopqrstuvwxyz012345 and canary-value-1234567",
+                "cmd": "curl -H 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz'",
+                "env": "DB_PASSWORD=hunter2hunter2",
+            },
+        )
     raw = (tmp_path / "journal.jsonl").read_text()
-    for secret in ("sk-abcdefghijklmnopqrstuvwxyz012345", "canary-value-1234567", "abcdefghijklmnopqrstuvwxyz'", "hunter2hunter2"):
+    for secret in (
+        "sk-abcdefghijklmnopqrstuvwxyz012345",
+        "canary-value-1234567",
+        "abcdefghijklmnopqrstuvwxyz'",
+        "hunter2hunter2",
+    ):
         assert secret not in raw
     assert "DB_PASSWORD=[REDACTED]" in raw
     assert read(tmp_path / "journal.jsonl").ok

@@ -26,8 +26,9 @@ def test_every_shipped_playbook_lints_clean(path: Path) -> None:
 
 def test_content_hash_ignores_comments_and_layout_but_not_content() -> None:
     a = parse_playbook(HEAD + "steps:\n  - {id: a, title: A, action: container.pause, guidance: g}\n", "a")
-    b = parse_playbook("# comment\n" + HEAD + "steps:\n  - id: a\n    title: A\n    action: container.pause\n"
-                       "    guidance: g\n", "b")
+    b = parse_playbook(
+        "# comment\n" + HEAD + "steps:\n  - id: a\n    title: A\n    action: container.pause\n    guidance: g\n", "b"
+    )
     c = parse_playbook(HEAD + "steps:\n  - {id: a, title: B, action: container.pause, guidance: g}\n", "c")
     assert a.sha256 == b.sha256 != c.sha256
 
@@ -36,9 +37,15 @@ def test_content_hash_ignores_comments_and_layout_but_not_content() -> None:
     ("body", "message"),
     [
         ("steps: []\n", "t.yaml:5:1: steps: Tuple should have at least 1 item"),
-        ("steps:\n  - {id: a, title: A, action: container.pause, colour: red}\n", "t.yaml:6:48: steps.0.colour: unknown field"),
+        (
+            "steps:\n  - {id: a, title: A, action: container.pause, colour: red}\n",
+            "t.yaml:6:48: steps.0.colour: unknown field",
+        ),
         ("steps:\n  - {id: A!, title: A, action: x}\n", "t.yaml:6:6: steps.0.id: String should match pattern"),
-        ("steps:\n  - {id: a, title: A, action: x, timeout: soon}\n", "t.yaml:6:34: steps.0.timeout: Value error, 'soon' is not a duration"),
+        (
+            "steps:\n  - {id: a, title: A, action: x, timeout: soon}\n",
+            "t.yaml:6:34: steps.0.timeout: Value error, 'soon' is not a duration",
+        ),
     ],
 )
 def test_model_errors_point_at_the_field(body: str, message: str) -> None:
@@ -63,14 +70,14 @@ def test_lint_catches_each_kind_of_mistake() -> None:
     problems = lint_text(
         "params: {p: {type: string}}\n"
         "steps:\n"
-        "  - id: a\n    title: A\n    action: container.explode\n    guidance: g\n"                       # 7-10
+        "  - id: a\n    title: A\n    action: container.explode\n    guidance: g\n"  # 7-10
         "  - id: b\n    title: B\n    action: container.pause\n    with: {container: 3, extra: 1}\n    guidance: g\n"  # 11-15
         "  - id: c\n    title: C\n    action: container.pause\n    with: {container: '${{ steps.d.outputs.x }}'}\n"
-        "    guidance: g\n"                                                                                 # 16-20
+        "    guidance: g\n"  # 16-20
         "  - id: d\n    title: D\n    action: container.stop\n    with: {container: '${{ steps.zz.outputs.x }}'}\n"
-        "    guidance: ''\n"                                                                                # 21-25
+        "    guidance: ''\n"  # 21-25
         "  - id: b\n    title: B2\n    action: container.pause\n    with: {container: '${{ params.q }}'}\n"
-        "    guidance: g\n"                                                                                 # 26-30
+        "    guidance: g\n"  # 26-30
     )
     expected = [
         "t.yaml:9:5: unknown action 'container.explode'",
@@ -96,7 +103,10 @@ def test_bad_when_condition_is_a_lint_error() -> None:
 def test_params_are_converted_and_checked() -> None:
     book = load_playbook(REPO / "playbooks" / "agent-compromise.yaml").playbook
     assert resolve_params(book, {}) == {"stop_container": False, "stop_timeout": 10}
-    assert resolve_params(book, {"stop_container": "true", "stop_timeout": "3"}) == {"stop_container": True, "stop_timeout": 3}
+    assert resolve_params(book, {"stop_container": "true", "stop_timeout": "3"}) == {
+        "stop_container": True,
+        "stop_timeout": 3,
+    }
     with pytest.raises(PlaybookError, match="'maybe' is not a boolean"):
         resolve_params(book, {"stop_container": "maybe"})
     with pytest.raises(PlaybookError, match="unknown param 'stop'"):

@@ -23,8 +23,13 @@ def test_whole_reference_keeps_type_and_embedded_reference_renders_text() -> Non
 
 @pytest.mark.parametrize(
     "expr",
-    ["${{ __import__('os').system('id') }}", "${{ params.n + 1 }}", "${{ env.HOME }}", "${{ params['n'] }}",
-     "${{ steps.isolate.outputs.networks[0] }}"],
+    [
+        "${{ __import__('os').system('id') }}",
+        "${{ params.n + 1 }}",
+        "${{ env.HOME }}",
+        "${{ params['n'] }}",
+        "${{ steps.isolate.outputs.networks[0] }}",
+    ],
 )
 def test_anything_but_a_dotted_path_is_refused(expr: str) -> None:
     with pytest.raises(SubstitutionError, match="bad reference"):

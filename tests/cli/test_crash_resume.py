@@ -1,0 +1,119 @@
+"""SIGKILL `ir run` at each dangerous point, then `ir resume`: the run finishes, nothing twice.
+
+The kill comes from the IR_FAILPOINT hook: the process SIGKILLs itself right after a chosen
+journal record is fsynced, which is exactly "between steps", "after the intent record",
+"after the backend call but before its result", or "half way through a capture".
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ir_cmd
+
+
+def journal(case: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (case / "journal.jsonl").read_text().splitlines()]
+
+
+def only_case(ws: Path) -> Path:
+    (case,) = list((ws / "cases").iterdir())
+    return case
+
+
+POINTS = {
+    "between steps (freeze recorded, snapshot not started)": "step.result:freeze",
+    "after the freeze intent, before the pause call": "step.intent:freeze",
+    "after the pause call, before its result": "step.output:freeze",
+    "after two of seven evidence files": "evidence.added:snapshot:2",
+    "after the isolate intent": "step.intent:isolate",
+    "after one of two network disconnects": "step.output:isolate:1",
+    "after both disconnects, before the result": "step.output:isolate:2",
+}
+
+
+@pytest.mark.parametrize("failpoint", list(POINTS.values()), ids=list(POINTS))
+def test_kill_then_resume_finishes_with_nothing_applied_twice(workspace: Path, failpoint: str) -> None:
+    killed = ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=workspace, env={"IR_FAILPOINT": failpoint})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    case = only_case(workspace)
+    assert ir_cmd("verify", str(case)).returncode == 0
+
+    resumed = ir_cmd("resume", case.name, "--json", cwd=workspace)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    summary = json.loads(resumed.stdout.splitlines()[-1])
+    assert summary["steps"] == {
+        "freeze": "succeeded",
+        "snapshot": "succeeded",
+        "isolate": "succeeded",
+        "stop": "skipped",
+    }
+
+    records = journal(case)
+    results = Counter((r["data"]["step"], r["data"]["status"]) for r in records if r["type"] == "step.result")
+    assert all(count == 1 for count in results.values()), results
+    evidence = Counter(r["data"]["name"] for r in records if r["type"] == "evidence.added")
+    assert set(evidence.values()) == {1}, evidence
+    assert len(evidence) == 7
+    # A repeated pause or disconnect would have failed in the world ("container is paused",
+    # "not connected"); the world's final state is the contained one.
+    world = json.loads((workspace / ".ir" / "world.json").read_text())["containers"]["support-bot"]
+    assert world["status"] == "paused" and world["networks"] == []
+    disconnects = [r for r in records if r["type"] == "step.output" and "disconnected" in str(r["data"]["line"])]
+    assert sorted(str(r["data"]["line"]).rsplit(" ", 1)[1] for r in disconnects) == ["agents-net", "egress-proxy"]
+    verified = ir_cmd("verify", str(case))
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_resume_after_the_verify_says_done_records_a_recovery(workspace: Path) -> None:
+    ir_cmd(
+        "run", "agent-compromise", "--agent", "support-bot", cwd=workspace, env={"IR_FAILPOINT": "step.output:freeze"}
+    )
+    case = only_case(workspace)
+    ir_cmd("resume", case.name, cwd=workspace, check=True)
+    records = journal(case)
+    verified = [r["data"] for r in records if r["type"] == "step.verified"]
+    assert [(v["step"], v["done"]) for v in verified] == [("freeze", True)]
+    freeze = [r["data"] for r in records if r["type"] == "step.result" and r["data"]["step"] == "freeze"]
+    assert freeze[0].get("recovered") is True
+
+
+def test_a_torn_line_from_the_crash_is_set_aside_and_the_case_continues(workspace: Path) -> None:
+    ir_cmd(
+        "run", "agent-compromise", "--agent", "support-bot", cwd=workspace, env={"IR_FAILPOINT": "step.intent:isolate"}
+    )
+    case = only_case(workspace)
+    with (case / "journal.jsonl").open("ab") as fh:
+        fh.write(b'{"seq": 99, "type": "step.res')
+    warned = ir_cmd("verify", str(case))
+    assert warned.returncode == 0 and "torn last line (29 bytes) ignored" in warned.stderr
+    ir_cmd("resume", case.name, cwd=workspace, check=True)
+    assert ir_cmd("verify", str(case)).returncode == 0
+    assert any(r["type"] == "journal.torn_tail" for r in journal(case))
+
+
+def test_a_second_responder_cannot_write_to_a_running_case(workspace: Path) -> None:
+    import fcntl
+    import os
+
+    waiting = ir_cmd(
+        "run", "agent-compromise", "--agent", "support-bot", "--param", "stop_container=true", cwd=workspace
+    )
+    assert waiting.returncode == 4
+    case = only_case(workspace)
+    fd = os.open(case / ".lock", os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a running `ir` process holds it
+    try:
+        refused = ir_cmd("resume", case.name, "--yes", cwd=workspace)
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    assert refused.returncode == 2
+    assert "case is open in pid" in refused.stderr
+    assert ir_cmd("verify", str(case)).returncode == 0
+    assert ir_cmd("resume", case.name, "--yes", cwd=workspace).returncode == 0
