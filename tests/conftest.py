@@ -6,19 +6,19 @@ A missing real component skips its tests with a reason on a developer machine; u
 
 from __future__ import annotations
 
-import io
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.dockerd import AGENT_LOOP, Unavailable, busybox_rootfs, private_dockerd
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -102,92 +102,12 @@ def ir_cmd(
 
 @pytest.fixture(scope="session")
 def dockerd() -> Iterator[str]:
-    """Start a private dockerd on a unix socket in a temp dir; yields its DOCKER_HOST URL."""
-    binary = shutil.which("dockerd")
-    if binary is None:
-        missing("Docker Engine", "dockerd not installed (apt-get install docker.io)")
-    if os.geteuid() != 0:
-        missing("Docker Engine", "a private dockerd needs root")
-    root = Path(tempfile.mkdtemp(prefix="irdk-", dir="/tmp"))
-    sock = root / "d.sock"
-    log = (root / "dockerd.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(binary),
-            "--host",
-            f"unix://{sock}",
-            "--data-root",
-            str(root / "data"),
-            "--exec-root",
-            str(root / "x"),
-            "--pidfile",
-            str(root / "d.pid"),
-            "--iptables=false",
-            "--ip6tables=false",
-            "--bridge=none",
-            "--containerd-namespace",
-            "irtest",
-            "--containerd-plugins-namespace",
-            "irtest-plugins",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    host = f"unix://{sock}"
+    """A private dockerd for the test session; yields its DOCKER_HOST URL."""
     try:
-        deadline = time.monotonic() + 60
-        while not _pings(sock):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                tail = (root / "dockerd.log").read_text(errors="replace")[-2000:]
-                missing("Docker Engine", f"private dockerd did not start: {tail}")
-            time.sleep(0.2)
-        yield host
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        subprocess.run(["umount", "-R", str(root / "data")], capture_output=True, check=False)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _pings(sock: Path) -> bool:
-    """True once the daemon answers GET /_ping on its socket."""
-    import socket
-
-    if not sock.exists():
-        return False
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(5)
-        try:
-            conn.connect(str(sock))
-            conn.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
-            return b" 200 " in conn.recv(200)
-        except OSError:
-            return False
-
-
-def busybox_rootfs() -> bytes:
-    """A tar of a root filesystem holding busybox-static and its applet links."""
-    busybox = shutil.which("busybox")
-    if busybox is None:
-        missing("busybox-static", "busybox not installed (apt-get install busybox-static)")
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for folder in ("bin", "tmp", "app", "etc", "proc", "sys", "dev"):
-            info = tarfile.TarInfo(folder)
-            info.type, info.mode = tarfile.DIRTYPE, 0o1777 if folder == "tmp" else 0o755
-            tar.addfile(info)
-        tar.add(busybox, arcname="bin/busybox")
-        for applet in ("sh", "echo", "sleep", "cat", "ls", "dd", "head", "date", "seq"):
-            link = tarfile.TarInfo(f"bin/{applet}")
-            link.type, link.linkname = tarfile.SYMTYPE, "busybox"
-            tar.addfile(link)
-    return buffer.getvalue()
+        with private_dockerd() as host:
+            yield host
+    except Unavailable as exc:
+        missing("Docker Engine", str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -195,16 +115,13 @@ def docker_api(dockerd: str) -> Iterator[Any]:
     """A low-level docker client on the private daemon, with the agent image imported."""
     import docker
 
+    try:
+        rootfs = busybox_rootfs()
+    except Unavailable as exc:
+        missing("busybox-static", str(exc))
     with docker.APIClient(base_url=dockerd, version="auto", timeout=120) as api:
-        api.import_image_from_data(busybox_rootfs(), repository="ir-test/agent", tag="1")
+        api.import_image_from_data(rootfs, repository="ir-test/agent", tag="1")
         yield api
-
-
-AGENT_LOOP = (
-    'i=0; while true; do echo "{\\"ts\\":\\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\\",\\"tool\\":\\"http.get\\",'
-    '\\"call_id\\":\\"c$i\\",\\"arguments\\":{\\"url\\":\\"https://support.example.com/t/$i\\"}}"; '
-    "i=$((i+1)); sleep 0.2; done"
-)
 
 
 @pytest.fixture
@@ -229,12 +146,8 @@ def agent_container(docker_api: Any, request: pytest.FixtureRequest) -> Iterator
     try:
         yield {"name": name, "id": created["Id"], "networks": [f"{name}-a", f"{name}-b"]}
     finally:
-        try:
+        with contextlib.suppress(Exception):
             docker_api.remove_container(created["Id"], force=True)
-        except Exception:
-            pass
         for net in nets:
-            try:
+            with contextlib.suppress(Exception):
                 docker_api.remove_network(net)
-            except Exception:
-                pass

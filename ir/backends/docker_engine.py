@@ -51,7 +51,12 @@ def translate_errors(what: str) -> Iterator[None]:
     except requests.exceptions.Timeout as exc:
         raise TransientError(f"{what}: Docker Engine timed out") from exc
     except docker.errors.DockerException as exc:
-        raise BackendUnavailable(f"{what}: {exc}") from exc
+        text = str(exc)
+        if "fetching server API version" in text:
+            cause = "no socket there" if "FileNotFoundError" in text else "connection failed"
+            cause = "connection refused" if "ConnectionRefused" in text else cause
+            raise BackendUnavailable(f"{what}: Docker Engine unreachable ({cause})") from exc
+        raise BackendError(f"{what}: {text.splitlines()[0] if text else exc.__class__.__name__}") from exc
 
 
 def _explain(exc: docker.errors.APIError) -> str:

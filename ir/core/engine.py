@@ -409,7 +409,7 @@ class Engine:
             if not cache:
                 host = agent.container.host if agent.container else None
                 runtime = self.backends.container_runtime(agent.backend, host)
-                cache.append(ReadOnlyGuard(runtime, CONTAINER_MUTATING) if dry_run else runtime)  # type: ignore[arg-type]
+                cache.append(ReadOnlyGuard(runtime, CONTAINER_MUTATING) if dry_run else runtime)
             return cache[0]
 
         return get

@@ -181,7 +181,10 @@ def test_verify_names_an_edited_journal_line_and_an_edited_evidence_file(workspa
 def test_hostile_text_from_the_world_cannot_drive_the_terminal(tmp_path: Path) -> None:
     evil = "bot\\e[2J\\e]0;pwned\\a\\x9b31m"
     world = f'containers:\n  "{evil}":\n    status: running\n    networks: {{n1: {{}}}}\n'
-    agents = f'agents:\n  support-bot:\n    owner: o\n    purpose: p\n    backend: simulated\n    container: {{name: "{evil}"}}\n'
+    agents = (
+        "agents:\n  support-bot:\n    owner: o\n    purpose: p\n    backend: simulated\n"
+        f'    container: {{name: "{evil}"}}\n'
+    )
     ws = make_workspace(tmp_path / "ws", world=world, agents=agents)
     result = ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=ws)
     assert result.returncode == 0, result.stderr

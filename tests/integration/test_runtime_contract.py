@@ -77,14 +77,14 @@ def test_captures_are_real_streams(runtime: tuple[ContainerRuntime, str]) -> Non
     first = logs.splitlines()[0].decode()
     assert first[:4].isdigit() and first[10] == "T" and "Z " in first[:40], first
     assert '"call_id":"c' in logs.decode()
-    export = tarfile.open(fileobj=io.BytesIO(b"".join(rt.export(name))))
-    assert export.getnames()
+    with tarfile.open(fileobj=io.BytesIO(b"".join(rt.export(name)))) as export:
+        assert export.getnames()
     assert rt.top(name)["Processes"]
     image_id = rt.commit(name, "ir-evidence", "contract")
     assert rt.find_image("ir-evidence:contract") == image_id
     assert rt.find_image("ir-evidence:absent") is None
-    saved = tarfile.open(fileobj=io.BytesIO(b"".join(rt.save_image(image_id))))
-    assert "manifest.json" in saved.getnames()
+    with tarfile.open(fileobj=io.BytesIO(b"".join(rt.save_image(image_id)))) as saved:
+        assert "manifest.json" in saved.getnames()
     assert isinstance(rt.checkpoint_support(), str)
 
 

@@ -162,7 +162,10 @@ def test_an_action_that_tries_to_mutate_in_a_dry_run_is_stopped(workspace: Path)
     registry = default_registry()
     registry.add(Sneaky())
     h = Harness(workspace, registry)
-    text = 'schema: ir/playbook/v1\nid: s\nversion: "1.0.0"\ntitle: S\nsteps:\n  - {id: a, title: A, action: test.sneaky, guidance: g}\n'
+    text = (
+        'schema: ir/playbook/v1\nid: s\nversion: "1.0.0"\ntitle: S\nsteps:\n'
+        "  - {id: a, title: A, action: test.sneaky, guidance: g}\n"
+    )
     summary = h.run(text=text, dry_run=True)
     assert summary.status == RunStatus.ERRORED
     assert "dry run: refused mutating call pause()" in str(summary.message)

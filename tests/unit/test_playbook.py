@@ -71,7 +71,8 @@ def test_lint_catches_each_kind_of_mistake() -> None:
         "params: {p: {type: string}}\n"
         "steps:\n"
         "  - id: a\n    title: A\n    action: container.explode\n    guidance: g\n"  # 7-10
-        "  - id: b\n    title: B\n    action: container.pause\n    with: {container: 3, extra: 1}\n    guidance: g\n"  # 11-15
+        "  - id: b\n    title: B\n    action: container.pause\n"  # 11-13
+        "    with: {container: 3, extra: 1}\n    guidance: g\n"  # 14-15
         "  - id: c\n    title: C\n    action: container.pause\n    with: {container: '${{ steps.d.outputs.x }}'}\n"
         "    guidance: g\n"  # 16-20
         "  - id: d\n    title: D\n    action: container.stop\n    with: {container: '${{ steps.zz.outputs.x }}'}\n"

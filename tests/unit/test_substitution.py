@@ -37,7 +37,7 @@ def test_anything_but_a_dotted_path_is_refused(expr: str) -> None:
 
 
 def test_missing_path_names_what_is_missing() -> None:
-    with pytest.raises(SubstitutionError, match="params.nope does not exist"):
+    with pytest.raises(SubstitutionError, match=r"params\.nope does not exist"):
         render("${{ params.nope }}", SCOPE)
 
 
