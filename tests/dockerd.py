@@ -81,6 +81,7 @@ def private_dockerd() -> Iterator[str]:
                 time.sleep(0.2)
             yield f"unix://{sock}"
         finally:
+            _remove_everything(f"unix://{sock}")
             proc.terminate()
             try:
                 proc.wait(timeout=30)
@@ -89,6 +90,21 @@ def private_dockerd() -> Iterator[str]:
                 proc.wait()
             subprocess.run(["umount", "-R", str(root / "data")], capture_output=True, check=False)
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _remove_everything(host: str) -> None:
+    """Remove every container and network, so no bridge interface outlives the daemon."""
+    import docker
+
+    try:
+        with docker.APIClient(base_url=host, version="auto", timeout=60) as api:
+            for container in api.containers(all=True):
+                api.remove_container(container["Id"], force=True)
+            for network in api.networks():
+                if network["Name"] not in ("none", "host", "bridge"):
+                    api.remove_network(network["Id"])
+    except Exception:  # best effort: the daemon may already be gone
+        pass
 
 
 def static_busybox() -> str:
