@@ -91,7 +91,8 @@ class Bench:
         ws.mkdir()
         (ws / "ir.yaml").write_text("name: bench\n")
         (ws / "agents.yaml").write_text(
-            f"agents:\n  bot:\n    owner: o\n    purpose: p\n    backend: docker\n    container: {{name: {container}}}\n"
+            "agents:\n  bot:\n    owner: o\n    purpose: p\n    backend: docker\n"
+            f"    container: {{name: {container}}}\n"
         )
         shutil.copytree(REPO / "playbooks", ws / "playbooks")
         return ws
@@ -220,12 +221,14 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2))
     print(
-        f"machine: {results['machine']}, Python {results['python']}, {args.rounds} rounds (medians), {args.mb} MB of files\n"
+        f"machine: {results['machine']}, Python {results['python']}, "
+        f"{args.rounds} rounds (medians), {args.mb} MB of files\n"
     )
     print("| measure | agent-ir | baseline | ratio |\n|---|---|---|---|")
     ra = results["a_paused_s"]
     print(
-        f"| a. start → container paused | {ra['ir_run']:.3f} s (`ir run`) | {ra['docker_pause_cli']:.3f} s (`docker pause`) "
+        f"| a. start → container paused | {ra['ir_run']:.3f} s (`ir run`) | "
+        f"{ra['docker_pause_cli']:.3f} s (`docker pause`) "
         f"| {ra['ir_run'] / ra['docker_pause_cli']:.2f}× |"
     )
     rb = results["b_capture_s"]
@@ -235,7 +238,8 @@ def main() -> None:
     )
     rc = results["c_playbook_s"]
     print(
-        f"| c. whole playbook | {rc['ir_run']:.3f} s | {rc['shell_script']:.3f} s (docker CLI script) | {ratio_c:.2f}× |"
+        f"| c. whole playbook | {rc['ir_run']:.3f} s | {rc['shell_script']:.3f} s (docker CLI script) "
+        f"| {ratio_c:.2f}× |"
     )
 
 
