@@ -228,6 +228,7 @@ def _engine(ws: Any, as_json: bool) -> Any:
     return Engine(
         registry=default_registry(),
         backends=WorkspaceBackends(ws),
+        workspace=ws.root,
         approvers=ws.settings.approvers,
         on_event=EventPrinter(as_json=as_json),
     )

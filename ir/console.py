@@ -71,6 +71,8 @@ class EventPrinter:
             return f"     unavailable {d['name']}: {neutralise(str(d['reason']))}"
         if kind == "step.planned":
             return self._planned(d)
+        if kind == "followup":
+            return f"     FOLLOW-UP {neutralise(str(d['what']))} (owner {neutralise(str(d['owner']))})"
         if kind == "journal.torn_tail":
             return f"!! a torn journal line ({d['bytes']} bytes) was set aside as {d['saved_as']}"
         return None
@@ -102,6 +104,13 @@ def print_summary(summary: RunSummary, out: TextIO, *, as_json: bool) -> None:
     out.write("\n")
     for step, status in summary.steps.items():
         out.write(f"  {step:<24} {status}\n")
+    if summary.follow_ups:
+        out.write(f"follow-ups ({len(summary.follow_ups)}), not done automatically:\n")
+        for item in summary.follow_ups:
+            out.write(
+                f"  - {neutralise(str(item['what']))} — owner {neutralise(str(item['owner']))}: "
+                f"{neutralise(str(item['why']))}\n"
+            )
     if summary.head:
         out.write(f"journal head: seq {summary.head[0]} sha256 {summary.head[1]}\n")
     if summary.message:

@@ -1,4 +1,8 @@
-"""Backends: thin drivers for Docker Engine and the simulated world, chosen per agent."""
+"""Backends: thin drivers for Docker Engine, AWS, Ansible, HTTP and the simulated world.
+
+An agent's `backend` picks the world: `docker` agents live on real infrastructure (Docker
+Engine, AWS, Ansible, HTTP); `simulated` agents live in the simulated world of the workspace.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import os
 from typing import Any
 
 from ir.core.errors import WorkspaceError
-from ir.core.ports import ContainerRuntime
+from ir.core.ports import CloudCredentials, ContainerRuntime, HostAutomation, HttpCalls
 from ir.core.workspace import Workspace
 
 
@@ -15,28 +19,83 @@ class WorkspaceBackends:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self._cache: dict[tuple[str, str | None], Any] = {}
+        self._cache: dict[tuple[str, ...], Any] = {}
+
+    def _once(self, key: tuple[str, ...], make: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def world_store(self) -> Any:
+        """The simulated world's store (one per workspace)."""
+        from ir.backends.world_store import WorldStore
+
+        settings = self.workspace.settings.simulated
+        return self._once(
+            ("store",), lambda: WorldStore(self.workspace.path(settings.state), self.workspace.path(settings.seed))
+        )
+
+    def _check(self, backend: str) -> None:
+        if backend not in ("docker", "simulated"):
+            raise WorkspaceError(f"{self.workspace.inventory_path}: unknown backend {backend!r}")
 
     def container_runtime(self, backend: str, host: str | None) -> ContainerRuntime:
         """Docker Engine (agent host, then DOCKER_HOST, then ir.yaml) or the simulated world."""
-        key = (backend, host)
-        if key not in self._cache:
-            self._cache[key] = self._make(backend, host)
-        runtime: ContainerRuntime = self._cache[key]
-        return runtime
-
-    def _make(self, backend: str, host: str | None) -> Any:
-        settings = self.workspace.settings
-        if backend == "docker":
-            from ir.backends.docker_engine import DockerEngine
-
-            chosen = host or os.environ.get("DOCKER_HOST") or settings.docker.host
-            return DockerEngine(chosen, timeout=settings.docker.timeout)
+        self._check(backend)
         if backend == "simulated":
             from ir.backends.simulated import SimulatedWorld
 
-            return SimulatedWorld(
-                self.workspace.path(settings.simulated.state),
-                self.workspace.path(settings.simulated.seed),
+            store = self.world_store()
+            made: ContainerRuntime = self._once(
+                ("sim-containers",), lambda: SimulatedWorld(store.state_path, store.seed_path, store=store)
             )
-        raise WorkspaceError(f"{self.workspace.inventory_path}: unknown backend {backend!r}")
+            return made
+        from ir.backends.docker_engine import DockerEngine
+
+        settings = self.workspace.settings.docker
+        chosen = host or os.environ.get("DOCKER_HOST") or settings.host
+        made = self._once(("docker", chosen or ""), lambda: DockerEngine(chosen, timeout=settings.timeout))
+        return made
+
+    def cloud_credentials(self, backend: str) -> CloudCredentials:
+        """AWS through boto3 (AWS_REGION / AWS_PROFILE win over ir.yaml) or the simulated cloud."""
+        self._check(backend)
+        if backend == "simulated":
+            from ir.backends.simulated_cloud import SimulatedCloud
+
+            made: CloudCredentials = self._once(("sim-cloud",), lambda: SimulatedCloud(self.world_store()))
+            return made
+        from ir.backends.aws import AwsCredentials
+
+        aws = self.workspace.settings.aws
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or aws.region
+        profile = os.environ.get("AWS_PROFILE") or aws.profile
+        made = self._once(("aws",), lambda: AwsCredentials(region=region, profile=profile))
+        return made
+
+    def host_automation(self, backend: str) -> HostAutomation:
+        """ansible-runner with the workspace's inventory, or the simulated hosts."""
+        self._check(backend)
+        if backend == "simulated":
+            from ir.backends.simulated_hosts import SimulatedHosts
+
+            made: HostAutomation = self._once(("sim-hosts",), lambda: SimulatedHosts(self.world_store()))
+            return made
+        from ir.backends.ansible import AnsibleHosts
+
+        inventory = self.workspace.settings.ansible.inventory
+        made = self._once(("ansible",), lambda: AnsibleHosts(self.workspace.path(inventory) if inventory else None))
+        return made
+
+    def http(self, backend: str) -> HttpCalls:
+        """Real HTTP, or the simulated world's recorder."""
+        self._check(backend)
+        if backend == "simulated":
+            from ir.backends.simulated_hosts import SimulatedHttp
+
+            made: HttpCalls = self._once(("sim-http",), lambda: SimulatedHttp(self.world_store()))
+            return made
+        from ir.backends.http import HttpClient
+
+        made = self._once(("http",), HttpClient)
+        return made

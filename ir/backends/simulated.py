@@ -1,101 +1,46 @@
-"""The simulated world: a documented in-memory container engine kept in a JSON file.
+"""The simulated container engine: a documented world kept in a JSON file (see world_store).
 
 Used by the demo workspace and by tabletop exercises. It obeys the same contract as Docker
 Engine (the contract tests run against both): pausing a paused container is a conflict,
 a container that does not exist is NotFoundError, export and save return real tar streams.
-State lives in one JSON file, locked while it changes, so separate `ir` processes (a run and
-its resume) see one world. Faults can be injected per operation for rehearsals and tests.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import json
-import os
 import tarfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ir.core.errors import (
-    BackendError,
-    BackendUnavailable,
-    NotFoundError,
-    PermissionDenied,
-    TransientError,
-)
+from ir.backends.world_store import WorldStore
+from ir.core.errors import BackendError, NotFoundError
 from ir.core.ports import ContainerState, NetworkAttachment
-from ir.core.yamlsafe import load_file
-
-FAULTS: dict[str, Callable[[str], BackendError]] = {
-    "unavailable": BackendUnavailable,
-    "transient": TransientError,
-    "denied": PermissionDenied,
-    "notfound": NotFoundError,
-    "error": BackendError,
-}
 
 
 class SimulatedWorld:
-    """A world of containers persisted at `state_path`, created from `seed_path` on first use."""
+    """The containers of a simulated world stored at `state_path`, seeded from `seed_path`."""
 
-    def __init__(self, state_path: Path, seed_path: Path | None = None) -> None:
-        self.state_path = state_path
-        self.seed_path = seed_path
-        self.calls: list[tuple[str, str]] = []
-        """(operation, container) of every call made through this object, for tests."""
+    def __init__(self, state_path: Path, seed_path: Path | None = None, store: WorldStore | None = None) -> None:
+        self.store = store or WorldStore(state_path, seed_path)
+        self.state_path = self.store.state_path
 
-    # -- persistence ------------------------------------------------------------------------
+    @property
+    def calls(self) -> list[tuple[str, str]]:
+        """(operation, container) of every call made, for tests."""
+        return self.store.calls
 
-    def _initial(self) -> dict[str, Any]:
-        if self.seed_path is None or not self.seed_path.exists():
-            return {"containers": {}, "images": {}, "faults": {}}
-        seed = load_file(self.seed_path).data or {}
-        world: dict[str, Any] = {"containers": {}, "images": {}, "faults": dict(seed.get("faults") or {})}
-        for name, spec in (seed.get("containers") or {}).items():
-            world["containers"][name] = _container_from_seed(name, spec, self.seed_path.parent)
-        return world
-
-    @contextmanager
-    def _world(self, write: bool) -> Iterator[dict[str, Any]]:
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        lock = os.open(f"{self.state_path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            before = ""
-            if self.state_path.exists():
-                before = self.state_path.read_text(encoding="utf-8")
-                world = json.loads(before)
-            else:
-                world = self._initial()
-            try:
-                yield world
-            finally:  # a consumed fault is state too, even when the call raised
-                after = json.dumps(world, indent=1, sort_keys=True)
-                if write and after != before:
-                    tmp = self.state_path.with_suffix(".tmp")
-                    tmp.write_text(after, encoding="utf-8")
-                    os.replace(tmp, self.state_path)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-            os.close(lock)
+    def _world(self, write: bool) -> Any:
+        return self.store.open(write)
 
     def inject_fault(self, operation: str, error: str, times: int = 1) -> None:
-        """Make the next `times` calls of `operation` raise `error` (a key of FAULTS)."""
-        with self._world(write=True) as world:
-            world["faults"][operation] = {"error": error, "times": times}
+        """Make the next `times` calls of `operation` raise `error`."""
+        self.store.inject_fault(operation, error, times)
 
     def _call(self, world: dict[str, Any], operation: str, ref: str) -> dict[str, Any]:
-        self.calls.append((operation, ref))
-        fault = world["faults"].get(operation)
-        if fault and fault.get("times", 0) > 0:
-            fault["times"] -= 1
-            raise FAULTS[fault["error"]](
-                f"container {ref}: {operation}: injected {fault['error']} fault (simulated world)"
-            )
+        self.store.call(world, operation, ref, f"container {ref}")
         for container in world["containers"].values():
             if ref in (container["name"], container["id"]) or (len(ref) >= 12 and container["id"].startswith(ref)):
                 found: dict[str, Any] = container
@@ -264,41 +209,6 @@ class SimulatedWorld:
                 if ref in (c["name"], c["id"]):
                     return str(c["status"])
         raise NotFoundError(ref)
-
-
-def _container_from_seed(name: str, spec: dict[str, Any], base: Path) -> dict[str, Any]:
-    files = {str(k): str(v) for k, v in (spec.get("files") or {}).items()}
-    logs = list(spec.get("logs") or [])
-    if spec.get("logs_file"):
-        logs += (base / spec["logs_file"]).read_text(encoding="utf-8").splitlines()
-    ident = hashlib.sha256(f"simulated:{name}".encode()).hexdigest()
-    return {
-        "id": str(spec.get("id") or ident),
-        "name": name,
-        "image": str(spec.get("image", f"{name}:latest")),
-        "image_id": "sha256:" + hashlib.sha256(str(spec.get("image", name)).encode()).hexdigest(),
-        "status": str(spec.get("status", "running")),
-        "networks": [
-            {
-                "name": n,
-                "network_id": hashlib.sha256(n.encode()).hexdigest(),
-                "aliases": list((conf or {}).get("aliases") or []),
-                "ipv4_address": str((conf or {}).get("ipv4_address") or ""),
-            }
-            for n, conf in (spec.get("networks") or {}).items()
-        ],
-        "network_mode": str(spec.get("network_mode", "bridge")),
-        "env": [f"{k}={v}" for k, v in (spec.get("env") or {}).items()],
-        "labels": {str(k): str(v) for k, v in (spec.get("labels") or {}).items()},
-        "mounts": list(spec.get("mounts") or []),
-        "processes": {
-            "Titles": ["PID", "USER", "TIME", "COMMAND"],
-            "Processes": [[str(x) for x in p] for p in spec.get("processes") or []],
-        },
-        "diff": [{"Path": p, "Kind": 1} for p in sorted(files)],
-        "files": files,
-        "logs": logs,
-    }
 
 
 def _tar(files: dict[str, str]) -> bytes:

@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ir.core.access import WorldAccess
     from ir.core.inventory import Agent
-    from ir.core.ports import ContainerRuntime
+    from ir.core.ports import CloudCredentials, ContainerRuntime, HostAutomation, HttpCalls
 
 
 class ActionParams(BaseModel):
@@ -118,9 +121,14 @@ class StepContext:
     run_id: str
     step_id: str
     agent: Agent
-    container_runtime: Callable[[], ContainerRuntime]
+    world: WorldAccess
+    workspace: Path
+    """The workspace root (for `playbooks/ansible/`, log files named in the inventory)."""
     evidence: EvidenceSink | None
     output: Callable[[str], None]
+    follow_up: Callable[[str, str, str], None]
+    """Record something that could not be done automatically: (what, owner, why)."""
+    case_dir: Path | None = None
     dry_run: bool = False
     prior: Mapping[str, Any] = field(default_factory=dict)
     """State recorded before the first attempt of this step (from its first intent record)."""
@@ -132,7 +140,19 @@ class StepContext:
 
     def containers(self) -> ContainerRuntime:
         """The runtime that holds the agent's container."""
-        return self.container_runtime()
+        return self.world.containers()
+
+    def credentials(self) -> CloudCredentials:
+        """The cloud that holds the agent's credentials."""
+        return self.world.credentials()
+
+    def hosts(self) -> HostAutomation:
+        """Automation for the agent's hosts."""
+        return self.world.hosts()
+
+    def http(self) -> HttpCalls:
+        """HTTP calls to provider APIs."""
+        return self.world.http()
 
 
 class Action(ABC, Generic[P]):

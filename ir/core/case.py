@@ -76,6 +76,7 @@ class CaseState:
     priors: dict[str, dict[str, Any]] = field(default_factory=dict)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     unavailable: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
     run_status: RunStatus = RunStatus.RUNNING
     head: tuple[int, str] = (0, "")
 
@@ -118,6 +119,8 @@ class CaseState:
             self.overrides[step_id] = str(data.get("reason", ""))
         elif kind == "evidence.added":
             self.evidence.append(dict(data))
+        elif kind == "followup":
+            self.follow_ups.append({k: data.get(k) for k in ("step", "what", "owner", "why")})
         elif kind == "evidence.unavailable":
             self.unavailable.append(dict(data))
         elif kind == "run.finished":

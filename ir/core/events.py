@@ -68,6 +68,8 @@ class RunSummary:
     message: str | None = None
     exit_code: ExitCode = ExitCode.OK
     waiting_for: tuple[str, ...] = ()
+    follow_ups: tuple[Mapping[str, Any], ...] = ()
+    """What could not be done automatically: `what`, `owner`, `why`, `step`."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form: the final object of `--json` output."""
@@ -85,4 +87,5 @@ class RunSummary:
             out["message"] = self.message
         if self.waiting_for:
             out["waiting_for"] = list(self.waiting_for)
+        out["follow_ups"] = [dict(f) for f in self.follow_ups]
         return out

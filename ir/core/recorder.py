@@ -79,6 +79,12 @@ class CaseEvidence(EvidenceSink):
         if self._closed:
             raise StepAbandoned(f"step {self.step_id}: abandoned after its timeout")
 
+    def follow_up(self, what: str, owner: str, why: str) -> None:
+        """Journal something that could not be done automatically, with who owns it."""
+        self._guard()
+        self.rec.write("followup", {"step": self.step_id, "what": what, "owner": owner, "why": why}, self.step_id)
+        self.state.apply(self.rec.last)
+
     def output(self, line: str) -> None:
         """Journal one line of live output."""
         self._guard()

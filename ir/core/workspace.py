@@ -35,6 +35,22 @@ class SimulatedSettings(Frozen):
     """Where the world's current state is kept between commands."""
 
 
+class AwsSettings(Frozen):
+    """Which AWS account and region; the standard chain supplies the credentials."""
+
+    region: str | None = None
+    """Region; `AWS_REGION` wins when set."""
+    profile: str | None = None
+    """Profile from ~/.aws/config; `AWS_PROFILE` wins when set."""
+
+
+class AnsibleSettings(Frozen):
+    """Where the agents' hosts are described for Ansible."""
+
+    inventory: str | None = None
+    """Ansible inventory file, relative to the workspace."""
+
+
 class Settings(Frozen):
     """The whole of `ir.yaml`."""
 
@@ -48,6 +64,10 @@ class Settings(Frozen):
     """Docker Engine connection."""
     simulated: SimulatedSettings = Field(default_factory=SimulatedSettings)
     """Simulated world."""
+    aws: AwsSettings = Field(default_factory=AwsSettings)
+    """AWS connection."""
+    ansible: AnsibleSettings = Field(default_factory=AnsibleSettings)
+    """Ansible inventory."""
     approvers: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Named groups of people who may approve steps, e.g. `oncall: [alice, bob]`."""
 

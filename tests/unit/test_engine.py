@@ -35,6 +35,7 @@ class Harness:
         self.engine = Engine(
             registry=registry or default_registry(),
             backends=self.backends,
+            workspace=self.ws.root,
             approvers={"oncall": ("alice",)},
             on_event=self.events.append,
             sleep=self.sleeps.append,
