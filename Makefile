@@ -16,7 +16,7 @@ venv: $(BIN)/ir
 # The demo: contain the simulated support-bot with the shipped playbook, then verify the case.
 run: venv
 	rm -f .ir/world.json
-	$(BIN)/ir run agent-compromise --agent support-bot
+	$(BIN)/ir run agent-compromise --agent support-bot --yes --as demo-responder
 	$(BIN)/ir verify "$$(ls -d cases/2*/ | tail -n 1)"
 
 system-deps:

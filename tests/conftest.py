@@ -58,9 +58,32 @@ agents:
     purpose: triages customer support email
     backend: simulated
     container: {name: support-bot}
-    credentials:
-      - {type: aws.iam_user, user_name: agent-support-bot}
 """
+
+OTHER_STEPS = (
+    "credentials",
+    "keys",
+    "deny",
+    "sessions",
+    "console",
+    "secrets",
+    "minted",
+    "minted-keys",
+    "minted-deny",
+    "minted-console",
+    "provider-keys",
+    "kill-switch",
+    "host-logs",
+    "stop-service",
+)
+
+
+def container_steps(**status: str) -> dict[str, str]:
+    """Per-step statuses of agent-compromise for an agent with a container and nothing else."""
+    steps = {"freeze": "succeeded", "snapshot": "succeeded", "isolate": "succeeded", "stop": "skipped"}
+    steps.update(dict.fromkeys(OTHER_STEPS, "skipped"))
+    steps.update({k.replace("_", "-"): v for k, v in status.items()})
+    return steps
 
 
 def make_workspace(root: Path, *, agents: str = AGENTS, world: str = WORLD, settings: str = "") -> Path:

@@ -42,6 +42,7 @@ class Pause(Action[ContainerParams]):
     name = "container.pause"
     summary = "Freeze the agent's container (docker pause): processes stop, memory is kept."
     Params = ContainerParams
+    domain = "container"
     inverse = "container.unpause"
 
     def plan(self, ctx: StepContext, params: ContainerParams) -> Plan:
@@ -245,6 +246,7 @@ class Stop(Action[StopParams]):
     name = "container.stop"
     summary = "Stop the agent's container (destructive: memory is lost); needs a prior evidence step."
     Params = StopParams
+    domain = "container"
     destructive = True
 
     def plan(self, ctx: StepContext, params: StopParams) -> Plan:

@@ -66,6 +66,7 @@ class ContainerSnapshot(Action[SnapshotParams]):
     summary = "Capture inspect, processes, checkpoint, logs, diff, filesystem, image and volumes as evidence."
     Params = SnapshotParams
     captures_evidence = True
+    domain = "container"
 
     def _wanted(self, params: SnapshotParams) -> list[str]:
         skip = {

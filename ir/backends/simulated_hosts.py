@@ -88,22 +88,24 @@ class SimulatedHosts:
         apply: bool,
         on_line: Callable[[str], None],
     ) -> int:
+        agent = str(variables.get("ir_agent", "agent"))
         if name == "stop-agent-service":
-            service = str(variables.get("agent_service", ""))
+            service = str(variables.get("agent_service", agent))
             change = state["services"].get(service) != "stopped-disabled"
             if apply:
                 state["services"][service] = "stopped-disabled"
             on_line(f"{host}: stop and disable {service}: {'changed' if change else 'ok'}")
             return int(change)
         if name == "set-kill-switch":
-            path = str(variables.get("kill_switch_path", ""))
+            path = str(variables.get("kill_switch_path", f"/run/agent-ir/{agent}.disabled"))
             change = path not in state["files"]
             if apply and change:
                 stamp = datetime.datetime.now(datetime.UTC).isoformat()
                 state["files"][path] = f"disabled by agent-ir case {variables.get('ir_case', '')} at {stamp}\n"
             on_line(f"{host}: kill switch {path}: {'changed' if change else 'ok'}")
             return int(change)
-        wanted = [str(p) for p in variables.get("agent_log_paths", [])]
+        default = [p for p in state["files"] if p.startswith("/var/log/")]
+        wanted = [str(p) for p in variables.get("agent_log_paths", default)]
         for path in wanted:
             if path not in state["files"]:
                 on_line(f"{host}: fetch {path}: skipped (absent)")

@@ -169,7 +169,10 @@ class Action(ABC, Generic[P]):
     destructive: ClassVar[bool] = False
     """Loses state (stop, kill, delete): refused until an evidence step has succeeded."""
     captures_evidence: ClassVar[bool] = False
-    """Collects evidence; satisfies the precondition of destructive steps."""
+    """Collects evidence; satisfies the precondition of destructive steps of the same domain."""
+    domain: ClassVar[str] = ""
+    """What the action acts on (`container`, `credentials`, `hosts`): a destructive action needs
+    an evidence action of its own domain before it."""
     idempotent: ClassVar[bool] = True
     """Running it twice has the effect of running it once."""
     inverse: ClassVar[str | None] = None

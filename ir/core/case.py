@@ -120,7 +120,8 @@ class CaseState:
         elif kind == "evidence.added":
             self.evidence.append(dict(data))
         elif kind == "followup":
-            self.follow_ups.append({k: data.get(k) for k in ("step", "what", "owner", "why")})
+            item = {k: data.get(k) for k in ("step", "what", "owner", "why")}
+            self.follow_ups = [f for f in self.follow_ups if f["what"] != item["what"]] + [item]
         elif kind == "evidence.unavailable":
             self.unavailable.append(dict(data))
         elif kind == "run.finished":

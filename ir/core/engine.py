@@ -205,7 +205,10 @@ class _Run:
         except KeyboardInterrupt:
             self.record("run.interrupted", {"step": current})
             return self.summary(RunStatus.INTERRUPTED, ExitCode.INTERRUPTED, f"interrupted during step {current}")
-        return self.finish(RunStatus.SUCCEEDED if worst == ExitCode.OK else RunStatus.FAILED, worst, message)
+        if worst == ExitCode.OK:
+            return self.finish(RunStatus.SUCCEEDED, worst, message)
+        errored = any(self.state.step(s.id).status == StepStatus.ERRORED for s in self.loaded.playbook.steps)
+        return self.finish(RunStatus.ERRORED if errored else RunStatus.FAILED, worst, message)
 
     def scope(self) -> dict[str, Any]:
         """What `${{ ... }}` references can see."""
@@ -234,7 +237,7 @@ class _Run:
             waiting = self.approve(step, action.name, args)
             if waiting is not None:
                 return waiting
-        if action.destructive and not self.evidence_done(index):
+        if action.destructive and not self.evidence_done(index, action.domain):
             reason = self.options.overrides.get(step.id)
             if reason is None:
                 text = (
@@ -299,7 +302,8 @@ class _Run:
                     self.engine.sleep(wait)
                     continue
                 status = StepStatus.ERRORED if _is_error(exc) else StepStatus.FAILED
-                return self.result(step, status, {}, f"step {step.id}: {exc}", exc.exit_code)
+                partial = dict(getattr(exc, "outputs", {}) or {})
+                return self.result(step, status, partial, f"step {step.id}: {exc}", exc.exit_code)
             return self.result(step, StepStatus.SUCCEEDED, dict(outputs), None, ExitCode.OK)
 
     def result(
@@ -346,11 +350,16 @@ class _Run:
         text = f"step {step.id} waits for approval: ir resume CASE --approve {step.id}"
         return (RunStatus.AWAITING_APPROVAL, ExitCode.APPROVAL, text)
 
-    def evidence_done(self, index: int) -> bool:
-        """Whether an evidence step before `index` has succeeded in this case."""
+    def evidence_done(self, index: int, domain: str) -> bool:
+        """Whether an evidence step of `domain` before `index` has succeeded in this case."""
         for earlier in self.loaded.playbook.steps[:index]:
             action = self.engine.registry.get(earlier.action)
-            if action and action.captures_evidence and self.state.step(earlier.id).status == StepStatus.SUCCEEDED:
+            if (
+                action
+                and action.captures_evidence
+                and action.domain == domain
+                and self.state.step(earlier.id).status == StepStatus.SUCCEEDED
+            ):
                 return True
         return False
 

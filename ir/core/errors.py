@@ -6,6 +6,7 @@
     │   ├── WorkspaceError                 no workspace, bad ir.yaml / agents.yaml
     │   └── CaseError                      a case that does not exist or cannot be continued
     ├── BackendError             (exit 1)  a backend refused or failed an operation
+    │   ├── PartialFailure                 some targets done, some not (carries the outputs)
     │   ├── NotFoundError                  the container, key or host does not exist
     │   ├── PermissionDenied               the backend said we may not
     │   ├── TransientError                 worth retrying: throttled, timed out, reset
@@ -23,6 +24,7 @@ Every message is one plain line naming what is wrong and where.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
 
 
@@ -65,6 +67,14 @@ class BackendError(IrError):
     """A backend (Docker, AWS, Ansible, the simulated world) refused or failed an operation."""
 
     transient = False
+
+
+class PartialFailure(BackendError):
+    """Some targets of a step were handled and some were not; `outputs` says which."""
+
+    def __init__(self, message: str, outputs: Mapping[str, object]) -> None:
+        super().__init__(message)
+        self.outputs = dict(outputs)
 
 
 class NotFoundError(BackendError):

@@ -49,7 +49,8 @@ def _check_refs(
             return f"reference to step {target!r}, which runs later"
         if target not in earlier:
             return f"reference to unknown step {target!r}"
-        if len(path) < 4 or path[2] not in {"outputs", "status"}:
+        is_status = len(path) == 3 and path[2] == "status"
+        if not is_status and (len(path) < 4 or path[2] != "outputs"):
             return f"reference into step {target!r} must be steps.{target}.outputs.NAME or .status"
     return None
 
@@ -60,7 +61,7 @@ def lint(loaded: LoadedPlaybook, registry: Registry) -> list[str]:
     problems: list[str] = []
     ids = [step.id for step in book.steps]
     params = set(book.params)
-    evidence_before = False
+    evidence_before: set[str] = set()
     for index, step in enumerate(book.steps):
         loc: tuple[Any, ...] = ("steps", index)
         if step.id in ids[:index]:
@@ -70,12 +71,13 @@ def lint(loaded: LoadedPlaybook, registry: Registry) -> list[str]:
             problems.append(f"{where((*loc, 'action'))}: unknown action {step.action!r} (see `ir playbook schema`)")
         else:
             problems.extend(_check_args(loaded, loc, step.with_, action.Params))
-            if action.destructive and not evidence_before:
+            if action.destructive and action.domain not in evidence_before:
                 problems.append(
                     f"{where((*loc, 'action'))}: destructive action {step.action} has no evidence "
                     "step before it (capture first, e.g. evidence.container_snapshot)"
                 )
-            evidence_before = evidence_before or action.captures_evidence
+            if action.captures_evidence:
+                evidence_before.add(action.domain)
         if not step.guidance.strip():
             problems.append(f"{where(loc)}: step {step.id!r} has no guidance for the responder")
         earlier, later = set(ids[:index]), set(ids[index:])

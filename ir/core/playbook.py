@@ -51,9 +51,9 @@ class _Model(BaseModel):
 class Param(_Model):
     """A parameter the responder (or the alert) supplies when starting a run."""
 
-    type: Literal["string", "boolean", "integer", "number"] = "string"
-    """Value type; `--param K=V` text is converted to it."""
-    default: str | bool | int | float | None = None
+    type: Literal["string", "boolean", "integer", "number", "list"] = "string"
+    """Value type; `--param K=V` text is converted to it (a list from comma-separated text)."""
+    default: str | bool | int | float | list[str] | None = None
     """Value when none is given."""
     required: bool = False
     """Refuse to start without a value."""
@@ -217,10 +217,12 @@ def find_playbook(folder: Path, name: str) -> LoadedPlaybook:
     raise PlaybookError(f"{folder}: no playbook with id {name!r} (see `ir playbook list`)")
 
 
-def coerce_param(name: str, spec: Param, raw: str | bool | int | float) -> str | bool | int | float:
+def coerce_param(name: str, spec: Param, raw: Any) -> Any:
     """Convert a `--param` value to its declared type; ValueError says what is wrong."""
     if not isinstance(raw, str):
         return raw
+    if spec.type == "list":
+        return [item.strip() for item in raw.split(",") if item.strip()]
     if spec.type == "boolean":
         lowered = raw.strip().lower()
         if lowered in {"true", "yes", "1", "on"}:

@@ -22,11 +22,12 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}=*"),
 )
-# name = value / "name": "value" where the name says secret; the name is kept.
+# NAME=value, name: value, "name": "value" where the name says secret; the name is kept.
+# A bare `kind:id` reference such as `aws.secret:agent/x` (no space after the colon) is not one.
 _ASSIGNMENT = re.compile(
     r"""(?ix)
-    (\b[\w.-]*(?:secret|passw(?:or)?d|token|api[_-]?key|private[_-]?key|credential)[\w.-]*
-     ["']?\s*[:=]\s*["']?)
+    (\b[\w.-]*(?:secret|passw(?:or)?d|token|api[_-]?key|private[_-]?key|credential)[\w-]*
+     (?:\s*=\s*["']?|["']?\s*:\s+["']?|"\s*:\s*"))
     ([^\s"',;}&]{6,})
     """
 )

@@ -8,7 +8,8 @@ A reference is a dotted path into one of three roots:
 
 A string that is exactly one reference keeps the referenced value's type (a bool stays a bool);
 references inside longer text are rendered as text. `when:` conditions accept `REF`, `not REF`,
-`REF == literal` and `REF != literal`, nothing else. There is no evaluation: the parser knows
+`REF == literal` and `REF != literal`, nothing else; in a condition, a path that does not exist
+(an output a skipped step never produced) counts as absent, so false. There is no evaluation: the parser knows
 names, dots, and those four forms.
 """
 
@@ -128,7 +129,11 @@ def evaluate_condition(expr: str | bool, scope: Mapping[str, Any]) -> bool | Unr
     if isinstance(expr, bool):
         return expr
     negate, path, op, literal = parse_condition(expr)
-    value = lookup(path, scope)
+    try:
+        value = lookup(path, scope)
+    except SubstitutionError:
+        value = None  # an output a skipped or failed step never produced: the condition is false
+
     if isinstance(value, Unresolved):
         return value
     if op == "==":

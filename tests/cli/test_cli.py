@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from tests.conftest import ir_cmd, make_workspace
+from tests.conftest import container_steps, ir_cmd, make_workspace
 
 
 def json_lines(stdout: str) -> list[dict[str, object]]:
@@ -36,7 +36,7 @@ def test_agents_list_show_and_unknown_agent(workspace: Path) -> None:
     listing = ir_cmd("agents", "list", cwd=workspace, check=True).stdout
     assert "support-bot" in listing and "secops@example.com" in listing and "simulated" in listing
     shown = ir_cmd("agents", "show", "support-bot", cwd=workspace, check=True).stdout
-    assert "user_name: agent-support-bot" in shown
+    assert "name: support-bot" in shown and "owner: secops@example.com" in shown
     unknown = ir_cmd("agents", "show", "nobody", cwd=workspace)
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == f"ir: error: {workspace}/agents.yaml: unknown agent 'nobody' (known: support-bot)"
@@ -57,9 +57,9 @@ def test_no_workspace_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_playbook_list_show_schema(workspace: Path) -> None:
     listing = ir_cmd("playbook", "list", cwd=workspace, check=True).stdout
-    assert listing.split()[:2] == ["agent-compromise", "1.0.0"]
+    assert listing.split()[:2] == ["agent-compromise", "1.1.0"]
     shown = ir_cmd("playbook", "show", "agent-compromise", cwd=workspace, check=True).stdout
-    assert "4. stop — Stop the container (only when asked)" in shown
+    assert "18. stop — Stop the container (only when asked)" in shown
     assert "[approval required]" in shown
     schema = json.loads(ir_cmd("playbook", "schema", cwd=workspace, check=True).stdout)
     step = schema["$defs"]["Step"]
@@ -93,12 +93,7 @@ def test_run_json_prints_events_then_a_summary(workspace: Path) -> None:
     assert objects[0]["event"] == "run.started"
     summary = objects[-1]
     assert summary["status"] == "succeeded"
-    assert summary["steps"] == {
-        "freeze": "succeeded",
-        "snapshot": "succeeded",
-        "isolate": "succeeded",
-        "stop": "skipped",
-    }
+    assert summary["steps"] == container_steps()
     case = Path(str(summary["case"]))
     assert case.parent == workspace / "cases"
     seqs = [o["seq"] for o in objects[:-1]]

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import container_steps
+
 from ir.actions import default_registry
 from ir.backends import WorkspaceBackends
 from ir.backends.simulated import SimulatedWorld
@@ -83,12 +85,7 @@ def test_default_run_freezes_captures_isolates_and_leaves_the_container(workspac
     h = Harness(workspace)
     summary = h.run()
     assert summary.status == RunStatus.SUCCEEDED and summary.exit_code == ExitCode.OK
-    assert dict(summary.steps) == {
-        "freeze": "succeeded",
-        "snapshot": "succeeded",
-        "isolate": "succeeded",
-        "stop": "skipped",
-    }
+    assert dict(summary.steps) == container_steps()
     assert container(h) == {"status": "paused", "networks": ()}
     case = Path(str(summary.case_dir))
     report = verify_case(case)
@@ -208,11 +205,7 @@ def test_only_listed_approvers_may_approve(workspace: Path) -> None:
 
 
 def test_destructive_step_is_refused_when_the_snapshot_failed_unless_overridden(workspace: Path) -> None:
-    text = (
-        Path(workspace / "playbooks" / "agent-compromise.yaml")
-        .read_text()
-        .replace("    timeout: 30m\n", "    timeout: 30m\n    on_failure: continue\n")
-    )
+    text = (workspace / "playbooks" / "agent-compromise.yaml").read_text()  # every step: on_failure continue
     h = Harness(workspace)
     h.world.inject_fault("inspect_raw", "denied", times=1)  # the snapshot cannot read the container
     refused = h.run(text=text, params={"stop_container": "true"}, approve_all=True)
@@ -249,7 +242,9 @@ def test_transient_errors_are_retried_with_backoff_others_are_not(workspace: Pat
     h2.world.unpause("support-bot")
     failed = h2.run()
     assert failed.status == RunStatus.FAILED and failed.exit_code == ExitCode.STEP_FAILED
-    assert failed.steps == {"freeze": "failed", "snapshot": "pending", "isolate": "pending", "stop": "pending"}
+    # freezing failed, but containment goes on: capture and isolation still ran
+    assert failed.steps == container_steps(freeze="failed")
+    assert container(h2) == {"status": "running", "networks": ()}
     assert h2.sleeps == []
 
 

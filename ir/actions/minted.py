@@ -1,0 +1,192 @@
+"""`credentials.find_minted`: what a hijacked principal created for itself, walked to a fixed point.
+
+From CloudTrail (delivery files `{"Records": [...]}`, gzipped or not, JSON lines, LookupEvents
+output; or the LookupEvents API when the endpoint has it), every successful CreateAccessKey,
+CreateUser, CreateRole, CreateLoginProfile and UpdateLoginProfile made by a controlled principal
+(or with a key it minted) makes the target controlled too; the walk repeats until no new
+principal appears. The result feeds the containment steps that follow.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from ir.actions.credentials import PrincipalParams, targets
+from ir.core.action import Action, Check, Plan, StepContext
+from ir.core.errors import BackendUnavailable, IrError
+
+MINTING = {"CreateAccessKey", "CreateUser", "CreateRole", "CreateLoginProfile", "UpdateLoginProfile"}
+
+
+def read_cloudtrail(path: Path) -> Iterator[dict[str, Any]]:
+    """Every record in a CloudTrail file or folder, whatever its packaging; bad files are skipped."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        try:
+            raw = file.read_bytes()
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            text = raw.decode("utf-8")
+        except (OSError, UnicodeDecodeError, EOFError, gzip.BadGzipFile):
+            continue
+        try:
+            documents = [json.loads(text)]
+        except ValueError:
+            documents = []
+            for line in text.splitlines():
+                try:
+                    documents.append(json.loads(line))
+                except ValueError:
+                    continue
+        for doc in documents:
+            yield from _records(doc)
+
+
+def _records(doc: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
+        yield from (r for r in doc["Records"] if isinstance(r, dict))
+    elif isinstance(doc, dict) and isinstance(doc.get("Events"), list):
+        for event in doc["Events"]:
+            if isinstance(event, dict) and isinstance(event.get("CloudTrailEvent"), str):
+                try:
+                    yield json.loads(event["CloudTrailEvent"])
+                except ValueError:
+                    continue
+    elif isinstance(doc, dict) and "eventName" in doc:
+        yield doc
+
+
+def _actor(record: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(user name, role name, access key id) of whoever made the call."""
+    ident = record.get("userIdentity") or {}
+    user = ident.get("userName") if ident.get("type") == "IAMUser" else None
+    role = None
+    issuer = (ident.get("sessionContext") or {}).get("sessionIssuer") or {}
+    if issuer.get("type") == "Role":
+        role = issuer.get("userName")
+    return user, role, ident.get("accessKeyId")
+
+
+def walk(records: list[dict[str, Any]], users: set[str], roles: set[str]) -> dict[str, Any]:
+    """Follow what controlled principals created until nothing new appears."""
+    controlled_users, controlled_roles, keys = set(users), set(roles), set[str]()
+    minted_keys: dict[str, list[str]] = {}
+    login_profiles: set[str] = set()
+    evidence: list[dict[str, Any]] = []
+    changed = True
+    while changed:
+        changed = False
+        for record in records:
+            name = record.get("eventName")
+            if name not in MINTING or record.get("errorCode"):
+                continue
+            user, role, key = _actor(record)
+            if not (user in controlled_users or role in controlled_roles or key in keys):
+                continue
+            request = record.get("requestParameters") or {}
+            response = record.get("responseElements") or {}
+            target_user = request.get("userName") or user
+            before = (len(controlled_users), len(controlled_roles), len(keys), len(login_profiles))
+            if name == "CreateAccessKey" and target_user:
+                key_id = (response.get("accessKey") or {}).get("accessKeyId")
+                if key_id and key_id not in keys:
+                    keys.add(key_id)
+                    minted_keys.setdefault(target_user, []).append(key_id)
+                controlled_users.add(target_user)
+            elif name == "CreateUser" and request.get("userName"):
+                controlled_users.add(request["userName"])
+            elif name == "CreateRole" and request.get("roleName"):
+                controlled_roles.add(request["roleName"])
+            elif name in ("CreateLoginProfile", "UpdateLoginProfile") and target_user:
+                login_profiles.add(target_user)
+                controlled_users.add(target_user)
+            if (len(controlled_users), len(controlled_roles), len(keys), len(login_profiles)) != before:
+                changed = True
+                evidence.append(
+                    {
+                        "eventName": name,
+                        "eventTime": record.get("eventTime"),
+                        "eventID": record.get("eventID"),
+                        "by": user or role or key,
+                        "target": request.get("userName") or request.get("roleName"),
+                    }
+                )
+    return {
+        "users": sorted(controlled_users - users),
+        "roles": sorted(controlled_roles - roles),
+        "access_keys": {u: sorted(k) for u, k in sorted(minted_keys.items())},
+        "login_profiles": sorted(login_profiles),
+        "found_by": evidence,
+    }
+
+
+class MintedParams(PrincipalParams):
+    """Where to look, and which principals to start from (default: the agent's)."""
+
+    paths: list[str] = Field(default_factory=list)
+    """CloudTrail files or folders, relative to the workspace; default: the agent's `cloudtrail` log sources."""
+    lookup: bool = True
+    """Also ask the CloudTrail LookupEvents API (skipped with a note where the endpoint lacks it)."""
+    since: str = "1970-01-01T00:00:00Z"
+    """Ignore events before this time (ISO 8601)."""
+
+
+class FindMinted(Action[MintedParams]):
+    """Find the keys, users, roles and console passwords the agent's principals created."""
+
+    name = "credentials.find_minted"
+    summary = "Walk CloudTrail for keys, users, roles and logins the agent's principals created."
+    Params = MintedParams
+    mutates = False
+
+    def _paths(self, ctx: StepContext, params: MintedParams) -> list[Path]:
+        named = params.paths or [s.path for s in ctx.agent.logs if s.type == "cloudtrail" and s.path]
+        return [ctx.workspace / p for p in named if p]
+
+    def _records(self, ctx: StepContext, params: MintedParams) -> tuple[list[dict[str, Any]], list[str]]:
+        records: list[dict[str, Any]] = []
+        notes: list[str] = []
+        for path in self._paths(ctx, params):
+            if not path.exists():
+                notes.append(f"{path}: not found")
+                continue
+            records.extend(r for r in read_cloudtrail(path) if str(r.get("eventTime", "")) >= params.since)
+        if params.lookup:
+            cloud = ctx.credentials()
+            for kind, name in targets(ctx, params, ("user",)):
+                try:
+                    records.extend(cloud.lookup_events(name, params.since))
+                except BackendUnavailable:
+                    raise
+                except IrError as exc:
+                    notes.append(f"LookupEvents for {kind} {name} unavailable: {exc}")
+        return records, notes
+
+    def plan(self, ctx: StepContext, params: MintedParams) -> Plan:
+        paths = ", ".join(str(p) for p in self._paths(ctx, params)) or "no files"
+        return Plan(
+            notes=(f"reads CloudTrail from {paths}{' and LookupEvents' if params.lookup else ''}; changes nothing",)
+        )
+
+    def execute(self, ctx: StepContext, params: MintedParams) -> Mapping[str, Any]:
+        records, notes = self._records(ctx, params)
+        seeds = targets(ctx, params)
+        found = walk(records, {n for k, n in seeds if k == "user"}, {n for k, n in seeds if k == "role"})
+        for note in notes:
+            ctx.output(note)
+        for item in found["found_by"]:
+            ctx.output(f"{item['eventTime']} {item['by']} {item['eventName']} {item['target']}")
+        ctx.output(
+            f"{len(records)} CloudTrail records read; minted: {len(found['users'])} users, "
+            f"{len(found['roles'])} roles, {sum(len(v) for v in found['access_keys'].values())} access keys"
+        )
+        return {**found, "records": len(records), "notes": notes}
+
+    def verify(self, ctx: StepContext, params: MintedParams) -> Check:
+        return Check(False, "reads only: run again")
