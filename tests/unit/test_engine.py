@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import container_steps
-
 from ir.actions import default_registry
 from ir.backends import WorkspaceBackends
 from ir.backends.simulated import SimulatedWorld
@@ -24,6 +22,7 @@ from ir.core.journal import read
 from ir.core.playbook import find_playbook, parse_playbook
 from ir.core.verify import verify_case
 from ir.core.workspace import find_workspace
+from tests.conftest import container_steps
 
 
 class Harness:
