@@ -174,3 +174,111 @@ def agent_container(docker_api: Any, request: pytest.FixtureRequest) -> Iterator
         for net in nets:
             with contextlib.suppress(Exception):
                 docker_api.remove_network(net)
+
+
+# -- an AWS API endpoint: moto_server on loopback ------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto_server on 127.0.0.1 (real HTTP); yields its endpoint URL."""
+    import urllib.request
+
+    exe = Path(sys.executable).parent / "moto_server"
+    if not exe.exists():
+        missing("moto_server", "not installed in this environment (pip install 'moto[server]')")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(exe), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                missing("moto_server", "did not start")
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """A fresh moto account; the environment points boto3 (in and out of process) at it."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"), timeout=5).close()
+    env = {
+        "AWS_ENDPOINT_URL": moto_server,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return env
+
+
+SECRET_CANARY = "canary-secret-value-7d1e9f3a2b"
+
+
+def seed_aws(env: dict[str, str], keys: int = 1) -> dict[str, Any]:
+    """The agent's cloud identity in moto: a user with keys and a console password, a role, a secret."""
+    import json
+
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    sm = boto3.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    iam.create_user(UserName="agent-support-bot")
+    made = [iam.create_access_key(UserName="agent-support-bot")["AccessKey"]["AccessKeyId"] for _ in range(keys)]
+    iam.create_login_profile(UserName="agent-support-bot", Password="Sup3r-secret-pw!")
+    read = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
+    arn = iam.create_policy(PolicyName="agent-read", PolicyDocument=json.dumps(read))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="agent-support-bot", PolicyArn=arn)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam.create_role(RoleName="support-bot-runtime", AssumeRolePolicyDocument=json.dumps(trust))
+    secret = sm.create_secret(Name="agent/support-bot/openai", SecretString=SECRET_CANARY)
+    return {"iam": iam, "sm": sm, "keys": made, "secret_arn": secret["ARN"]}
+
+
+AWS_AGENT = """\
+agents:
+  support-bot:
+    owner: secops@example.com
+    purpose: triages customer support email
+    backend: docker
+    credentials:
+      - {type: aws.iam_user, user_name: agent-support-bot}
+      - {type: aws.iam_role, role_name: support-bot-runtime}
+      - {type: aws.secret, secret_id: agent/support-bot/openai}
+      - {type: http.token, name: llm-vendor-key, owner: platform@example.com}
+    logs:
+      - {type: cloudtrail, path: logs/cloudtrail}
+"""

@@ -180,11 +180,20 @@ class AwsCredentials:
             return str(self.secretsmanager.rotate_secret(SecretId=secret_id, ClientRequestToken=token)["VersionId"])
 
     def put_random_secret_version(self, secret_id: str, token: str) -> str:
-        """PutSecretValue of 48 random bytes (urlsafe) as AWSCURRENT; the value is never returned."""
-        with translate_errors(f"aws.secret:{secret_id} new version"):
-            result = self.secretsmanager.put_secret_value(
-                SecretId=secret_id, ClientRequestToken=token, SecretString=random_source.token_urlsafe(48)
-            )
+        """PutSecretValue of 48 random bytes (urlsafe) as AWSCURRENT; the value is never returned.
+
+        The same token sent again finds its version instead of failing: AWS refuses a reused
+        token with a different value (ResourceExistsException), and every call's value differs.
+        """
+        try:
+            with translate_errors(f"aws.secret:{secret_id} new version"):
+                result = self.secretsmanager.put_secret_value(
+                    SecretId=secret_id, ClientRequestToken=token, SecretString=random_source.token_urlsafe(48)
+                )
+        except BackendError as exc:
+            if "ResourceExistsException" in str(exc) and token in self.secret(secret_id).versions:
+                return token
+            raise
         return str(result["VersionId"])
 
     def lookup_events(self, username: str, start: str) -> list[dict[str, Any]]:
