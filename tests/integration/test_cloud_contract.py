@@ -56,7 +56,7 @@ def test_principal_state(cloud: CloudCredentials) -> None:
     assert user.login_profile
     role = cloud.principal("role", "support-bot-runtime")
     assert role.arn.endswith(":role/support-bot-runtime") and role.access_keys == ()
-    with pytest.raises(NotFoundError, match="aws.iam_user:nobody"):
+    with pytest.raises(NotFoundError, match=r"aws\.iam_user:nobody"):
         cloud.principal("user", "nobody")
 
 
@@ -89,5 +89,5 @@ def test_a_request_token_makes_one_version_however_often_it_is_sent(cloud: Cloud
     assert after.current == token
     assert len(after.versions) == 2
     assert "AWSPREVIOUS" in after.versions[str(before.current)]
-    with pytest.raises(NotFoundError, match="aws.secret:nope"):
+    with pytest.raises(NotFoundError, match=r"aws\.secret:nope"):
         cloud.secret("nope")
