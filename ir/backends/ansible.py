@@ -7,6 +7,8 @@ extra variables are paths and names chosen by the playbook, never credentials.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -24,11 +26,24 @@ RESULT_EVENTS = {
 }
 
 
-def _ansible_playbook() -> str:
+def _search_path() -> str:
+    """PATH with the folder holding ansible-playbook first (a venv's bin is often not on PATH)."""
     found = shutil.which("ansible-playbook") or str(Path(sys.executable).parent / "ansible-playbook")
     if not Path(found).exists():
         raise BackendUnavailable("ansible-playbook not found (pip install ansible-core)")
-    return found
+    return os.pathsep.join([str(Path(found).parent), os.environ.get("PATH", "")])
+
+
+def _scrub_artifacts(data_dir: str) -> None:
+    """ansible-runner records the whole process environment in `artifacts/*/command`: keep names only."""
+    for command in Path(data_dir, "artifacts").glob("*/command"):
+        try:
+            record = json.loads(command.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            command.unlink(missing_ok=True)
+            continue
+        record["env"] = sorted(record.get("env") or {})
+        command.write_text(json.dumps(record), encoding="utf-8")
 
 
 class AnsibleHosts:
@@ -103,16 +118,19 @@ class AnsibleHosts:
             limit=",".join(hosts) or "none",
             extravars=dict(variables),
             cmdline="--check --diff" if check else None,
-            binary=_ansible_playbook(),
             quiet=True,
             suppress_env_files=True,
             event_handler=handle,
             envvars={
+                "PATH": _search_path(),
                 "ANSIBLE_HOST_KEY_CHECKING": "False",
                 "ANSIBLE_RETRY_FILES_ENABLED": "False",
                 "ANSIBLE_NOCOLOR": "1",
+                "LC_ALL": "C.UTF-8",
+                "LANG": "C.UTF-8",
             },
         )
+        _scrub_artifacts(data_dir)
         stats = runner.stats or {}
         unreachable = tuple(sorted((stats.get("dark") or {}).keys()))
         if runner.status not in ("successful", "failed"):
