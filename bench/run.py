@@ -10,7 +10,9 @@ round creates fresh containers to measure:
   b. the filesystem capture with hashing (stream → sha256 → fsync → read-only store →
      read-back) vs `docker export <c> | sha256sum` on the same container;
   c. the whole agent-compromise playbook vs a hand-written shell script of docker CLI commands
-     doing the same freeze, capture (with sha256sum) and network cut.
+     doing the same freeze, capture (with sha256sum) and network cut;
+  d. freeze + full AWS credential revocation (`bench/playbooks/freeze-and-revoke.yaml` against
+     moto_server) vs the same steps as a shell script of docker and aws CLI commands.
 
 Prints a markdown table and writes bench/results/latest.json.
 """
@@ -33,7 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.dockerd import AGENT_LOOP, busybox_rootfs, private_dockerd  # noqa: E402
+from tests.services import AGENT_LOOP, busybox_rootfs, moto_server, private_dockerd  # noqa: E402
 
 SCRIPT = r"""#!/bin/sh
 # The same containment by hand: freeze, capture with hashes, cut every network.
@@ -55,6 +57,27 @@ done
 """
 
 
+REVOKE_SCRIPT = r"""#!/bin/sh
+# Freeze and revoke by hand: docker and aws CLI, one command per change.
+set -eu
+c="$1"; u="$2"; r="$3"; s="$4"
+docker pause "$c"
+for k in $(aws iam list-access-keys --user-name "$u" --query 'AccessKeyMetadata[].AccessKeyId' --output text); do
+  aws iam update-access-key --user-name "$u" --access-key-id "$k" --status Inactive
+done
+deny='{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
+aws iam put-user-policy --user-name "$u" --policy-name deny-all --policy-document "$deny"
+aws iam put-role-policy --role-name "$r" --policy-name deny-all --policy-document "$deny"
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+old='{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"'"$now"'"}}}]}'
+aws iam put-user-policy --user-name "$u" --policy-name revoke-older-sessions --policy-document "$old"
+aws iam put-role-policy --role-name "$r" --policy-name revoke-older-sessions --policy-document "$old"
+aws iam delete-login-profile --user-name "$u"
+aws secretsmanager put-secret-value --secret-id "$s" --secret-string "$(head -c 32 /dev/urandom | base64)" \
+  --client-request-token "$(cat /proc/sys/kernel/random/uuid)" > /dev/null
+"""
+
+
 def sh(*args: str, env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, env=env, check=True, capture_output=True, text=True, **kw)
 
@@ -62,11 +85,24 @@ def sh(*args: str, env: dict[str, str], **kw: Any) -> subprocess.CompletedProces
 class Bench:
     """One benchmark session on a private dockerd."""
 
-    def __init__(self, host: str, mb: int) -> None:
+    def __init__(self, host: str, mb: int, aws_url: str = "") -> None:
         import docker
 
         self.host = host
-        self.env = {**os.environ, "DOCKER_HOST": host}
+        self.aws_url = aws_url
+        bin_dir = str(Path(sys.executable).parent)
+        self.env = {
+            **os.environ,
+            "DOCKER_HOST": host,
+            "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
+            "AWS_ENDPOINT_URL": aws_url,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+            "AWS_CONFIG_FILE": "/nonexistent",
+        }
         self.api = docker.APIClient(base_url=host, version="auto", timeout=600)
         files = {f"data/blob{i:03d}.bin": os.urandom(1 << 20) for i in range(mb)}
         self.api.import_image_from_data(busybox_rootfs(files), repository="bench/agent", tag="1")
@@ -86,16 +122,80 @@ class Bench:
         time.sleep(1.0)  # some log lines to capture
         return name
 
-    def workspace(self, container: str) -> Path:
+    def workspace(self, container: str, credentials: str = "") -> Path:
         ws = self.work / f"ws-{container}"
         ws.mkdir()
         (ws / "ir.yaml").write_text("name: bench\n")
         (ws / "agents.yaml").write_text(
             "agents:\n  bot:\n    owner: o\n    purpose: p\n    backend: docker\n"
-            f"    container: {{name: {container}}}\n"
+            f"    container: {{name: {container}}}\n{credentials}"
         )
         shutil.copytree(REPO / "playbooks", ws / "playbooks")
+        shutil.copy(REPO / "bench" / "playbooks" / "freeze-and-revoke.yaml", ws / "playbooks")
         return ws
+
+    # d ---------------------------------------------------------------------------------------
+    def seed_aws(self, tag: str) -> tuple[str, str, str]:
+        """A user with a key and console password, a role, a secret; names unique per round."""
+        import boto3
+
+        iam = boto3.client(
+            "iam",
+            endpoint_url=self.aws_url,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
+        sm = boto3.client(
+            "secretsmanager",
+            endpoint_url=self.aws_url,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
+        user, role, secret = f"agent-{tag}", f"runtime-{tag}", f"agent/{tag}/llm"
+        iam.create_user(UserName=user)
+        iam.create_access_key(UserName=user)
+        iam.create_login_profile(UserName=user, Password="Bench-pw-12345!")
+        trust = (
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs.amazonaws.com"},'
+            '"Action":"sts:AssumeRole"}]}'
+        )
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+        sm.create_secret(Name=secret, SecretString="bench-value")
+        self.keys_inactive = lambda: {k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]}
+        return user, role, secret
+
+    def revocation(self) -> tuple[float, float]:
+        c = self.container()
+        user, role, secret = self.seed_aws(f"ir{self.count}")
+        creds = (
+            f"    credentials:\n      - {{type: aws.iam_user, user_name: {user}}}\n"
+            f"      - {{type: aws.iam_role, role_name: {role}}}\n      - {{type: aws.secret, secret_id: {secret}}}\n"
+        )
+        ws = self.workspace(c, creds)
+        start = time.perf_counter()
+        sh(
+            str(Path(sys.executable).parent / "ir"),
+            "run",
+            "freeze-and-revoke",
+            "--agent",
+            "bot",
+            "--yes",
+            cwd=ws,
+            env=self.env,
+        )
+        ours = time.perf_counter() - start
+        assert self.keys_inactive() == {"Inactive"}
+        c2 = self.container()
+        user, role, secret = self.seed_aws(f"sh{self.count}")
+        script = self.work / "revoke.sh"
+        script.write_text(REVOKE_SCRIPT)
+        start = time.perf_counter()
+        sh("sh", str(script), c2, user, role, secret, env=self.env)
+        base = time.perf_counter() - start
+        assert self.keys_inactive() == {"Inactive"}
+        return ours, base
 
     # a ---------------------------------------------------------------------------------------
     def time_to_paused(self) -> tuple[float, float]:
@@ -200,12 +300,13 @@ def main() -> None:
         "rounds": args.rounds,
         "mb": args.mb,
     }
-    with private_dockerd() as host:
-        bench = Bench(host, args.mb)
+    with private_dockerd() as host, moto_server() as aws_url:
+        bench = Bench(host, args.mb, aws_url)
         try:
             a = [bench.round(bench.time_to_paused) for _ in range(args.rounds)]
             b = [bench.round(bench.capture) for _ in range(args.rounds)]
             c = [bench.round(bench.playbook_vs_script) for _ in range(args.rounds)]
+            d = [bench.round(bench.revocation) for _ in range(args.rounds)]
         finally:
             bench.close()
     results["a_paused_s"] = {"ir_run": median([x[0] for x in a]), "docker_pause_cli": median([x[1] for x in a])}
@@ -215,6 +316,7 @@ def main() -> None:
         "bytes": b[0][2],
     }
     results["c_playbook_s"] = {"ir_run": median([x[0] for x in c]), "shell_script": median([x[1] for x in c])}
+    results["d_revocation_s"] = {"ir_run": median([x[0] for x in d]), "shell_script": median([x[1] for x in d])}
     ratio_b = results["b_capture_s"]["ir_store"] / results["b_capture_s"]["export_sha256sum"]
     ratio_c = results["c_playbook_s"]["ir_run"] / results["c_playbook_s"]["shell_script"]
     out = REPO / "bench" / "results"
@@ -240,6 +342,12 @@ def main() -> None:
     print(
         f"| c. whole playbook | {rc['ir_run']:.3f} s | {rc['shell_script']:.3f} s (docker CLI script) "
         f"| {ratio_c:.2f}× |"
+    )
+
+    rd = results["d_revocation_s"]
+    print(
+        f"| d. freeze + AWS revocation | {rd['ir_run']:.3f} s | {rd['shell_script']:.3f} s (docker + aws CLI script) "
+        f"| {rd['ir_run'] / rd['shell_script']:.2f}× |"
     )
 
 

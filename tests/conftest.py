@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.dockerd import AGENT_LOOP, Unavailable, busybox_rootfs, private_dockerd
+from tests.services import AGENT_LOOP, Unavailable, busybox_rootfs, private_dockerd
+from tests.services import moto_server as start_moto_server
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -179,44 +180,14 @@ def agent_container(docker_api: Any, request: pytest.FixtureRequest) -> Iterator
 # -- an AWS API endpoint: moto_server on loopback ------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """moto_server on 127.0.0.1 (real HTTP); yields its endpoint URL."""
-    import urllib.request
-
-    exe = Path(sys.executable).parent / "moto_server"
-    if not exe.exists():
-        missing("moto_server", "not installed in this environment (pip install 'moto[server]')")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(exe), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                missing("moto_server", "did not start")
-            time.sleep(0.1)
+    """moto_server on 127.0.0.1 (real HTTP) for the session; yields its endpoint URL."""
     try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        with start_moto_server() as url:
+            yield url
+    except Unavailable as exc:
+        missing("moto_server", str(exc))
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
-"""A private Docker Engine for tests and benchmarks, and a busybox agent image built without a registry.
+"""Real components for tests and benchmarks: a private Docker Engine, moto_server, a busybox image.
 
 The daemon listens on a unix socket in a temp dir with `--iptables=false --bridge=none`: it
-touches no host networking and no other daemon's state.
+touches no host networking and no other daemon's state. moto_server listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -90,6 +90,37 @@ def private_dockerd() -> Iterator[str]:
                 proc.wait()
             subprocess.run(["umount", "-R", str(root / "data")], capture_output=True, check=False)
             shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto_server on 127.0.0.1 for the duration of the block; yields its endpoint URL."""
+    import sys
+    import urllib.request
+
+    exe = Path(sys.executable).parent / "moto_server"
+    if not exe.exists():
+        raise Unavailable("moto_server not installed in this environment (pip install 'moto[server]')")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise Unavailable("moto_server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def _remove_everything(host: str) -> None:
