@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from ir.core.errors import DryRunViolation
+
 ContainerStatus = Literal["created", "running", "paused", "restarting", "removing", "exited", "dead"]
 
 
@@ -307,7 +309,6 @@ class ReadOnlyGuard:
 
     def __getattr__(self, name: str) -> Any:
         if name in self._mutating:
-            from ir.core.errors import DryRunViolation
 
             def refuse(*_args: Any, **_kwargs: Any) -> Any:
                 raise DryRunViolation(f"dry run: refused mutating call {name}()")
