@@ -366,6 +366,73 @@ def verify_cmd(ctx: click.Context, case: str) -> None:
     )
 
 
+@cli.command("timeline")
+@click.argument("sources", nargs=-1, type=click.Path(exists=True))
+@click.option(
+    "--agent", "agent_id", help="Add the agent's log sources (inventory) and use its allowlist and principals."
+)
+@click.option("--case", "case_ref", help="Add the case's captured container logs (and its agent, unless --agent).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl", "timesketch", "timesketch-csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--source-format",
+    type=click.Choice(["otel", "cloudtrail", "docker", "docker-text", "jsonl", "mcp", "claude", "codex"]),
+    help="Read every SOURCE as this format.",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write events here (default: stdout).")
+@click.option("--summary-json", type=click.Path(dir_okay=False), help="Also write the summary as JSON here.")
+@click.pass_context
+@guarded
+def timeline_cmd(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    agent_id: str | None,
+    case_ref: str | None,
+    fmt: str,
+    source_format: str | None,
+    out: str | None,
+    summary_json: str | None,
+) -> None:
+    """Merge an agent's logs into one ordered, deduplicated, tagged timeline."""
+    from ir.timeline.export import summary_text, write
+    from ir.timeline.inputs import case_inputs
+    from ir.timeline.pipeline import build
+
+    paths = [Path(s) for s in sources]
+    agent = None
+    if agent_id or case_ref:
+        ws = _workspace(ctx)
+        if agent_id:
+            agent = ws.inventory.get(agent_id, str(ws.inventory_path))
+            paths += [ws.path(s.path) for s in agent.logs if s.path]
+        if case_ref:
+            from ir.core.case import resolve_case
+
+            case_paths, case_agent = case_inputs(resolve_case(ws.cases_dir, case_ref))
+            paths += case_paths
+            agent = agent or case_agent
+    if not paths:
+        fail("no sources: name files or folders, or use --agent / --case", ExitCode.BAD_INPUT)
+    timeline = build(paths, agent=agent, format_override=source_format)
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as fh:
+            count = write(timeline.events(), fh, fmt)
+    else:
+        count = write(timeline.events(), sys.stdout, fmt)
+    summary = timeline.summary()
+    if summary_json:
+        Path(summary_json).write_text(json.dumps(summary, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    click.echo(summary_text(summary), err=not out)
+    if out:
+        click.echo(f"{count} events written to {out}")
+
+
 @cli.command("cases")
 @click.pass_context
 @guarded

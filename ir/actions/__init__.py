@@ -17,6 +17,7 @@ from ir.actions.hosts import HostsAnsible
 from ir.actions.minted import FindMinted
 from ir.actions.provider_tokens import RevokeHttp
 from ir.actions.secrets import RotateSecrets
+from ir.actions.timeline import Reconstruct
 from ir.core.action import Registry
 
 
@@ -41,5 +42,6 @@ def default_registry() -> Registry:
             FindMinted(),
             RevokeHttp(),
             HostsAnsible(),
+            Reconstruct(),
         ]
     )

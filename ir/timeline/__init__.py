@@ -1,0 +1,1 @@
+"""Timeline reconstruction: parse every log source of an agent, merge, correlate, detect, export."""

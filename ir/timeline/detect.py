@@ -1,0 +1,246 @@
+"""Detectors and correlation over the merged stream: each tag says why, each link says what caused it.
+
+Streaming: every decision uses only what came before, so the analyser keeps small state (recent
+reads, first place each key was used, per-minute counts) and never the whole timeline.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from ir.timeline.merge import aws_operations
+from ir.timeline.model import Event, iso
+
+INJECTION = re.compile(
+    r"(?i)(ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|prompts|rules)"
+    r"|disregard (all |the |your )?(previous|prior|system|earlier)"
+    r"|(important|new|updated|urgent) (system )?(note|instruction|instructions|directive)s?\b"
+    r"|you (must|should|are required to) (now )?(read|send|upload|post|email|run|execute|call)"
+    r"|do not (tell|inform|alert) the user"
+    r"|upload (it|them|this|the \w+)( with [\w ]+)? to https?://"
+    r"|exfiltrat\w*)"
+)
+SECRET_PATH = re.compile(
+    r"(\.aws/credentials|\.aws/config|(^|/)\.env(\.\w+)?\b|id_(rsa|ed25519|ecdsa)\b|\.ssh/|\.netrc|\.npmrc|"
+    r"\.git-credentials|\.docker/config\.json|/etc/shadow|\.kube/config|credentials\.json|secrets?\.(ya?ml|json|env))"
+)
+SECRET_APIS = {
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "kms:Decrypt",
+    "sts:GetSessionToken",
+    "iam:CreateAccessKey",
+}
+DESTRUCTIVE_API = re.compile(r":(Delete|Terminate|Remove|Detach|Disable|Stop|Put\w*Policy|Update\w*Policy|Deregister)")
+DESTRUCTIVE_CMD = re.compile(
+    r"(\brm\s+-\w*r\w*f|\bDROP\s+(TABLE|DATABASE)\b|\bmkfs\b|\bshred\b|\bdd\s+if=.*of=/dev/|\btruncate\s+table\b)", re.I
+)
+URL = re.compile(r"https?://[^\s\"'<>]+")
+READ_TOOL = re.compile(r"(?i)(read|get|fetch|export|download|list|query|select|cat)")
+SEND_TOOL = re.compile(r"(?i)(post|put|upload|send|email|mail|http|webhook|write_remote|curl)")
+EXFIL_WINDOW_NS = 600_000_000_000
+CAUSE_WINDOW_NS = 120_000_000_000
+MINUTE_NS = 60_000_000_000
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+
+
+def tag(e: Event, name: str, why: str) -> None:
+    """Add a tag with its reason (once per tag name)."""
+    if not any(t["tag"] == name for t in e["tags"]):
+        e["tags"].append({"tag": name, "why": why})
+
+
+@dataclass
+class Analyzer:
+    """Tags events as they stream past and keeps what the summary needs."""
+
+    allowlist: tuple[str, ...] = ()
+    principals: frozenset[str] = frozenset()
+    """IAM user and role names of the agent (from the inventory)."""
+    keys: set[str] = field(default_factory=set)
+    reads: deque[tuple[int, str]] = field(default_factory=deque)
+    recent_calls: deque[Event] = field(default_factory=deque)
+    key_places: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)
+    minutes: dict[int, int] = field(default_factory=dict)
+    first_suspicious: Event | None = None
+    injection_source: Event | None = None
+    last_injection: Event | None = None
+    read_targets: list[dict[str, Any]] = field(default_factory=list)
+    sent_to: list[dict[str, Any]] = field(default_factory=list)
+    caused: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    tag_counts: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+
+    def __call__(self, e: Event) -> Event:
+        """Tag one event (in time order) and return it."""
+        self.total += 1
+        self.counts[e["kind"]] = self.counts.get(e["kind"], 0) + 1
+        kind = e["kind"]
+        if kind in ("tool_call", "tool_result", "tool_list"):
+            self._tool(e)
+        elif kind == "cloud_api_call":
+            self._cloud(e)
+        elif kind == "net_egress" and e.get("target"):
+            self._egress(e, str(e["target"]), e["action"])
+        self._rate(e)
+        for t in e["tags"]:
+            self.tag_counts[t["tag"]] = self.tag_counts.get(t["tag"], 0) + 1
+        if e["tags"] and any(t["tag"] != "rate_spike" for t in e["tags"]):
+            if any(t["tag"] == "prompt_injection" for t in e["tags"]):
+                self.last_injection = e
+            elif self.first_suspicious is None:
+                self.first_suspicious = e
+                self.injection_source = self.last_injection
+        return e
+
+    # -- tools ------------------------------------------------------------------------------
+    def _tool(self, e: Event) -> None:
+        tool = e.get("tool") or {}
+        result, description = _text(tool.get("result")), _text(tool.get("description"))
+        for where, text in (("tool result", result), ("tool description", description)):
+            match = INJECTION.search(text) if text else None
+            if match:
+                tag(e, "prompt_injection", f"{where} of {tool.get('name')} carries an instruction: {match.group(0)!r}")
+        if e["kind"] != "tool_call":
+            return
+        args = _text(tool.get("arguments"))
+        secret = SECRET_PATH.search(args)
+        if secret:
+            tag(e, "secret_read", f"{tool.get('name')} touches {secret.group(0)}")
+        destructive = DESTRUCTIVE_CMD.search(args)
+        if destructive:
+            tag(e, "destructive_call", f"{tool.get('name')} runs {destructive.group(0)!r}")
+        urls = URL.findall(args)
+        sends = SEND_TOOL.search(str(tool.get("name", ""))) or any(
+            flag in args for flag in ("-d @", "--data", "--upload-file", "-F ")
+        )
+        if urls and sends:
+            for url in urls:
+                self._egress(e, url, str(tool.get("name")))
+        elif READ_TOOL.search(str(tool.get("name", ""))) or secret:
+            what = e.get("target") or args[:120]
+            self.reads.append((e["ts"], str(what)))
+            self.read_targets.append(
+                {"ts": iso(e["ts"]), "what": str(what), "by": tool.get("name"), "raw_ref": e["raw_ref"]}
+            )
+        if aws_operations(e):
+            self.recent_calls.append(e)
+        while self.recent_calls and self.recent_calls[0]["ts"] < e["ts"] - CAUSE_WINDOW_NS:
+            self.recent_calls.popleft()
+
+    def _egress(self, e: Event, url: str, how: str) -> None:
+        host = (urlsplit(url).hostname or url).lower()
+        allowed = any(host == a or host.endswith("." + a) for a in self.allowlist)
+        if self.allowlist and not allowed:
+            tag(e, "egress_off_allowlist", f"{how} to {host}, which is not on the agent's egress allowlist")
+        while self.reads and self.reads[0][0] < e["ts"] - EXFIL_WINDOW_NS:
+            self.reads.popleft()
+        if self.reads and not allowed:
+            when, what = self.reads[-1]
+            tag(e, "exfiltration_candidate", f"data sent to {host} {(e['ts'] - when) / 1e9:.0f}s after reading {what}")
+        self.sent_to.append({"ts": iso(e["ts"]), "host": host, "how": how, "raw_ref": e["raw_ref"], "allowed": allowed})
+
+    # -- cloud ------------------------------------------------------------------------------
+    def _cloud(self, e: Event) -> None:
+        actor = e.get("actor") or {}
+        name = e["action"].split(":", 1)[-1]
+        user, key = actor.get("user"), actor.get("access_key")
+        ours = user in self.principals or (key and key in self.keys)
+        if ours and key:
+            self.keys.add(key)
+            place = (str(actor.get("ip", "?")), str(actor.get("user_agent", "?")))
+            places = self.key_places.setdefault(key, {})
+            if places and place not in places:
+                first = next(iter(places))
+                tag(
+                    e,
+                    "credential_use_elsewhere",
+                    f"key {key} used from {place[0]} ({place[1][:60]}); first seen from {first[0]} ({first[1][:60]})",
+                )
+            places[place] = places.get(place, 0) + 1
+        if e["action"] in SECRET_APIS and (ours or not self.principals):
+            tag(e, "secret_read", f"{e['action']} on {e.get('target') or '?'}")
+            self.reads.append((e["ts"], f"{e['action']} {e.get('target') or ''}".strip()))
+            self.read_targets.append(
+                {
+                    "ts": iso(e["ts"]),
+                    "what": f"{e['action']} {e.get('target') or ''}".strip(),
+                    "by": user,
+                    "raw_ref": e["raw_ref"],
+                }
+            )
+        if DESTRUCTIVE_API.search(e["action"]) and not (e.get("cloud") or {}).get("error"):
+            tag(e, "destructive_call", f"{e['action']} by {user}")
+        if ours:
+            for call in reversed(self.recent_calls):
+                if name in aws_operations(call) and 0 <= e["ts"] - call["ts"] <= CAUSE_WINDOW_NS:
+                    cause = (call.get("tool") or {}).get("call_id") or call["raw_ref"]
+                    e["links"]["caused_by"] = cause
+                    self.caused.append(
+                        {
+                            "tool_call": cause,
+                            "tool_ts": iso(call["ts"]),
+                            "cloud": e["action"],
+                            "cloud_ts": iso(e["ts"]),
+                            "raw_ref": e["raw_ref"],
+                        }
+                    )
+                    break
+
+    # -- rate -------------------------------------------------------------------------------
+    def _rate(self, e: Event) -> None:
+        minute = e["ts"] // MINUTE_NS
+        count = self.minutes.get(minute, 0) + 1
+        self.minutes[minute] = count
+        if len(self.minutes) > 1440:
+            self.minutes.pop(next(iter(self.minutes)))
+        earlier = [c for m, c in self.minutes.items() if m < minute]
+        if len(earlier) >= 3:
+            typical = statistics.median(earlier)
+            if count >= max(20, 5 * typical):
+                tag(e, "rate_spike", f"{count} events in this minute, typically {typical:g}")
+
+    def summary(self) -> dict[str, Any]:
+        """What a responder asks first, from what streamed past."""
+
+        def brief(e: Event | None) -> dict[str, Any] | None:
+            if e is None:
+                return None
+            return {
+                "ts": iso(e["ts"]),
+                "source": e["source"],
+                "kind": e["kind"],
+                "message": e["message"],
+                "tags": e["tags"],
+                "raw_ref": e["raw_ref"],
+            }
+
+        credentials = {
+            k: [{"ip": ip, "user_agent": ua, "events": n} for (ip, ua), n in places.items()]
+            for k, places in self.key_places.items()
+        }
+        return {
+            "events": self.total,
+            "by_kind": self.counts,
+            "by_tag": self.tag_counts,
+            "first_suspicious": brief(self.first_suspicious),
+            "likely_injection": brief(self.injection_source),
+            "read": self.read_targets[:100],
+            "sent_to": [s for s in self.sent_to if not s["allowed"]][:100],
+            "credentials_used": credentials,
+            "tool_calls_causing_cloud_calls": self.caused[:100],
+        }

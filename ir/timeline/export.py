@@ -1,0 +1,130 @@
+"""Exports: JSONL, Timesketch-ready JSONL and CSV, and a human table (hostile text neutralised)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+import orjson
+
+from ir.core.text import neutralise
+from ir.timeline.model import Event, iso
+
+FORMATS = ("table", "jsonl", "timesketch", "timesketch-csv")
+TIMESKETCH_FIELDS = (
+    "message",
+    "datetime",
+    "timestamp",
+    "timestamp_desc",
+    "source",
+    "kind",
+    "action",
+    "target",
+    "actor",
+    "tags",
+    "raw_ref",
+    "tool_name",
+    "call_id",
+)
+DESC = {
+    "tool_call": "Tool call",
+    "tool_result": "Tool result",
+    "tool_list": "Tool offered",
+    "model_call": "Model call",
+    "cloud_api_call": "Cloud API call",
+    "container_log": "Container log line",
+    "net_egress": "Network egress",
+    "file_access": "File access",
+}
+
+
+def timesketch_row(e: Event) -> dict[str, Any]:
+    """The fields Timesketch requires (`message`, `datetime`, `timestamp` µs, `timestamp_desc`) and context."""
+    tool = e.get("tool") or {}
+    return {
+        "message": e["message"] or e["action"],
+        "datetime": iso(e["ts"]),
+        "timestamp": e["ts"] // 1000,
+        "timestamp_desc": DESC.get(e["kind"], e["kind"]),
+        "source": e["source"],
+        "kind": e["kind"],
+        "action": e["action"],
+        "target": e.get("target") or "",
+        "actor": ",".join(f"{k}={v}" for k, v in sorted((e.get("actor") or {}).items())),
+        "tags": ",".join(t["tag"] for t in e["tags"]),
+        "raw_ref": e["raw_ref"],
+        "tool_name": tool.get("name") or "",
+        "call_id": tool.get("call_id") or "",
+    }
+
+
+def write(events: Iterable[Event], out: TextIO, fmt: str) -> int:
+    """Write every event in `fmt`; returns how many."""
+    count = 0
+    if fmt == "timesketch-csv":
+        writer = csv.DictWriter(out, fieldnames=TIMESKETCH_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for e in events:
+            writer.writerow(timesketch_row(e))
+            count += 1
+        return count
+    for e in events:
+        if fmt == "jsonl":
+            out.write(orjson.dumps({**e, "datetime": iso(e["ts"])}, default=str).decode() + "\n")
+        elif fmt == "timesketch":
+            out.write(orjson.dumps(timesketch_row(e)).decode() + "\n")
+        else:
+            out.write(table_line(e) + "\n")
+        count += 1
+    return count
+
+
+def table_line(e: Event) -> str:
+    """One event as a fixed-width line for a terminal."""
+    when = iso(e["ts"])[:23].replace("T", " ")
+    tags = f"  [{', '.join(t['tag'] for t in e['tags'])}]" if e["tags"] else ""
+    assumed = " (zone assumed UTC)" if e.get("assumed_utc") else ""
+    message = neutralise(str(e["message"] or e["action"]))
+    if len(message) > 140:
+        message = message[:139] + "…"
+    return f"{when}Z  {e['kind']:<14} {neutralise(e['source'])[:28]:<28} {message}{tags}{assumed}"
+
+
+def summary_text(summary: dict[str, Any]) -> str:
+    """The summary for people."""
+    lines = [f"{summary['events']} events from {len(summary['sources'])} sources"]
+    for src in summary["sources"]:
+        bad = f", {src['bad']} bad" if src["bad"] else ""
+        assumed = f", {src['assumed_utc']} times without zone (assumed UTC)" if src["assumed_utc"] else ""
+        lines.append(f"  {neutralise(src['path'])} ({src['format']}): {src['events']} events{bad}{assumed}")
+        lines.extend(f"    bad: {neutralise(ref)}" for ref in src["bad_refs"][:5])
+    for path in summary["skipped_files"]:
+        lines.append(f"  skipped {neutralise(path)}")
+    for name, offset in summary["clock_offsets"].items():
+        state = "applied" if offset["applied"] else "not applied (under 1 s)"
+        lines.append(
+            f"  clock offset of {neutralise(name)}: {offset['offset_ns'] / 1e9:+.3f}s from {offset['pairs']} "
+            f"pairs ({offset['basis']}), {state}"
+        )
+    first, injection = summary["first_suspicious"], summary["likely_injection"]
+    if first:
+        why = "; ".join(t["why"] for t in first["tags"])
+        lines.append(f"first suspicious event: {first['ts']} {neutralise(first['message'])[:160]} — {neutralise(why)}")
+    if injection:
+        lines.append(
+            f"likely injection source: {injection['ts']} {neutralise(injection['message'])[:160]} "
+            f"({injection['raw_ref']})"
+        )
+    for read in summary["read"][:10]:
+        lines.append(f"read: {read['ts']} {neutralise(str(read['what']))[:120]}")
+    for sent in summary["sent_to"][:10]:
+        lines.append(f"sent to: {sent['ts']} {neutralise(sent['host'])} via {neutralise(str(sent['how']))}")
+    for key, places in summary["credentials_used"].items():
+        where = "; ".join(f"{p['ip']} ({neutralise(p['user_agent'])[:40]}) ×{p['events']}" for p in places)
+        lines.append(f"credential {key} used from: {where}")
+    for pair in summary["tool_calls_causing_cloud_calls"][:10]:
+        lines.append(f"tool call {pair['tool_call']} at {pair['tool_ts']} caused {pair['cloud']} at {pair['cloud_ts']}")
+    if summary["by_tag"]:
+        lines.append("tags: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["by_tag"].items())))
+    return "\n".join(lines)

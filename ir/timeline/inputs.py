@@ -1,0 +1,17 @@
+"""What a case contributes to a timeline: its captured container logs, and the agent it was run for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ir.core.case import load_state
+from ir.core.evidence import blob_path
+from ir.core.inventory import Agent
+
+
+def case_inputs(case_dir: Path) -> tuple[list[Path], Agent | None]:
+    """The case's `logs.txt` evidence files, and the agent recorded when the run started."""
+    state = load_state(case_dir)
+    logs = [case_dir / blob_path(str(item["sha256"])) for item in state.evidence if item.get("name") == "logs.txt"]
+    agent = Agent.model_validate(state.started["agent"]) if state.started.get("agent") else None
+    return logs, agent

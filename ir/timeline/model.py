@@ -1,0 +1,119 @@
+"""Normalised timeline events and the time parsing every source shares.
+
+An event is a plain dict (fast to build, sort and serialise a million of) with these keys:
+
+    ts            int, UTC nanoseconds (after any clock-offset correction)
+    ts_raw        the time exactly as the source wrote it
+    source        `format:file name`, e.g. `cloudtrail:trail.json`
+    seq           order within the source (record number)
+    kind          tool_call | tool_result | model_call | cloud_api_call | container_log |
+                  file_access | net_egress | agent_log
+    actor         {agent, session, access_key, user, ip, user_agent} (those known)
+    action        what was done (tool name, API operation, ...)
+    target        what it was done to (path, URL, resource), or None
+    tool          {name, call_id, arguments, result} for tool calls and results, else None
+    links         {trace_id, span_id, parent_span_id, request_id, caused_by} (those known)
+    tags          [{tag, why}] added by the detectors
+    raw_ref       `file:line` of the raw record
+    message       one human line
+    assumed_utc   present and true when the source gave a time without a zone
+    evidence      other raw_refs of the same tool call seen in other sources (after merge)
+    clock_offset_ns  present when the source's clock was corrected
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+Event = dict[str, Any]
+
+_ISO = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9})\d*)?"
+    r"\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?\s*$"
+)
+
+
+def parse_time(value: Any) -> tuple[int, bool] | None:
+    """(UTC nanoseconds, assumed_utc) for ISO 8601 text or a Unix time in s/ms/µs/ns; None if not a time."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return _from_number(float(value) if isinstance(value, float) else value), False
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return _from_number(int(text)), False
+    match = _ISO.match(text)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        seconds = calendar.timegm((int(year), int(month), int(day), int(hour), int(minute), int(second), 0, 0, 0))
+    except (ValueError, OverflowError):
+        return None
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return None
+    nanos = int((fraction or "0").ljust(9, "0")[:9])
+    offset = 0
+    if zone and zone not in ("Z", "z", "UTC"):
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = sign * (int(digits[:2]) * 3600 + int(digits[2:4] or 0) * 60)
+    return (seconds - offset) * 1_000_000_000 + nanos, zone is None
+
+
+def _from_number(value: float | int) -> int:
+    magnitude = abs(value)
+    if magnitude >= 1e17:
+        return int(value)
+    if magnitude >= 1e14:
+        return int(value * 1_000)
+    if magnitude >= 1e11:
+        return int(value * 1_000_000)
+    return int(value * 1_000_000_000)
+
+
+def iso(ns: int) -> str:
+    """ISO 8601 UTC with microseconds and an explicit offset (`+00:00`)."""
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="microseconds")
+
+
+def event(
+    *,
+    ts: int,
+    ts_raw: Any,
+    source: str,
+    seq: int,
+    kind: str,
+    action: str,
+    raw_ref: str,
+    actor: dict[str, Any] | None = None,
+    target: str | None = None,
+    tool: dict[str, Any] | None = None,
+    links: dict[str, Any] | None = None,
+    message: str = "",
+    assumed_utc: bool = False,
+) -> Event:
+    """A normalised event with every key present."""
+    made: Event = {
+        "ts": ts,
+        "ts_raw": ts_raw,
+        "source": source,
+        "seq": seq,
+        "kind": kind,
+        "actor": actor or {},
+        "action": action,
+        "target": target,
+        "tool": tool,
+        "links": links or {},
+        "tags": [],
+        "raw_ref": raw_ref,
+        "message": message,
+    }
+    if assumed_utc:
+        made["assumed_utc"] = True
+    return made

@@ -1,0 +1,135 @@
+"""What every source parser shares: robust line reading, per-source statistics, bad-record counting."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+MAX_LINE = 16 * 1024 * 1024
+"""Longer lines are counted as bad and skipped without being held in memory."""
+MAX_DOCUMENT = 512 * 1024 * 1024
+"""Whole-document formats (OTLP JSON, CloudTrail delivery files) larger than this are refused."""
+KEEP_BAD_REFS = 20
+
+
+@dataclass
+class SourceStats:
+    """What parsing one file found: records read, events made, bad records (with where), zone-less times."""
+
+    path: str
+    format: str
+    records: int = 0
+    events: int = 0
+    bad: int = 0
+    bad_refs: list[str] = field(default_factory=list)
+    assumed_utc: int = 0
+
+    def bad_record(self, ref: str, why: str) -> None:
+        """Count a record that could not be used; the first few are kept with their place."""
+        self.bad += 1
+        if len(self.bad_refs) < KEEP_BAD_REFS:
+            self.bad_refs.append(f"{ref}: {why}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "path": self.path,
+            "format": self.format,
+            "records": self.records,
+            "events": self.events,
+            "bad": self.bad,
+            "bad_refs": self.bad_refs,
+            "assumed_utc": self.assumed_utc,
+        }
+
+
+def open_maybe_gzip(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed when it is gzip."""
+    fh = path.open("rb")
+    magic = fh.read(2)
+    fh.seek(0)
+    if magic == b"\x1f\x8b":
+        fh.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return fh
+
+
+def head(path: Path, size: int = 65536) -> bytes:
+    """The first bytes of a file (decompressed), for format detection."""
+    try:
+        with open_maybe_gzip(path) as fh:
+            return fh.read(size)
+    except (OSError, EOFError):
+        return b""
+
+
+def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) for every line that is not blank; over-long lines are counted bad and skipped."""
+    try:
+        with open_maybe_gzip(path) as fh:
+            lineno = 0
+            while True:
+                chunk = fh.readline(MAX_LINE + 1)
+                if not chunk:
+                    return
+                lineno += 1
+                if len(chunk) > MAX_LINE and not chunk.endswith(b"\n"):
+                    while chunk and not chunk.endswith(b"\n"):
+                        chunk = fh.readline(MAX_LINE)
+                    stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
+                    continue
+                if chunk.strip():
+                    yield lineno, chunk
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        stats.bad_record(str(path), f"unreadable: {exc}")
+
+
+def json_lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON object) for each line; invalid JSON or UTF-8 is counted bad."""
+    for lineno, raw in lines(path, stats):
+        stats.records += 1
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            stats.bad_record(f"{path}:{lineno}", f"not JSON ({str(exc).split(':')[0]})")
+            continue
+        if not isinstance(value, dict):
+            stats.bad_record(f"{path}:{lineno}", "not a JSON object")
+            continue
+        yield lineno, value
+
+
+def json_document(path: Path, stats: SourceStats) -> Any:
+    """A whole-file JSON document, or None (counted bad) when it cannot be read."""
+    try:
+        if path.stat().st_size > MAX_DOCUMENT:
+            stats.bad_record(str(path), f"larger than {MAX_DOCUMENT} bytes")
+            return None
+        with open_maybe_gzip(path) as fh:
+            return orjson.loads(fh.read())
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        stats.bad_record(str(path), f"unreadable: {exc}")
+    except orjson.JSONDecodeError as exc:
+        stats.bad_record(str(path), f"not JSON ({str(exc).split(':')[0]})")
+    return None
+
+
+def as_text(value: Any, limit: int = 4096) -> str:
+    """A value as text for messages and detectors, cut at `limit` characters."""
+    text = value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def maybe_json(value: Any) -> Any:
+    """Parse a JSON string (tool arguments are often one); anything else is returned as is."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value

@@ -1,0 +1,111 @@
+"""Docker logs: the daemon's json-file format, and `docker logs --timestamps` text (case evidence).
+
+json-file lines are `{"log": "text\n", "stream": "stdout", "time": "RFC3339Nano"}`; lines over
+16 KB arrive in pieces and only the last ends in a newline, so pieces are joined per stream.
+Rotated files can repeat lines: (time, stream, text) seen before is dropped. `time` is when the
+daemon read the line. A line that is itself a tool-call log record becomes a tool event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from ir.timeline.model import Event, event, parse_time
+from ir.timeline.sources import toollog
+from ir.timeline.sources.base import SourceStats, as_text, json_lines, lines
+
+FORMAT = "docker"
+TEXT_LINE = re.compile(rb"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) (.*?)\r?\n?$", re.S)
+SEEN_LIMIT = 100_000
+
+
+def _line_event(
+    text: str, ts_raw: str, when: tuple[int, bool], stream: str, source: str, seq: int, ref: str, stats: SourceStats
+) -> Event | None:
+    body = text.rstrip("\n")
+    if body.startswith("{"):
+        try:
+            obj = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict) and toollog.is_tool_record(obj):
+            made = toollog.to_event(obj, source, seq, ref, stats, when=when, ts_raw=ts_raw)
+            if made is not None:
+                made["actor"]["stream"] = stream
+            return made
+    return event(
+        ts=when[0],
+        ts_raw=ts_raw,
+        source=source,
+        seq=seq,
+        kind="container_log",
+        action=stream,
+        raw_ref=ref,
+        actor={"stream": stream},
+        message=as_text(body, 400),
+        assumed_utc=when[1],
+    )
+
+
+def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
+    """json-file logs: split lines joined, rotation duplicates dropped."""
+    source = f"{FORMAT}:{path.name}"
+    pending: dict[str, tuple[str, str, int]] = {}
+    seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+    for lineno, obj in json_lines(path, stats):
+        log, stream, ts_raw = obj.get("log"), str(obj.get("stream", "stdout")), obj.get("time")
+        if not isinstance(log, str) or not isinstance(ts_raw, str):
+            stats.bad_record(f"{path}:{lineno}", "not a json-file log record")
+            continue
+        if stream in pending:
+            first_text, first_time, first_line = pending.pop(stream)
+            log, ts_raw, start = first_text + log, first_time, first_line
+        else:
+            start = lineno
+        if not log.endswith("\n"):
+            pending[stream] = (log, ts_raw, start)
+            continue
+        key = (ts_raw, stream, log)
+        if key in seen:
+            continue
+        seen[key] = None
+        if len(seen) > SEEN_LIMIT:
+            seen.popitem(last=False)
+        when = parse_time(ts_raw)
+        if when is None:
+            stats.bad_record(f"{path}:{start}", f"bad time {ts_raw!r}")
+            continue
+        made = _line_event(log, ts_raw, when, stream, source, start, f"{path}:{start}", stats)
+        if made is not None:
+            yield made
+    for stream, (log, ts_raw, start) in pending.items():  # a last piece with no newline: the file was cut
+        when = parse_time(ts_raw)
+        if when is not None:
+            made = _line_event(log, ts_raw, when, stream, source, start, f"{path}:{start}", stats)
+            if made is not None:
+                yield made
+
+
+def parse_text(path: Path, stats: SourceStats) -> Iterator[Event]:
+    """`docker logs --timestamps` output: `RFC3339Nano text` per line."""
+    source = f"{FORMAT}:{path.name}"
+    for lineno, raw in lines(path, stats):
+        stats.records += 1
+        match = TEXT_LINE.match(raw)
+        if not match:
+            stats.bad_record(f"{path}:{lineno}", "no leading timestamp")
+            continue
+        ts_raw = match.group(1).decode()
+        text = match.group(2).decode("utf-8", "replace")
+        when = parse_time(ts_raw)
+        if when is None:
+            stats.bad_record(f"{path}:{lineno}", f"bad time {ts_raw!r}")
+            continue
+        made = _line_event(text, ts_raw, when, "stdout", source, lineno, f"{path}:{lineno}", stats)
+        if made is not None:
+            yield made

@@ -1,0 +1,176 @@
+"""OpenTelemetry GenAI spans: OTLP JSON, the Python SDK's span JSON, and the OpenInference variant.
+
+Tool spans (`gen_ai.operation.name = execute_tool`, OpenInference `TOOL`, MCP `tools/call`)
+become tool_call events with their arguments and result where recorded; model spans become
+model_call events. Old and new attribute names are both read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ir.timeline.model import Event, event, parse_time
+from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, maybe_json
+
+FORMAT = "otel"
+MODEL_OPS = {"chat", "text_completion", "generate_content", "invoke_agent", "call_llm", "create_agent", "embeddings"}
+
+
+def _otlp_value(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    for key in ("stringValue", "boolValue", "doubleValue"):
+        if key in value:
+            return value[key]
+    if "intValue" in value:
+        return int(value["intValue"])
+    if "arrayValue" in value:
+        return [_otlp_value(v) for v in (value["arrayValue"].get("values") or [])]
+    if "kvlistValue" in value:
+        return {kv.get("key"): _otlp_value(kv.get("value")) for kv in (value["kvlistValue"].get("values") or [])}
+    return None
+
+
+def _hex_id(value: Any, width: int) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return f"{value:0{width}x}"
+    text = str(value)
+    if len(text) == width and all(c in "0123456789abcdefABCDEF" for c in text):
+        return text.lower()
+    try:
+        return base64.b64decode(text).hex()
+    except (binascii.Error, ValueError):
+        return text
+
+
+def _spans(doc: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(path in document, span, resource attributes) for both encodings."""
+    if isinstance(doc, dict) and isinstance(doc.get("resourceSpans"), list):
+        for r, res in enumerate(doc["resourceSpans"]):
+            resource = {
+                a.get("key"): _otlp_value(a.get("value")) for a in (res.get("resource") or {}).get("attributes") or []
+            }
+            for s, scope in enumerate(res.get("scopeSpans") or res.get("instrumentationLibrarySpans") or []):
+                for i, span in enumerate(scope.get("spans") or []):
+                    attrs = {a.get("key"): _otlp_value(a.get("value")) for a in span.get("attributes") or []}
+                    yield f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]", {**span, "attributes": attrs}, resource
+    elif isinstance(doc, dict) and isinstance(doc.get("spans"), list):
+        for i, span in enumerate(doc["spans"]):
+            if isinstance(span, dict):
+                yield f"spans[{i}]", span, (span.get("resource") or {}).get("attributes") or {}
+    elif isinstance(doc, dict) and "context" in doc and "name" in doc:
+        yield "span", doc, (doc.get("resource") or {}).get("attributes") or {}
+    elif isinstance(doc, list):
+        for i, span in enumerate(doc):
+            if isinstance(span, dict):
+                yield f"[{i}]", span, {}
+
+
+def to_event(
+    span: dict[str, Any], resource: dict[str, Any], source: str, seq: int, ref: str, stats: SourceStats
+) -> Event | None:
+    """One span as an event; None for spans that are not about agents, models or tools."""
+    a = span.get("attributes") or {}
+    op = a.get("gen_ai.operation.name")
+    oi_kind = str(a.get("openinference.span.kind", "")).upper()
+    is_tool = op == "execute_tool" or oi_kind == "TOOL" or a.get("mcp.method.name") == "tools/call"
+    is_model = op in MODEL_OPS or oi_kind in ("LLM", "AGENT", "CHAIN") or "gen_ai.request.model" in a
+    if not (is_tool or is_model):
+        return None
+    raw = span.get("start_time", span.get("startTimeUnixNano"))
+    when = parse_time(raw)
+    if when is None:
+        stats.bad_record(ref, f"no usable start time ({raw!r})")
+        return None
+    context = span.get("context") or {}
+    parent = span.get("parent") or {}
+    links = {
+        "trace_id": _hex_id(context.get("trace_id", span.get("traceId")), 32),
+        "span_id": _hex_id(context.get("span_id", span.get("spanId")), 16),
+        "parent_span_id": _hex_id(parent.get("span_id", span.get("parentSpanId")), 16),
+    }
+    actor = {
+        "agent": a.get("gen_ai.agent.name") or a.get("gen_ai.agent.id") or resource.get("service.name"),
+        "session": a.get("gen_ai.conversation.id") or a.get("session.id") or a.get("mcp.session.id"),
+    }
+    actor = {k: v for k, v in actor.items() if v}
+    name = str(span.get("name", ""))
+    if is_tool:
+        tool_name = (
+            a.get("gen_ai.tool.name")
+            or a.get("tool.name")
+            or a.get("mcp.tool.name")
+            or name.removeprefix("execute_tool ")
+        )
+        arguments = maybe_json(a.get("gen_ai.tool.call.arguments", a.get("gen_ai.tool.args", a.get("input.value"))))
+        result = a.get("gen_ai.tool.call.result", a.get("gen_ai.output", a.get("output.value")))
+        tool = {
+            "name": tool_name,
+            "call_id": a.get("gen_ai.tool.call.id") or a.get("jsonrpc.request.id"),
+            "arguments": arguments,
+            "result": maybe_json(result),
+            "description": a.get("gen_ai.tool.description"),
+            "success": (span.get("status") or {}).get("status_code") not in ("error", "ERROR", 2),
+        }
+        return event(
+            ts=when[0],
+            ts_raw=raw,
+            source=source,
+            seq=seq,
+            kind="tool_call",
+            action=str(tool_name),
+            raw_ref=ref,
+            actor=actor,
+            tool=tool,
+            links=links,
+            message=f"{tool_name} {as_text(arguments, 160)}",
+            assumed_utc=when[1],
+        )
+    model = a.get("gen_ai.request.model") or a.get("llm.model_name") or ""
+    provider = a.get("gen_ai.provider.name") or a.get("gen_ai.system") or ""
+    made = event(
+        ts=when[0],
+        ts_raw=raw,
+        source=source,
+        seq=seq,
+        kind="model_call",
+        action=str(op or oi_kind.lower()),
+        raw_ref=ref,
+        actor=actor,
+        target=str(model) or None,
+        links=links,
+        message=f"{op or oi_kind.lower()} {provider} {model}".strip(),
+        assumed_utc=when[1],
+    )
+    made["model"] = {
+        "input_tokens": a.get("gen_ai.usage.input_tokens", a.get("gen_ai.usage.prompt_tokens")),
+        "output_tokens": a.get("gen_ai.usage.output_tokens", a.get("gen_ai.usage.completion_tokens")),
+        "output": as_text(a.get("gen_ai.output.messages", a.get("gen_ai.output", "")), 2000),
+    }
+    return made
+
+
+def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
+    """Spans from a whole JSON document, or from JSON lines (one document or span per line)."""
+    source = f"{FORMAT}:{path.name}"
+    docs: Iterator[tuple[str, Any]]
+    start = head(path, 64).lstrip()[:1]
+    parsed = json_document(path, SourceStats(str(path), FORMAT)) if start in (b"{", b"[") else None
+    if parsed is not None:
+        docs = iter([(str(path), parsed)])
+    else:
+        docs = ((f"{path}:{lineno}", obj) for lineno, obj in json_lines(path, stats))
+    seq = 0
+    for base, doc in docs:
+        for where, span, resource in _spans(doc):
+            stats.records += 1
+            made = to_event(span, resource, source, seq, f"{base}#{where}", stats)
+            seq += 1
+            if made is not None:
+                yield made
