@@ -81,7 +81,13 @@ OTHER_STEPS = (
 
 def container_steps(**status: str) -> dict[str, str]:
     """Per-step statuses of agent-compromise for an agent with a container and nothing else."""
-    steps = {"freeze": "succeeded", "snapshot": "succeeded", "isolate": "succeeded", "stop": "skipped"}
+    steps = {
+        "freeze": "succeeded",
+        "snapshot": "succeeded",
+        "isolate": "succeeded",
+        "timeline": "succeeded",
+        "stop": "skipped",
+    }
     steps.update(dict.fromkeys(OTHER_STEPS, "skipped"))
     steps.update({k.replace("_", "-"): v for k, v in status.items()})
     return steps

@@ -114,7 +114,8 @@ class Analyzer:
         for where, text in (("tool result", result), ("tool description", description)):
             match = INJECTION.search(text) if text else None
             if match:
-                tag(e, "prompt_injection", f"{where} of {tool.get('name')} carries an instruction: {match.group(0)!r}")
+                quote = " ".join(text[match.start() : match.start() + 120].split())
+                tag(e, "prompt_injection", f"{where} of {tool.get('name')} carries an instruction: {quote!r}")
         if e["kind"] != "tool_call":
             return
         args = _text(tool.get("arguments"))

@@ -57,9 +57,9 @@ def test_no_workspace_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_playbook_list_show_schema(workspace: Path) -> None:
     listing = ir_cmd("playbook", "list", cwd=workspace, check=True).stdout
-    assert listing.split()[:2] == ["agent-compromise", "1.1.0"]
+    assert listing.split()[:2] == ["agent-compromise", "1.2.0"]
     shown = ir_cmd("playbook", "show", "agent-compromise", cwd=workspace, check=True).stdout
-    assert "18. stop — Stop the container (only when asked)" in shown
+    assert "19. stop — Stop the container (only when asked)" in shown
     assert "[approval required]" in shown
     schema = json.loads(ir_cmd("playbook", "schema", cwd=workspace, check=True).stdout)
     step = schema["$defs"]["Step"]
@@ -100,7 +100,7 @@ def test_run_json_prints_events_then_a_summary(workspace: Path) -> None:
     assert seqs == list(range(1, len(seqs) + 1))
     verified = ir_cmd("verify", str(case), cwd=workspace)
     assert verified.returncode == 0 and verified.stdout.startswith(
-        f"ok: {len(seqs)} journal records chain correctly, 7 evidence"
+        f"ok: {len(seqs)} journal records chain correctly, 9 evidence"
     )
 
 

@@ -54,7 +54,7 @@ def test_kill_then_resume_finishes_with_nothing_applied_twice(workspace: Path, f
     assert all(count == 1 for count in results.values()), results
     evidence = Counter(r["data"]["name"] for r in records if r["type"] == "evidence.added")
     assert set(evidence.values()) == {1}, evidence
-    assert len(evidence) == 7
+    assert len(evidence) == 9  # seven container artifacts, the timeline and its summary
     # A repeated pause or disconnect would have failed in the world ("container is paused",
     # "not connected"); the world's final state is the contained one.
     world = json.loads((workspace / ".ir" / "world.json").read_text())["containers"]["support-bot"]

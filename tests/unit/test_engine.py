@@ -88,7 +88,7 @@ def test_default_run_freezes_captures_isolates_and_leaves_the_container(workspac
     assert container(h) == {"status": "paused", "networks": ()}
     case = Path(str(summary.case_dir))
     report = verify_case(case)
-    assert report.ok and report.evidence == 7
+    assert report.ok and report.evidence == 9
     state = load_state(case)
     assert {e["name"] for e in state.evidence} == {
         "inspect.json",
@@ -98,6 +98,8 @@ def test_default_run_freezes_captures_isolates_and_leaves_the_container(workspac
         "filesystem.tar",
         "image.tar",
         "volumes.json",
+        "timeline.jsonl",
+        "timeline-summary.json",
     }
     assert [u["name"] for u in state.unavailable] == ["checkpoint.tar"]
     assert "no process memory" in state.unavailable[0]["reason"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -89,13 +89,16 @@ def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
         stats.bad_record(str(path), f"unreadable: {exc}")
 
 
-def json_lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, Any]]:
+Loads = Callable[[bytes], Any]
+
+
+def json_lines(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON object) for each line; invalid JSON or UTF-8 is counted bad."""
     for lineno, raw in lines(path, stats):
         stats.records += 1
         try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+            value = loads(raw)
+        except ValueError as exc:
             stats.bad_record(f"{path}:{lineno}", f"not JSON ({str(exc).split(':')[0]})")
             continue
         if not isinstance(value, dict):
@@ -104,17 +107,17 @@ def json_lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, Any]]:
         yield lineno, value
 
 
-def json_document(path: Path, stats: SourceStats) -> Any:
+def json_document(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -> Any:
     """A whole-file JSON document, or None (counted bad) when it cannot be read."""
     try:
         if path.stat().st_size > MAX_DOCUMENT:
             stats.bad_record(str(path), f"larger than {MAX_DOCUMENT} bytes")
             return None
         with open_maybe_gzip(path) as fh:
-            return orjson.loads(fh.read())
+            return loads(fh.read())
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         stats.bad_record(str(path), f"unreadable: {exc}")
-    except orjson.JSONDecodeError as exc:
+    except ValueError as exc:
         stats.bad_record(str(path), f"not JSON ({str(exc).split(':')[0]})")
     return None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -161,11 +162,12 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     source = f"{FORMAT}:{path.name}"
     docs: Iterator[tuple[str, Any]]
     start = head(path, 64).lstrip()[:1]
-    parsed = json_document(path, SourceStats(str(path), FORMAT)) if start in (b"{", b"[") else None
+    # stdlib json, not orjson: the SDK writes 128-bit trace ids as integers, which orjson turns into floats
+    parsed = json_document(path, SourceStats(str(path), FORMAT), json.loads) if start in (b"{", b"[") else None
     if parsed is not None:
         docs = iter([(str(path), parsed)])
     else:
-        docs = ((f"{path}:{lineno}", obj) for lineno, obj in json_lines(path, stats))
+        docs = ((f"{path}:{lineno}", obj) for lineno, obj in json_lines(path, stats, json.loads))
     seq = 0
     for base, doc in docs:
         for where, span, resource in _spans(doc):

@@ -1,0 +1,56 @@
+"""`ir timeline` as a real subprocess, on the demo incident captured by a real run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.conftest import REPO, ir_cmd
+
+
+def demo_workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "demo"
+    ws.mkdir()
+    for name in ("ir.yaml", "agents.yaml"):
+        shutil.copy(REPO / name, ws / name)
+    shutil.copytree(REPO / "demo", ws / "demo")
+    shutil.copytree(REPO / "playbooks", ws / "playbooks")
+    return ws
+
+
+def test_timeline_of_the_demo_case(tmp_path: Path) -> None:
+    ws = demo_workspace(tmp_path)
+    run = ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--yes", "--json", cwd=ws)
+    assert run.returncode == 0, run.stdout + run.stderr
+    case = Path(json.loads(run.stdout.splitlines()[-1])["case"])
+    assert (case / "timeline.jsonl").is_file()
+
+    out, summary_file = tmp_path / "ts.jsonl", tmp_path / "summary.json"
+    result = ir_cmd(
+        "timeline",
+        "--case",
+        case.name,
+        "--format",
+        "timesketch",
+        "--out",
+        str(out),
+        "--summary-json",
+        str(summary_file),
+        cwd=ws,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["tool_name"] for r in rows] == ["email.read", "email.read", "fs.read", "crm.export", "http.post"]
+    assert all({"message", "datetime", "timestamp", "timestamp_desc"} <= r.keys() for r in rows)
+    summary = json.loads(summary_file.read_text())
+    assert summary["first_suspicious"]["message"].startswith("fs.read")
+    assert summary["likely_injection"]["message"].startswith("email.read")
+    assert [s["host"] for s in summary["sent_to"]] == ["paste.example.net"]
+    assert "first suspicious event:" in result.stdout and "5 events written to" in result.stdout
+
+
+def test_no_sources_is_bad_input(tmp_path: Path) -> None:
+    result = ir_cmd("timeline", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "ir: error: no sources: name files or folders, or use --agent / --case"
