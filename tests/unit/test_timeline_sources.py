@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import gzip
 import io
+import itertools
 import json
 import random
 from pathlib import Path
@@ -30,7 +31,7 @@ def test_all_2900_cloudtrail_records_parsed_and_in_time_order() -> None:
     events = list(timeline.events())
     summary = timeline.summary()
     assert len(events) == 2900
-    assert all(a["ts"] <= b["ts"] for a, b in zip(events, events[1:], strict=False))
+    assert all(a["ts"] <= b["ts"] for a, b in itertools.pairwise(events))
     assert sum(s["bad"] for s in summary["sources"]) == 0
     assert {e["kind"] for e in events} == {"cloud_api_call"}
     attacker = [e for e in events if "stratus-red-team" in str(e["actor"].get("user_agent", ""))]
