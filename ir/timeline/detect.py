@@ -75,6 +75,8 @@ class Analyzer:
     recent_calls: deque[Event] = field(default_factory=deque)
     key_places: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)
     minutes: dict[int, int] = field(default_factory=dict)
+    _typical: tuple[int, float | None] = (-1, None)
+    """(minute it was computed for, median events per earlier minute): computed once a minute."""
     first_suspicious: Event | None = None
     injection_source: Event | None = None
     last_injection: Event | None = None
@@ -209,11 +211,14 @@ class Analyzer:
         self.minutes[minute] = count
         if len(self.minutes) > 1440:
             self.minutes.pop(next(iter(self.minutes)))
-        earlier = [c for m, c in self.minutes.items() if m < minute]
-        if len(earlier) >= 3:
-            typical = statistics.median(earlier)
-            if count >= max(20, 5 * typical):
-                tag(e, "rate_spike", f"{count} events in this minute, typically {typical:g}")
+        if count < 20:
+            return
+        if self._typical[0] != minute:
+            earlier = [c for m, c in self.minutes.items() if m < minute]
+            self._typical = (minute, statistics.median(earlier) if len(earlier) >= 3 else None)
+        typical = self._typical[1]
+        if typical is not None and count >= 5 * typical:
+            tag(e, "rate_spike", f"{count} events in this minute, typically {typical:g}")
 
     def summary(self) -> dict[str, Any]:
         """What a responder asks first, from what streamed past."""

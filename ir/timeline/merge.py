@@ -26,8 +26,8 @@ import orjson
 
 from ir.timeline.model import Event
 
-RUN = 100_000
-"""Events held in memory per source while sorting."""
+RUN = 50_000
+"""Events held in memory per source while sorting; a larger source is sorted in spilled runs."""
 DEDUP_WINDOW_NS = 2_000_000_000
 DEDUP_MAX = 50_000
 ANCHORS_MAX = 50_000

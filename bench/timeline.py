@@ -1,0 +1,123 @@
+"""Timeline benchmark: events/s and peak memory of `ir timeline` vs `jq` sorting and `wc -l`.
+
+    python -m bench.timeline [--events N] [--small N]
+
+A deterministic generator (seeded) writes N mixed events across four formats — the JSONL
+tool-call log, Docker json-file logs, CloudTrail JSON lines and OTel SDK spans as JSON lines —
+each file out of order in places, as real logs are. Then, in one run, on the same bytes:
+
+  * `ir timeline DIR --format jsonl --out /dev/null`, pinned to one core (taskset -c 0);
+  * `jq -c -s 'sort_by(.ts // .time // .eventTime // .start_time)[]'` (jq loads all, then sorts);
+  * `wc -l` (the I/O floor).
+
+Peak memory is each process's own maximum RSS (os.wait4). The same is run at `--small` events
+to show whether memory stays flat in input size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+START = 1_795_662_000  # 2026-11-20T03:00:00Z
+TOOLS = ("email.read", "fs.read", "http.get", "http.post", "crm.export", "shell", "search")
+
+
+def _iso(seconds: float) -> str:
+    whole = int(seconds)
+    frac = int((seconds - whole) * 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{frac:06d}Z"
+
+
+def generate(folder: Path, total: int, seed: int = 42) -> int:
+    """Write `total` events across the four formats; returns the bytes written."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    shares = {"tools.jsonl": 0.4, "container-json.log": 0.3, "cloudtrail.jsonl": 0.2, "spans.jsonl": 0.1}
+    written = 0
+    for name, share in shares.items():
+        count = int(total * share)
+        with (folder / name).open("w", encoding="utf-8") as fh:
+            for i in range(count):
+                # mostly in order, with local shuffles (late writes, several writers)
+                t = START + i * (3600 / count) + rng.uniform(-2.0, 2.0)
+                line = json.dumps(_record(name, i, t, rng), separators=(",", ":"))
+                fh.write(line + "\n")
+                written += len(line) + 1
+    return written
+
+
+def _record(name: str, i: int, t: float, rng: random.Random) -> dict[str, Any]:
+    tool = TOOLS[i % len(TOOLS)]
+    if name == "tools.jsonl":
+        return {"ts": _iso(t), "agent": "support-bot", "session": f"s-{i // 50}", "tool": tool, "call_id": f"c{i}",
+                "arguments": {"path": f"/data/{rng.randrange(1000)}.txt", "url": "https://support.example.com/t"},
+                "success": True}
+    if name == "container-json.log":
+        return {"log": f"worker {i % 8}: processed ticket {rng.randrange(100000)}\n", "stream": "stdout",
+                "time": _iso(t)}
+    if name == "cloudtrail.jsonl":
+        return {"eventTime": _iso(t)[:19] + "Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+                "sourceIPAddress": "10.20.0.5", "userAgent": "aws-cli/2.15.0", "requestParameters": {
+                    "bucketName": "customer-data", "key": f"k{i}"}, "eventID": f"e{i}",
+                "userIdentity": {"type": "IAMUser", "userName": "agent-support-bot", "accessKeyId": "AKIAAGENT"}}
+    return {"name": f"execute_tool {tool}", "context": {"trace_id": i // 10 + 1, "span_id": i + 1},
+            "start_time": int(t * 1e9), "attributes": {"gen_ai.operation.name": "execute_tool",
+                                                        "gen_ai.tool.name": tool, "gen_ai.tool.call.id": f"o{i}"}}
+
+
+def measure(command: list[str], **kwargs: Any) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{command[0]} exited {os.waitstatus_to_exitcode(status)}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def run(total: int) -> dict[str, Any]:
+    """Generate `total` events and measure the three commands on them."""
+    with tempfile.TemporaryDirectory(prefix="ir-tl-bench-") as tmp:
+        folder = Path(tmp) / "logs"
+        size = generate(folder, total)
+        files = sorted(str(p) for p in folder.iterdir())
+        ir = [str(Path(sys.executable).parent / "ir"), "timeline", str(folder), "--format", "jsonl", "--out", "/dev/null"]
+        if shutil.which("taskset"):
+            ir = ["taskset", "-c", "0", *ir]
+        result: dict[str, Any] = {"events": total, "bytes": size}
+        result["ir"] = measure(ir, cwd=tmp)
+        result["wc"] = measure(["wc", "-l", *files])
+        if shutil.which("jq"):
+            result["jq"] = measure(["jq", "-c", "-s", "sort_by(.ts // .time // .eventTime // .start_time)[]", *files])
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=100_000)
+    args = parser.parse_args()
+    rows = [run(args.small), run(args.events)]
+    print(f"machine: {os.cpu_count()} cpus, Python {sys.version.split()[0]}\n")
+    print("| events | MB | ir timeline (1 core) | ir events/s | ir peak RSS | jq sort | jq peak RSS | wc -l |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        jq = r.get("jq", (float("nan"), 0))
+        print(f"| {r['events']:,} | {r['bytes'] / 1e6:.0f} | {r['ir'][0]:.1f} s | {r['events'] / r['ir'][0]:,.0f} | "
+              f"{r['ir'][1]} MiB | {jq[0]:.1f} s | {jq[1]} MiB | {r['wc'][0]:.2f} s |")
+    print(f"\nir peak memory, {args.events:,} vs {args.small:,} events: {rows[1]['ir'][1] / rows[0]['ir'][1]:.2f}×")
+
+
+if __name__ == "__main__":
+    main()
