@@ -59,20 +59,42 @@ def generate(folder: Path, total: int, seed: int = 42) -> int:
 def _record(name: str, i: int, t: float, rng: random.Random) -> dict[str, Any]:
     tool = TOOLS[i % len(TOOLS)]
     if name == "tools.jsonl":
-        return {"ts": _iso(t), "agent": "support-bot", "session": f"s-{i // 50}", "tool": tool, "call_id": f"c{i}",
-                "arguments": {"path": f"/data/{rng.randrange(1000)}.txt", "url": "https://support.example.com/t"},
-                "success": True}
+        return {
+            "ts": _iso(t),
+            "agent": "support-bot",
+            "session": f"s-{i // 50}",
+            "tool": tool,
+            "call_id": f"c{i}",
+            "arguments": {"path": f"/data/{rng.randrange(1000)}.txt", "url": "https://support.example.com/t"},
+            "success": True,
+        }
     if name == "container-json.log":
-        return {"log": f"worker {i % 8}: processed ticket {rng.randrange(100000)}\n", "stream": "stdout",
-                "time": _iso(t)}
+        return {
+            "log": f"worker {i % 8}: processed ticket {rng.randrange(100000)}\n",
+            "stream": "stdout",
+            "time": _iso(t),
+        }
     if name == "cloudtrail.jsonl":
-        return {"eventTime": _iso(t)[:19] + "Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
-                "sourceIPAddress": "10.20.0.5", "userAgent": "aws-cli/2.15.0", "requestParameters": {
-                    "bucketName": "customer-data", "key": f"k{i}"}, "eventID": f"e{i}",
-                "userIdentity": {"type": "IAMUser", "userName": "agent-support-bot", "accessKeyId": "AKIAAGENT"}}
-    return {"name": f"execute_tool {tool}", "context": {"trace_id": i // 10 + 1, "span_id": i + 1},
-            "start_time": int(t * 1e9), "attributes": {"gen_ai.operation.name": "execute_tool",
-                                                        "gen_ai.tool.name": tool, "gen_ai.tool.call.id": f"o{i}"}}
+        return {
+            "eventTime": _iso(t)[:19] + "Z",
+            "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject",
+            "sourceIPAddress": "10.20.0.5",
+            "userAgent": "aws-cli/2.15.0",
+            "requestParameters": {"bucketName": "customer-data", "key": f"k{i}"},
+            "eventID": f"e{i}",
+            "userIdentity": {"type": "IAMUser", "userName": "agent-support-bot", "accessKeyId": "AKIAAGENT"},
+        }
+    return {
+        "name": f"execute_tool {tool}",
+        "context": {"trace_id": i // 10 + 1, "span_id": i + 1},
+        "start_time": int(t * 1e9),
+        "attributes": {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": tool,
+            "gen_ai.tool.call.id": f"o{i}",
+        },
+    }
 
 
 def measure(command: list[str], **kwargs: Any) -> tuple[float, int]:
@@ -92,7 +114,15 @@ def run(total: int) -> dict[str, Any]:
         folder = Path(tmp) / "logs"
         size = generate(folder, total)
         files = sorted(str(p) for p in folder.iterdir())
-        ir = [str(Path(sys.executable).parent / "ir"), "timeline", str(folder), "--format", "jsonl", "--out", "/dev/null"]
+        ir = [
+            str(Path(sys.executable).parent / "ir"),
+            "timeline",
+            str(folder),
+            "--format",
+            "jsonl",
+            "--out",
+            "/dev/null",
+        ]
         if shutil.which("taskset"):
             ir = ["taskset", "-c", "0", *ir]
         result: dict[str, Any] = {"events": total, "bytes": size}
@@ -114,8 +144,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         jq = r.get("jq", (float("nan"), 0))
-        print(f"| {r['events']:,} | {r['bytes'] / 1e6:.0f} | {r['ir'][0]:.1f} s | {r['events'] / r['ir'][0]:,.0f} | "
-              f"{r['ir'][1]} MiB | {jq[0]:.1f} s | {jq[1]} MiB | {r['wc'][0]:.2f} s |")
+        print(
+            f"| {r['events']:,} | {r['bytes'] / 1e6:.0f} | {r['ir'][0]:.1f} s | {r['events'] / r['ir'][0]:,.0f} | "
+            f"{r['ir'][1]} MiB | {jq[0]:.1f} s | {jq[1]} MiB | {r['wc'][0]:.2f} s |"
+        )
     print(f"\nir peak memory, {args.events:,} vs {args.small:,} events: {rows[1]['ir'][1] / rows[0]['ir'][1]:.2f}×")
 
 

@@ -49,6 +49,8 @@ SEND_TOOL = re.compile(r"(?i)(post|put|upload|send|email|mail|http|webhook|write
 EXFIL_WINDOW_NS = 600_000_000_000
 CAUSE_WINDOW_NS = 120_000_000_000
 MINUTE_NS = 60_000_000_000
+KEEP = 100
+"""The summary keeps the first hundred reads, sends and causes (memory stays flat)."""
 
 
 def _text(value: Any) -> str:
@@ -137,9 +139,12 @@ class Analyzer:
         elif READ_TOOL.search(str(tool.get("name", ""))) or secret:
             what = e.get("target") or args[:120]
             self.reads.append((e["ts"], str(what)))
-            self.read_targets.append(
-                {"ts": iso(e["ts"]), "what": str(what), "by": tool.get("name"), "raw_ref": e["raw_ref"]}
-            )
+            while self.reads[0][0] < e["ts"] - EXFIL_WINDOW_NS:  # only recent reads can be sent out
+                self.reads.popleft()
+            if len(self.read_targets) < KEEP:
+                self.read_targets.append(
+                    {"ts": iso(e["ts"]), "what": str(what), "by": tool.get("name"), "raw_ref": e["raw_ref"]}
+                )
         if aws_operations(e):
             self.recent_calls.append(e)
         while self.recent_calls and self.recent_calls[0]["ts"] < e["ts"] - CAUSE_WINDOW_NS:
@@ -155,7 +160,8 @@ class Analyzer:
         if self.reads and not allowed:
             when, what = self.reads[-1]
             tag(e, "exfiltration_candidate", f"data sent to {host} {(e['ts'] - when) / 1e9:.0f}s after reading {what}")
-        self.sent_to.append({"ts": iso(e["ts"]), "host": host, "how": how, "raw_ref": e["raw_ref"], "allowed": allowed})
+        if not allowed and len(self.sent_to) < KEEP:
+            self.sent_to.append({"ts": iso(e["ts"]), "host": host, "how": how, "raw_ref": e["raw_ref"]})
 
     # -- cloud ------------------------------------------------------------------------------
     def _cloud(self, e: Event) -> None:
@@ -178,14 +184,15 @@ class Analyzer:
         if e["action"] in SECRET_APIS and (ours or not self.principals):
             tag(e, "secret_read", f"{e['action']} on {e.get('target') or '?'}")
             self.reads.append((e["ts"], f"{e['action']} {e.get('target') or ''}".strip()))
-            self.read_targets.append(
-                {
-                    "ts": iso(e["ts"]),
-                    "what": f"{e['action']} {e.get('target') or ''}".strip(),
-                    "by": user,
-                    "raw_ref": e["raw_ref"],
-                }
-            )
+            if len(self.read_targets) < KEEP:
+                self.read_targets.append(
+                    {
+                        "ts": iso(e["ts"]),
+                        "what": f"{e['action']} {e.get('target') or ''}".strip(),
+                        "by": user,
+                        "raw_ref": e["raw_ref"],
+                    }
+                )
         if DESTRUCTIVE_API.search(e["action"]) and not (e.get("cloud") or {}).get("error"):
             tag(e, "destructive_call", f"{e['action']} by {user}")
         if ours:
@@ -193,15 +200,16 @@ class Analyzer:
                 if name in aws_operations(call) and 0 <= e["ts"] - call["ts"] <= CAUSE_WINDOW_NS:
                     cause = (call.get("tool") or {}).get("call_id") or call["raw_ref"]
                     e["links"]["caused_by"] = cause
-                    self.caused.append(
-                        {
-                            "tool_call": cause,
-                            "tool_ts": iso(call["ts"]),
-                            "cloud": e["action"],
-                            "cloud_ts": iso(e["ts"]),
-                            "raw_ref": e["raw_ref"],
-                        }
-                    )
+                    if len(self.caused) < KEEP:
+                        self.caused.append(
+                            {
+                                "tool_call": cause,
+                                "tool_ts": iso(call["ts"]),
+                                "cloud": e["action"],
+                                "cloud_ts": iso(e["ts"]),
+                                "raw_ref": e["raw_ref"],
+                            }
+                        )
                     break
 
     # -- rate -------------------------------------------------------------------------------
@@ -245,8 +253,8 @@ class Analyzer:
             "by_tag": self.tag_counts,
             "first_suspicious": brief(self.first_suspicious),
             "likely_injection": brief(self.injection_source),
-            "read": self.read_targets[:100],
-            "sent_to": [s for s in self.sent_to if not s["allowed"]][:100],
+            "read": self.read_targets,
+            "sent_to": self.sent_to,
             "credentials_used": credentials,
-            "tool_calls_causing_cloud_calls": self.caused[:100],
+            "tool_calls_causing_cloud_calls": self.caused,
         }

@@ -51,7 +51,14 @@ def aws_operations(e: Event) -> tuple[str, ...]:
     """CloudTrail event names an `aws ...` command in a tool call's arguments would produce."""
     tool = e.get("tool") or {}
     args = tool.get("arguments")
-    text = args if isinstance(args, str) else orjson.dumps(args).decode() if args is not None else ""
+    if isinstance(args, dict):
+        if not any(isinstance(v, str | list) and "aws" in str(v) for v in args.values()):
+            return ()  # the common case, decided without serialising the arguments
+        text = orjson.dumps(args).decode()
+    else:
+        text = args if isinstance(args, str) else orjson.dumps(args).decode() if args is not None else ""
+    if "aws" not in text:
+        return ()
     match = _AWS_CLI.search(text)
     if not match:
         return ()

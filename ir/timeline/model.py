@@ -36,8 +36,26 @@ _ISO = re.compile(
 )
 
 
+_SECONDS: dict[str, int] = {}
+_FAST = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$")
+
+
 def parse_time(value: Any) -> tuple[int, bool] | None:
     """(UTC nanoseconds, assumed_utc) for ISO 8601 text or a Unix time in s/ms/µs/ns; None if not a time."""
+    if type(value) is str:
+        fast = _FAST.match(value)
+        if fast:  # the common case: RFC 3339 UTC; whole seconds are cached (logs repeat them a lot)
+            whole, fraction = fast.groups()
+            seconds = _SECONDS.get(whole)
+            if seconds is None:
+                parsed = _parse_iso(whole + "Z")
+                if parsed is None:
+                    return None
+                seconds = parsed[0] // 1_000_000_000
+                if len(_SECONDS) > 100_000:
+                    _SECONDS.clear()
+                _SECONDS[whole] = seconds
+            return seconds * 1_000_000_000 + (int(fraction.ljust(9, "0")) if fraction else 0), False
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -47,6 +65,10 @@ def parse_time(value: Any) -> tuple[int, bool] | None:
     text = value.strip()
     if text.isdigit():
         return _from_number(int(text)), False
+    return _parse_iso(text)
+
+
+def _parse_iso(text: str) -> tuple[int, bool] | None:
     match = _ISO.match(text)
     if not match:
         return None
@@ -77,9 +99,19 @@ def _from_number(value: float | int) -> int:
     return int(value * 1_000_000_000)
 
 
+_ISO_SECONDS: dict[int, str] = {}
+
+
 def iso(ns: int) -> str:
     """ISO 8601 UTC with microseconds and an explicit offset (`+00:00`)."""
-    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="microseconds")
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    prefix = _ISO_SECONDS.get(seconds)
+    if prefix is None:
+        prefix = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        if len(_ISO_SECONDS) > 100_000:
+            _ISO_SECONDS.clear()
+        _ISO_SECONDS[seconds] = prefix
+    return f"{prefix}.{nanos // 1000:06d}+00:00"
 
 
 def event(

@@ -277,3 +277,26 @@ def test_unsorted_sources_merge_in_order_through_spilled_runs(tmp_path: Path, mo
     assert len(events) == 3 * len(stamps)
     assert [e["ts"] for e in events] == sorted(e["ts"] for e in events)
     assert [e["source"] for e in events[:3]] == ["jsonl:a.jsonl.gz", "jsonl:b.jsonl.gz", "jsonl:c.jsonl.gz"]
+
+
+def test_cloudtrail_in_every_packaging(tmp_path: Path) -> None:
+    record = {
+        "eventTime": "2026-11-20T03:00:00Z",
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "CreateUser",
+        "userIdentity": {"type": "IAMUser", "userName": "bot", "accessKeyId": "AKIA1"},
+        "requestParameters": {"userName": "helper"},
+    }
+    (tmp_path / "delivery.json.gz").write_bytes(gzip.compress(json.dumps({"Records": [record]}).encode()))
+    (tmp_path / "lookup.json").write_text(json.dumps({"Events": [{"CloudTrailEvent": json.dumps(record)}]}))
+    (tmp_path / "siem.jsonl").write_text(json.dumps(record) + "\n")
+    assert [detect(p) for p in sorted(tmp_path.iterdir())] == ["cloudtrail"] * 3
+    events = list(build([tmp_path]).events())
+    assert [(e["action"], e["target"], e["actor"]["access_key"]) for e in events] == [
+        ("iam:CreateUser", "helper", "AKIA1")
+    ] * 3
+    assert [e["raw_ref"].rsplit("/", 1)[1] for e in events] == [
+        "delivery.json.gz#Records[0]",
+        "lookup.json#Events[0]",
+        "siem.jsonl:1",
+    ]
