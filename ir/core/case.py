@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.core.errors import CaseError
-from ir.core.journal import JOURNAL_FILE, Record, read
+from ir.core.journal import JOURNAL_FILE, Record, is_open, read
 
 PLAYBOOK_FILE = "playbook.yaml"
 
@@ -162,9 +162,13 @@ def resolve_case(cases_dir: Path, ref: str) -> Path:
 
 
 def load_state(case_dir: Path) -> CaseState:
-    """Replay a case's journal (read-only; no lock taken)."""
+    """Replay a case's journal (read-only; no lock taken). A run that is not finished and whose
+    case nobody holds was interrupted (killed, or the machine went down)."""
     checked = read(case_dir / JOURNAL_FILE)
-    return CaseState.replay(checked.records)
+    state = CaseState.replay(checked.records)
+    if state.run_status == RunStatus.RUNNING and not is_open(case_dir):
+        state.run_status = RunStatus.INTERRUPTED
+    return state
 
 
 def list_cases(cases_dir: Path) -> list[tuple[Path, CaseState]]:

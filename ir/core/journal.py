@@ -133,6 +133,21 @@ def read(path: Path) -> Verification:
     return result
 
 
+def is_open(case_dir: Path) -> bool:
+    """Whether some process holds the case's lock right now (a run in progress)."""
+    try:
+        fd = os.open(case_dir / LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock we took
+    return False
+
+
 class Journal:
     """The writer of one case's journal. Holds an exclusive lock on the case while open."""
 

@@ -112,3 +112,11 @@ def test_a_second_responder_cannot_write_to_a_running_case(workspace: Path) -> N
     assert "case is open in pid" in refused.stderr
     assert ir_cmd("verify", str(case)).returncode == 0
     assert ir_cmd("resume", case.name, "--yes", cwd=workspace).returncode == 0
+
+
+def test_ir_cases_shows_a_killed_run_as_interrupted(workspace: Path) -> None:
+    ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=workspace, env={"IR_FAILPOINT": "step.intent:isolate"})
+    listing = ir_cmd("cases", cwd=workspace, check=True).stdout
+    assert only_case(workspace).name in listing and listing.rstrip().endswith("interrupted")
+    ir_cmd("resume", only_case(workspace).name, cwd=workspace, check=True)
+    assert ir_cmd("cases", cwd=workspace, check=True).stdout.rstrip().endswith("succeeded")
