@@ -115,7 +115,9 @@ def test_a_second_responder_cannot_write_to_a_running_case(workspace: Path) -> N
 
 
 def test_ir_cases_shows_a_killed_run_as_interrupted(workspace: Path) -> None:
-    ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=workspace, env={"IR_FAILPOINT": "step.intent:isolate"})
+    ir_cmd(
+        "run", "agent-compromise", "--agent", "support-bot", cwd=workspace, env={"IR_FAILPOINT": "step.intent:isolate"}
+    )
     listing = ir_cmd("cases", cwd=workspace, check=True).stdout
     assert only_case(workspace).name in listing and listing.rstrip().endswith("interrupted")
     ir_cmd("resume", only_case(workspace).name, cwd=workspace, check=True)

@@ -294,9 +294,6 @@ def test_unknown_step_names_in_approve_are_bad_input(workspace: Path) -> None:
 
 
 def test_resume_after_interrupt_verifies_instead_of_redoing(workspace: Path) -> None:
-    class Interrupting(Harness):
-        pass
-
     h = Harness(workspace)
     calls = {"n": 0}
     original = h.world.pause
