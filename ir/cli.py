@@ -42,10 +42,8 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _workspace(ctx: click.Context) -> Any:
-    from ir.core.redaction import register_environment
     from ir.core.workspace import find_workspace
 
-    register_environment()
     return find_workspace(ctx.obj.get("workspace"))
 
 
@@ -67,6 +65,9 @@ def _actor(explicit: str | None) -> str:
 @click.pass_context
 def cli(ctx: click.Context, workspace: str | None) -> None:
     """Incident response for AI agents."""
+    from ir.core.redaction import register_environment
+
+    register_environment()  # secret-looking environment values are masked in everything ir writes
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
     if ctx.invoked_subcommand is None:

@@ -57,8 +57,17 @@ def targets(
 
 
 def label(kind: str, name: str) -> str:
-    """`aws.iam_user:NAME` — how a principal is named in messages and outputs."""
-    return f"aws.iam_{kind}:{name}"
+    """`aws.iam_user:NAME`, `aws.secret:ID` — how a credential is named in messages and outputs."""
+    return f"aws.secret:{name}" if kind == "secret" else f"aws.iam_{kind}:{name}"
+
+
+def inventory_secrets(ctx: StepContext) -> list[str]:
+    """The agent's `aws.secret` credential ids, in inventory order."""
+    return [
+        str((r.model_extra or {})["secret_id"])
+        for r in ctx.agent.credentials
+        if r.type == "aws.secret" and "secret_id" in (r.model_extra or {})
+    ]
 
 
 def for_each(
@@ -110,10 +119,16 @@ def revoke_sessions_document(cutoff: str) -> dict[str, Any]:
 
 
 class Snapshot(Action[PrincipalParams]):
-    """Record each principal's keys, policies (with inline documents), console access and MFA."""
+    """Record each principal's keys, policies (with inline documents), console access and MFA,
+    and each inventory secret's metadata (versions, rotation) — never a secret value."""
 
     name = "credentials.snapshot"
-    summary = "Record the agent's IAM users and roles (keys, policies, console access, MFA) as evidence."
+    summary = "Record the agent's IAM users and roles (keys, policies, console, MFA) and secrets' metadata."
+
+    def _all(self, ctx: StepContext, params: PrincipalParams) -> list[tuple[Any, str]]:
+        secrets = [("secret", s) for s in inventory_secrets(ctx)] if params.inventory else []
+        return [*targets(ctx, params), *secrets]
+
     Params = PrincipalParams
     mutates = False
     captures_evidence = True
@@ -122,7 +137,7 @@ class Snapshot(Action[PrincipalParams]):
     def plan(self, ctx: StepContext, params: PrincipalParams) -> Plan:
         return Plan(
             changes=tuple(
-                Change("case evidence", f"{label(k, n)}.json", "absent", "captured") for k, n in targets(ctx, params)
+                Change("case evidence", f"{label(k, n)}.json", "absent", "captured") for k, n in self._all(ctx, params)
             )
         )
 
@@ -130,24 +145,29 @@ class Snapshot(Action[PrincipalParams]):
         assert ctx.evidence is not None
         cloud, captured = ctx.credentials(), {}
 
-        def capture(kind: Kind, name: str) -> None:
+        def capture(kind: Any, name: str) -> None:
             artifact = f"{label(kind, name)}.json"
             item = ctx.evidence.recorded(artifact) if ctx.evidence else None
             if item is None:
-                state = cloud.principal(kind, name).as_dict()
-                state["inline_documents"] = {p: cloud.inline_policy(kind, name, p) for p in state["inline_policies"]}
+                if kind == "secret":
+                    state = cloud.secret(name).as_dict()
+                else:
+                    state = cloud.principal(kind, name).as_dict()
+                    state["inline_documents"] = {
+                        p: cloud.inline_policy(kind, name, p) for p in state["inline_policies"]
+                    }
                 state["captured_at"] = utc_now()
                 blob = json.dumps(state, indent=2, sort_keys=True).encode() + b"\n"
                 assert ctx.evidence is not None
                 item = ctx.evidence.store(artifact, [blob], source=cloud.describe(), method="IAM read calls")
             captured[label(kind, name)] = item.sha256
 
-        return for_each(ctx, targets(ctx, params), capture, {"captured": captured})
+        return for_each(ctx, self._all(ctx, params), capture, {"captured": captured})
 
     def verify(self, ctx: StepContext, params: PrincipalParams) -> Check:
         missing = [
             label(k, n)
-            for k, n in targets(ctx, params)
+            for k, n in self._all(ctx, params)
             if ctx.evidence is None or ctx.evidence.recorded(f"{label(k, n)}.json") is None
         ]
         return Check(not missing, f"not yet captured: {', '.join(missing) or 'none'}")

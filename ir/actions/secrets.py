@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ir.actions.credentials import for_each
+from ir.actions.credentials import for_each, inventory_secrets
 from ir.core.action import Action, ActionParams, Change, Check, Plan, StepContext
 
 
@@ -29,13 +29,7 @@ class SecretParams(ActionParams):
 
 def secret_ids(ctx: StepContext, params: SecretParams) -> list[str]:
     """Every secret the step acts on, inventory first, without repeats."""
-    found = []
-    if params.inventory:
-        found = [
-            str((r.model_extra or {})["secret_id"])
-            for r in ctx.agent.credentials
-            if r.type == "aws.secret" and "secret_id" in (r.model_extra or {})
-        ]
+    found = inventory_secrets(ctx) if params.inventory else []
     return list(dict.fromkeys(found + params.secrets))
 
 

@@ -33,14 +33,44 @@ _ASSIGNMENT = re.compile(
 )
 _SECRET_ENV_NAME = re.compile(r"(?i)(secret|token|passw|api_?key|private|credential|session)")
 
+_HINTS = (
+    "sk-",
+    "gho_",
+    "ghp_",
+    "ghs_",
+    "ghu_",
+    "ghr_",
+    "github_pat_",
+    "xox",
+    "eyj",
+    "bearer",
+    "private key",
+    "secret",
+    "passw",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "credential",
+    "private_key",
+    "private-key",
+    "privatekey",
+)
+"""Every secret shape contains one of these (lower case): text without any, and without a known
+value, is left as is — a substring scan, much cheaper than the patterns themselves."""
+
 _known: set[str] = set()
+_known_re: re.Pattern[str] | None = None
 
 
 def register(values: Iterable[str]) -> None:
     """Remember exact secret values (at least 8 characters) to mask wherever they appear."""
+    global _known_re
     for value in values:
         if value and len(value) >= 8:
             _known.add(value)
+    if _known:
+        _known_re = re.compile("|".join(re.escape(v) for v in sorted(_known, key=len, reverse=True)))
 
 
 def register_environment(environ: Mapping[str, str] | None = None) -> None:
@@ -49,11 +79,22 @@ def register_environment(environ: Mapping[str, str] | None = None) -> None:
     register(value for name, value in env.items() if _SECRET_ENV_NAME.search(name))
 
 
+def _hinted(text: str) -> bool:
+    low = text.lower()
+    return any(hint in low for hint in _HINTS)
+
+
+def might_hold_secret(text: str) -> bool:
+    """Cheap test: False means `redact_text` would return `text` unchanged."""
+    return _hinted(text) or (_known_re is not None and _known_re.search(text) is not None)
+
+
 def redact_text(text: str) -> str:
     """`text` with every known secret value and secret shape replaced by a mask."""
-    for value in sorted(_known, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, MASK)
+    if _known_re is not None:
+        text = _known_re.sub(MASK, text)
+    if not _hinted(text):
+        return text
     for pattern in _PATTERNS:
         text = pattern.sub(MASK, text)
     return _ASSIGNMENT.sub(lambda m: m.group(1) + MASK, text)

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ir.core.inventory import Agent
+from ir.core.redaction import might_hold_secret, redact, redact_text
 from ir.timeline.detect import Analyzer
 from ir.timeline.merge import Anchors, SortedSource, cleanup, estimate_offsets, merged
 from ir.timeline.model import Event
@@ -33,7 +36,7 @@ class Timeline:
         self._used = True
         try:
             for e in merged(self.sources):
-                yield self.analyzer(e)
+                yield _redacted(self.analyzer(e))  # detectors see everything; nothing secret leaves
         finally:
             cleanup(self.sources)
 
@@ -45,6 +48,20 @@ class Timeline:
             "skipped_files": self.skipped,
             "clock_offsets": self.offsets,
         }
+
+
+def _redacted(e: Event) -> Event:
+    """The event with known secret shapes and values masked in its free text."""
+    if might_hold_secret(e["message"]):
+        e["message"] = redact_text(e["message"])
+    tool = e.get("tool")
+    if tool and might_hold_secret(orjson.dumps(tool, default=str).decode()):
+        e["tool"] = redact(tool)
+    if isinstance(e.get("target"), str) and might_hold_secret(e["target"]):
+        e["target"] = redact_text(e["target"])
+    for t in e["tags"]:
+        t["why"] = redact_text(t["why"])
+    return e
 
 
 def agent_facts(agent: Agent | None) -> tuple[tuple[str, ...], frozenset[str]]:

@@ -140,9 +140,13 @@ def test_full_revocation_on_moto(tmp_path: Path, aws: dict[str, str]) -> None:
     }
     assert ir_cmd("verify", str(case)).returncode == 0
 
+    evidence = {r["data"]["name"]: r["data"] for r in records if r["type"] == "evidence.added"}
+    secret_meta = json.loads((case / evidence["aws.secret:agent/support-bot/openai.json"]["path"]).read_text())
+    assert secret_meta["rotation_enabled"] is False and len(secret_meta["versions"]) == 1
+    # this agent has no container, so every byte in the case is ours to check: evidence included
     written = result.stdout + result.stderr
     for path in case.rglob("*"):
-        if path.is_file() and "evidence/sha256" not in str(path):
+        if path.is_file():
             written += path.read_text(errors="replace")
     for canary in (SECRET_CANARY, ENV_CANARY, "Sup3r-secret-pw!", "Helper-pw-123!"):
         assert canary not in written

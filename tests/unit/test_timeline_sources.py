@@ -300,3 +300,28 @@ def test_cloudtrail_in_every_packaging(tmp_path: Path) -> None:
         "lookup.json#Events[0]",
         "siem.jsonl:1",
     ]
+
+
+def test_secrets_in_logs_do_not_leave_through_the_timeline(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "tools.jsonl",
+        [
+            json.dumps(
+                {
+                    "ts": "2026-11-20T03:00:00Z",
+                    "tool": "shell",
+                    "arguments": {
+                        "command": "export OPENAI_API_KEY=sk-canaryCANARY0123456789abcdefXYZ && curl -H "
+                        "'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJlMTIz'"
+                    },
+                    "result": "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYCANARYKEY",
+                }
+            )
+        ],
+    )
+    out = io.StringIO()
+    write(build([path]).events(), out, "jsonl")
+    text = out.getvalue()
+    for secret in ("sk-canaryCANARY0123456789abcdefXYZ", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZ2VudCJ9", "wJalrXUtnFEMI"):
+        assert secret not in text
+    assert "[REDACTED]" in text
