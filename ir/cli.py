@@ -106,9 +106,16 @@ def agents_list(ctx: click.Context, as_json: bool) -> None:
     if not agents:
         click.echo(f"no agents in {ws.inventory_path}")
         return
-    click.echo(f"{'AGENT':<20} {'STATUS':<15} {'BACKEND':<10} {'OWNER':<28} PURPOSE")
+    from ir.core.case import agent_status, list_cases
+
+    cases = list_cases(ws.cases_dir)
+    click.echo(f"{'AGENT':<20} {'STATUS':<15} {'BACKEND':<10} {'OWNER':<28} {'PURPOSE':<40} CASE")
     for agent in agents.values():
-        click.echo(f"{agent.id:<20} {agent.status:<15} {agent.backend:<10} {agent.owner:<28} {agent.purpose}")
+        status, case_id = agent_status(cases, agent.id, str(agent.status))
+        click.echo(
+            f"{agent.id:<20} {status:<15} {agent.backend:<10} {agent.owner:<28} {agent.purpose[:40]:<40} "
+            f"{case_id or ''}".rstrip()
+        )
 
 
 @agents_group.command("show")
@@ -432,6 +439,68 @@ def timeline_cmd(
     click.echo(summary_text(summary), err=not out)
     if out:
         click.echo(f"{count} events written to {out}")
+
+
+@cli.command("decide")
+@click.argument("case")
+@click.option(
+    "--decision",
+    type=click.Choice(["reenable", "keep-disabled", "decommission"]),
+    required=True,
+    help="What happens to the agent.",
+)
+@click.option("--by", "by", required=True, metavar="WHO", help="Who decides.")
+@click.option("--reason", required=True, help="Why: the rationale, in words an auditor can follow.")
+@click.option(
+    "--approve-as", metavar="WHO", help="Second approver (required for reenable when ir.yaml asks for two people)."
+)
+@click.option("--root-cause", metavar="TEXT", help="Record the root cause (a re-enable criterion).")
+@click.option(
+    "--accept-follow-ups", is_flag=True, help="Accept the case's open follow-ups as open (a re-enable criterion)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the decision record as JSON.")
+@click.pass_context
+@guarded
+def decide_cmd(
+    ctx: click.Context,
+    case: str,
+    decision: str,
+    by: str,
+    reason: str,
+    approve_as: str | None,
+    root_cause: str | None,
+    accept_follow_ups: bool,
+    as_json: bool,
+) -> None:
+    """Record who decided to re-enable the agent (or not), why, on what evidence, approved by whom."""
+    from ir.core.case import resolve_case
+    from ir.core.decision import Decision, decide
+
+    ws = _workspace(ctx)
+    case_dir = resolve_case(ws.cases_dir, case)
+    record = decide(
+        case_dir,
+        decision=Decision(decision),
+        by=by,
+        reason=reason,
+        approve_as=approve_as,
+        second_approver=ws.settings.decisions.second_approver,
+        root_cause=root_cause,
+        accept_follow_ups=accept_follow_ups,
+    )
+    if as_json:
+        click.echo(json.dumps({"seq": record.seq, "hash": record.hash, **record.data}, sort_keys=True))
+        return
+    data = record.data
+    click.echo(
+        f"decision {data['decision']} recorded in {case_dir.name} (journal seq {record.seq}, sha256 {record.hash})"
+    )
+    click.echo(
+        f"  by {neutralise(data['by'])}"
+        + (f", approved by {neutralise(str(data['approved_by']))}" if data.get("approved_by") else "")
+    )
+    for name, criterion in data["criteria"].items():
+        click.echo(f"  [{'x' if criterion['met'] else ' '}] {name}: {neutralise(str(criterion['detail']))}")
 
 
 @cli.command("cases")

@@ -14,6 +14,7 @@ from ir.actions.credentials import (
 )
 from ir.actions.evidence import ContainerSnapshot
 from ir.actions.hosts import HostsAnsible
+from ir.actions.incident import FollowUp, ReadIncident
 from ir.actions.minted import FindMinted
 from ir.actions.provider_tokens import RevokeHttp
 from ir.actions.secrets import RotateSecrets
@@ -43,5 +44,7 @@ def default_registry() -> Registry:
             RevokeHttp(),
             HostsAnsible(),
             Reconstruct(),
+            ReadIncident(),
+            FollowUp(),
         ]
     )

@@ -88,6 +88,7 @@ class Unpause(Action[ContainerParams]):
     name = "container.unpause"
     summary = "Thaw the agent's container (docker unpause); the release of container.pause."
     Params = ContainerParams
+    releases = True
     inverse = "container.pause"
 
     def plan(self, ctx: StepContext, params: ContainerParams) -> Plan:
@@ -190,6 +191,7 @@ class RestoreNetwork(Action[RestoreParams]):
     name = "container.restore_network"
     summary = "Reconnect the agent's container to the networks container.isolate_network recorded."
     Params = RestoreParams
+    releases = True
     inverse = "container.isolate_network"
 
     def _missing(self, state: ContainerState, params: RestoreParams) -> list[NetworkAttachment]:

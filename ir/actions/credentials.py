@@ -246,6 +246,7 @@ class ReactivateKeys(Action[ReactivateParams]):
     name = "credentials.reactivate_keys"
     summary = "Reactivate the access keys a deactivate step turned off (release)."
     Params = ReactivateParams
+    releases = True
     inverse = "credentials.deactivate_keys"
 
     def _pairs(self, params: ReactivateParams) -> list[tuple[str, str]]:
@@ -361,6 +362,7 @@ class RemoveDenyAll(Action[PrincipalParams]):
     name = "credentials.remove_deny_all"
     summary = "Remove the inline deny-all policy from the agent's IAM users and roles (release)."
     Params = PrincipalParams
+    releases = True
     inverse = "credentials.deny_all"
 
     def plan(self, ctx: StepContext, params: PrincipalParams) -> Plan:

@@ -177,6 +177,9 @@ class Action(ABC, Generic[P]):
     """Running it twice has the effect of running it once."""
     inverse: ClassVar[str | None] = None
     """The action that releases this one's effect, where one exists."""
+    releases: ClassVar[bool] = False
+    """Undoes containment (unpause, reconnect, lift a deny): refused by the engine unless the
+    incident case holds an approved `reenable` decision."""
 
     def prior(self, ctx: StepContext, params: P) -> Mapping[str, Any]:
         """State to record in the intent before the change, so it can be undone (default none)."""

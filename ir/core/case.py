@@ -77,6 +77,7 @@ class CaseState:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     unavailable: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
     run_status: RunStatus = RunStatus.RUNNING
     head: tuple[int, str] = (0, "")
 
@@ -119,6 +120,8 @@ class CaseState:
             self.overrides[step_id] = str(data.get("reason", ""))
         elif kind == "evidence.added":
             self.evidence.append(dict(data))
+        elif kind == "decision":
+            self.decisions.append({**data, "seq": rec.seq, "hash": rec.hash})
         elif kind == "followup":
             item = {k: data.get(k) for k in ("step", "what", "owner", "why")}
             self.follow_ups = [f for f in self.follow_ups if f["what"] != item["what"]] + [item]
@@ -177,3 +180,29 @@ def list_cases(cases_dir: Path) -> list[tuple[Path, CaseState]]:
         return []
     found = [p for p in cases_dir.iterdir() if (p / JOURNAL_FILE).is_file()]
     return [(p, load_state(p)) for p in sorted(found, reverse=True)]
+
+
+def agent_status(cases: list[tuple[Path, CaseState]], agent_id: str, baseline: str) -> tuple[str, str | None]:
+    """(status, case id that set it) from the agent's cases, oldest first, over the inventory's status.
+
+    A containment run makes the agent `contained`; a recorded decision `disabled` or
+    `decommissioned`; a successful run of a release playbook after an approved reenable makes it
+    `active` again. A decommissioned agent in the inventory stays decommissioned.
+    """
+    status, because = baseline, None
+    if baseline == "decommissioned":
+        return status, because
+    for path, state in sorted(cases, key=lambda item: item[0].name):
+        if state.started.get("agent", {}).get("id") != agent_id:
+            continue
+        if "incident" in (state.started.get("params") or {}):
+            if state.run_status == RunStatus.SUCCEEDED:
+                status, because = "active", path.name
+            continue
+        status, because = "contained", path.name
+        for decision in state.decisions:
+            if decision.get("decision") == "keep-disabled":
+                status = "disabled"
+            elif decision.get("decision") == "decommission":
+                status = "decommissioned"
+    return status, because

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from ir.core.access import WorldAccess
 from ir.core.action import Action, Registry, StepContext
-from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, new_case_id
+from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, load_state, new_case_id
 from ir.core.dryrun import bad_args, dry_run
 from ir.core.errors import (
     ApprovalRefused,
@@ -237,6 +237,10 @@ class _Run:
             waiting = self.approve(step, action.name, args)
             if waiting is not None:
                 return waiting
+        if action.releases:
+            refusal = self.reenable_refusal(step)
+            if refusal:
+                return self.result(step, StepStatus.FAILED, {}, refusal, ExitCode.APPROVAL)
         if action.destructive and not self.evidence_done(index, action.domain):
             reason = self.options.overrides.get(step.id)
             if reason is None:
@@ -349,6 +353,39 @@ class _Run:
         )
         text = f"step {step.id} waits for approval: ir resume CASE --approve {step.id}"
         return (RunStatus.AWAITING_APPROVAL, ExitCode.APPROVAL, text)
+
+    def reenable_refusal(self, step: Step) -> str | None:
+        """Why a release step may not run: the incident case (param `incident`, or this case) must
+        hold an approved `reenable` decision. None when it may; the decision is journalled with it."""
+        from ir.core.decision import Decision, approved
+
+        incident = str(self.state.started.get("params", {}).get("incident") or "")
+        if incident:
+            incident_dir = self.case_dir.parent / incident
+            if not (incident_dir / "journal.jsonl").is_file():
+                return f"step {step.id}: refused: incident case {incident!r} not found in {self.case_dir.parent}"
+            incident_state = load_state(incident_dir)
+        else:
+            incident, incident_state = self.state.case_id, self.state
+        decision = approved(incident_state, Decision.REENABLE)
+        if decision is None:
+            return (
+                f"step {step.id}: refused: case {incident} has no approved reenable decision "
+                f"(ir decide {incident} --decision reenable ...)"
+            )
+        self.record(
+            "decision.checked",
+            {
+                "step": step.id,
+                "case": incident,
+                "decision_seq": decision["seq"],
+                "decision_hash": decision["hash"],
+                "by": decision["by"],
+                "approved_by": decision.get("approved_by"),
+            },
+            step.id,
+        )
+        return None
 
     def evidence_done(self, index: int, domain: str) -> bool:
         """Whether an evidence step of `domain` before `index` has succeeded in this case."""

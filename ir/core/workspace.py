@@ -51,6 +51,13 @@ class AnsibleSettings(Frozen):
     """Ansible inventory file, relative to the workspace."""
 
 
+class DecisionSettings(Frozen):
+    """How re-enable decisions are made."""
+
+    second_approver: bool = False
+    """A re-enable decision needs `--approve-as` someone other than the decider (two-person rule)."""
+
+
 class Settings(Frozen):
     """The whole of `ir.yaml`."""
 
@@ -68,6 +75,8 @@ class Settings(Frozen):
     """AWS connection."""
     ansible: AnsibleSettings = Field(default_factory=AnsibleSettings)
     """Ansible inventory."""
+    decisions: DecisionSettings = Field(default_factory=DecisionSettings)
+    """Re-enable decisions."""
     approvers: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Named groups of people who may approve steps, e.g. `oncall: [alice, bob]`."""
 

@@ -99,7 +99,26 @@ def test_stop_after_approval_and_restore_networks(
         "  - id: restore\n    title: Restore\n    action: container.restore_network\n"
         "    with: {networks: '${{ steps.isolate.outputs.networks }}'}\n    guidance: restore\n"
     )
-    result = ir_cmd("run", "isolate-and-restore", "--agent", "support-bot", cwd=docker_ws, env={"DOCKER_HOST": dockerd})
+    env = {"DOCKER_HOST": dockerd}
+    result = ir_cmd("run", "isolate-and-restore", "--agent", "support-bot", "--json", cwd=docker_ws, env=env)
+    assert result.returncode == 4, result.stdout + result.stderr  # restoring needs an approved reenable decision
+    case = Path(json.loads(result.stdout.splitlines()[-1])["case"]).name
+    assert set(docker_api.inspect_container(agent_container["id"])["NetworkSettings"]["Networks"]) <= {"none"}
+    decided = ir_cmd(
+        "decide",
+        case,
+        "--decision",
+        "reenable",
+        "--by",
+        "alice",
+        "--reason",
+        "test",
+        "--root-cause",
+        "drill",
+        cwd=docker_ws,
+    )
+    assert decided.returncode == 0, decided.stderr
+    result = ir_cmd("resume", case, cwd=docker_ws, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     networks = docker_api.inspect_container(agent_container["id"])["NetworkSettings"]["Networks"]
     assert set(agent_container["networks"]) <= set(networks)

@@ -1,0 +1,99 @@
+"""Verbs for after the incident: read what the incident case recorded, and note manual work.
+
+`incident.read` hands a re-enable playbook what containment changed (the networks the container
+was cut from, the keys deactivated, the principals the agent minted) and the approved decision.
+`manual.follow_up` records a task a person must do, with its owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ir.core.action import Action, ActionParams, Check, Plan, StepContext
+from ir.core.case import load_state
+from ir.core.decision import Decision, approved
+from ir.core.errors import CaseError
+
+
+class IncidentParams(ActionParams):
+    """Which incident case."""
+
+    incident: str
+    """The incident's case id (folder name under the workspace's cases)."""
+
+
+class ReadIncident(Action[IncidentParams]):
+    """Read the incident case: its approved decision and what containment changed."""
+
+    name = "incident.read"
+    summary = "Read an incident case: its approved decision, the networks cut, the keys deactivated."
+    Params = IncidentParams
+    mutates = False
+
+    def _state(self, ctx: StepContext, params: IncidentParams) -> Any:
+        cases = ctx.case_dir.parent if ctx.case_dir else ctx.workspace / "cases"
+        folder = cases / params.incident
+        if not (folder / "journal.jsonl").is_file():
+            raise CaseError(f"{folder}: no such incident case")
+        return load_state(folder)
+
+    def plan(self, ctx: StepContext, params: IncidentParams) -> Plan:
+        state = self._state(ctx, params)
+        decision = approved(state, Decision.REENABLE)
+        note = "has an approved reenable decision" if decision else "has NO approved reenable decision: release refused"
+        return Plan(notes=(f"case {params.incident} {note}",))
+
+    def execute(self, ctx: StepContext, params: IncidentParams) -> Mapping[str, Any]:
+        state = self._state(ctx, params)
+        if state.started.get("agent", {}).get("id") != ctx.agent.id:
+            raise CaseError(
+                f"case {params.incident} is about agent {state.started.get('agent', {}).get('id')}, not {ctx.agent.id}"
+            )
+        outputs = {sid: st.outputs for sid, st in state.steps.items()}
+        deactivated: dict[str, list[str]] = {}
+        for sid in ("keys", "minted-keys"):
+            for user, keys in (outputs.get(sid, {}).get("deactivated") or {}).items():
+                deactivated.setdefault(user, []).extend(keys)
+        decision = approved(state, Decision.REENABLE)
+        return {
+            "case": params.incident,
+            "networks": outputs.get("isolate", {}).get("networks", []),
+            "deactivated": deactivated,
+            "minted_users": outputs.get("minted", {}).get("users", []),
+            "decision": {k: decision[k] for k in ("by", "approved_by", "reason", "seq")} if decision else None,
+        }
+
+    def verify(self, ctx: StepContext, params: IncidentParams) -> Check:
+        return Check(False, "reads only: read again")
+
+
+class FollowUpParams(ActionParams):
+    """A task for a person."""
+
+    what: str
+    """What must be done."""
+    owner: str = ""
+    """Who does it (default: the agent's owner)."""
+    why: str = ""
+    """Why it cannot be done automatically."""
+
+
+class FollowUp(Action[FollowUpParams]):
+    """Record a follow-up: work for a person, listed in the run summary with its owner."""
+
+    name = "manual.follow_up"
+    summary = "Record a task a person must do, with its owner; listed in the run summary."
+    Params = FollowUpParams
+    mutates = False
+
+    def plan(self, ctx: StepContext, params: FollowUpParams) -> Plan:
+        return Plan(notes=(f"follow-up for {params.owner or ctx.agent.owner}: {params.what}",))
+
+    def execute(self, ctx: StepContext, params: FollowUpParams) -> Mapping[str, Any]:
+        owner = params.owner or ctx.agent.owner
+        ctx.follow_up(params.what, owner, params.why or "manual step")
+        return {"what": params.what, "owner": owner}
+
+    def verify(self, ctx: StepContext, params: FollowUpParams) -> Check:
+        return Check(False, "record again (follow-ups are deduplicated by what)")

@@ -1,0 +1,132 @@
+"""Decisions: who decided to re-enable an agent (or keep it disabled, or decommission it), why,
+on what evidence, with which criteria met, and who approved.
+
+A decision is a journal record of the incident case. Re-enabling is refused unless every
+criterion is met and, when the workspace asks for two people, a second approver who is not
+the decider approves. The engine refuses release actions (unpause, restore network, lift the
+deny) unless the incident case holds an approved `reenable` decision.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from ir.core.case import PLAYBOOK_FILE, CaseState, StepStatus
+from ir.core.errors import ApprovalRefused, InputError
+from ir.core.journal import Journal, Record
+from ir.core.playbook import parse_playbook
+from ir.core.verify import verify_case
+
+
+class Decision(StrEnum):
+    """What happens to the agent after the incident."""
+
+    REENABLE = "reenable"
+    KEEP_DISABLED = "keep-disabled"
+    DECOMMISSION = "decommission"
+
+
+CRITERIA = ("credentials_rotated", "root_cause_recorded", "evidence_sealed", "follow_ups_closed")
+NOT_REVOCATION = {"credentials.snapshot", "credentials.find_minted"}
+
+
+def step_actions(case_dir: Path) -> dict[str, str]:
+    """Step id → action of the playbook pinned in the case."""
+    loaded = parse_playbook((case_dir / PLAYBOOK_FILE).read_text(encoding="utf-8"), str(case_dir / PLAYBOOK_FILE))
+    return {step.id: step.action for step in loaded.playbook.steps}
+
+
+def assess(case_dir: Path, state: CaseState, *, root_cause: str | None, accept_follow_ups: bool) -> dict[str, Any]:
+    """Each criterion: met or not, and why."""
+    steps = step_actions(case_dir)
+    revocation = {
+        sid: str(s.status)
+        for sid, s in state.steps.items()
+        if steps.get(sid, "").startswith("credentials.") and steps.get(sid) not in NOT_REVOCATION
+    }
+    undone = {sid: st for sid, st in revocation.items() if st not in (StepStatus.SUCCEEDED, StepStatus.SKIPPED)}
+    report = verify_case(case_dir)
+    earlier_cause = next((d.get("root_cause") for d in reversed(state.decisions) if d.get("root_cause")), None)
+    cause = root_cause or earlier_cause
+    open_items = [f["what"] for f in state.follow_ups]
+    return {
+        "credentials_rotated": {
+            "met": not undone,
+            "detail": "every revocation step succeeded"
+            if not undone
+            else "not done: " + ", ".join(f"{k} ({v})" for k, v in sorted(undone.items())),
+        },
+        "root_cause_recorded": {"met": bool(cause), "detail": cause or "no root cause recorded (--root-cause)"},
+        "evidence_sealed": {
+            "met": report.ok,
+            "detail": f"ir verify: {report.records} records, {report.evidence} evidence files intact"
+            if report.ok
+            else report.problems[0],
+        },
+        "follow_ups_closed": {
+            "met": not open_items or accept_follow_ups,
+            "detail": "no follow-ups"
+            if not open_items
+            else (
+                f"{len(open_items)} follow-up(s) accepted as open"
+                if accept_follow_ups
+                else f"{len(open_items)} open follow-up(s): " + "; ".join(open_items)
+            ),
+        },
+    }
+
+
+def decide(
+    case_dir: Path,
+    *,
+    decision: Decision,
+    by: str,
+    reason: str,
+    approve_as: str | None,
+    second_approver: bool,
+    root_cause: str | None = None,
+    accept_follow_ups: bool = False,
+) -> Record:
+    """Record a decision in the case's journal; ApprovalRefused (recorded too) when it may not stand."""
+    if not reason.strip():
+        raise InputError("a decision needs a reason (--reason)")
+    if not by.strip():
+        raise InputError("a decision needs the person deciding (--by)")
+    with Journal(case_dir).open() as journal:
+        state = CaseState.replay(journal.records)
+        if not state.started:
+            raise InputError(f"{case_dir}: journal has no run.started record")
+        criteria = assess(case_dir, state, root_cause=root_cause, accept_follow_ups=accept_follow_ups)
+        unmet = [name for name, c in criteria.items() if not c["met"]]
+        refusal = None
+        if decision == Decision.REENABLE and unmet:
+            refusal = "re-enable refused: criteria not met: " + "; ".join(
+                f"{n} ({criteria[n]['detail']})" for n in unmet
+            )
+        elif decision == Decision.REENABLE and second_approver and (not approve_as or approve_as == by):
+            refusal = f"re-enable refused: the workspace requires a second approver who is not {by} (--approve-as WHO)"
+        base = {
+            "decision": str(decision),
+            "by": by,
+            "reason": reason,
+            "approved_by": approve_as,
+            "criteria": criteria,
+            "root_cause": root_cause,
+            "accepted_follow_ups": accept_follow_ups and bool(state.follow_ups),
+            "evidence": [{"name": e["name"], "sha256": e["sha256"]} for e in state.evidence],
+            "agent": state.started.get("agent", {}).get("id"),
+        }
+        if refusal:
+            journal.append("decision.refused", {**base, "why": refusal})
+            raise ApprovalRefused(refusal)
+        return journal.append("decision", {**base, "approved": bool(approve_as) or not second_approver})
+
+
+def approved(state: CaseState, decision: Decision) -> dict[str, Any] | None:
+    """The latest decision of the case, if it is `decision` and approved."""
+    if not state.decisions:
+        return None
+    last = state.decisions[-1]
+    return last if last.get("decision") == str(decision) and last.get("approved") else None
