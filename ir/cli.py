@@ -71,7 +71,18 @@ def cli(ctx: click.Context, workspace: str | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        ctx.invoke(tui_cmd)
+
+
+@cli.command("tui")
+@click.option("--as", "actor", metavar="WHO", help="Who is at the keyboard (default: $IR_USER or login name).")
+@click.pass_context
+@guarded
+def tui_cmd(ctx: click.Context, actor: str | None = None) -> None:
+    """Open the terminal UI on the workspace (the same as `ir` alone)."""
+    from ir.tui.app import make_app
+
+    make_app(_workspace(ctx), actor=_actor(actor)).run()
 
 
 @cli.command("init")

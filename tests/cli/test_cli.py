@@ -15,7 +15,7 @@ def json_lines(stdout: str) -> list[dict[str, object]]:
 
 def test_bare_ir_and_help_list_the_commands(tmp_path: Path) -> None:
     result = ir_cmd("--help", cwd=tmp_path, check=True)
-    for command in ("init", "agents", "playbook", "run", "resume", "verify", "cases"):
+    for command in ("init", "agents", "playbook", "run", "resume", "verify", "cases", "timeline", "decide", "tui"):
         assert f"  {command} " in result.stdout
 
 

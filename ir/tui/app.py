@@ -1,0 +1,54 @@
+"""The Textual application and its one factory, used by `ir` and by the tests."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from ir.core.workspace import Workspace
+
+
+class IrApp(App[None]):
+    """agent-ir's console: agents, incidents, runs."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "agent-ir"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "show_agents", "Agents"),
+        Binding("c", "show_cases", "Incidents"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, workspace: Workspace, backends: Any = None, actor: str = "responder") -> None:
+        super().__init__()
+        from ir.backends import WorkspaceBackends
+
+        self.workspace = workspace
+        self.backends = backends or WorkspaceBackends(workspace)
+        self.actor = actor
+
+    def on_mount(self) -> None:
+        """Open on the agents screen."""
+        from ir.tui.screens.agents import AgentsScreen
+
+        self.sub_title = self.workspace.settings.name
+        self.push_screen(AgentsScreen())
+
+    def action_show_agents(self) -> None:
+        """Go to the agents screen."""
+        from ir.tui.screens.agents import AgentsScreen
+
+        self.switch_screen(AgentsScreen())
+
+    def action_show_cases(self) -> None:
+        """Go to the incidents screen."""
+        from ir.tui.screens.cases import CasesScreen
+
+        self.switch_screen(CasesScreen())
+
+
+def make_app(workspace: Workspace, backends: Any = None, actor: str = "responder") -> IrApp:
+    """The app for `workspace` (backends default to the workspace's own)."""
+    return IrApp(workspace, backends=backends, actor=actor)

@@ -1,0 +1,52 @@
+"""The agents screen: the inventory with each agent's status; Enter starts an incident."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header
+
+from ir.core.case import agent_status, list_cases
+from ir.core.text import neutralise
+
+
+class AgentsScreen(Screen[None]):
+    """Every agent in agents.yaml: status from its cases, owner, purpose."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("enter", "start", "Start incident")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="agents", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("agent", "status", "backend", "owner", "purpose")
+        workspace = self.app.workspace  # type: ignore[attr-defined]
+        cases = list_cases(workspace.cases_dir)
+        for agent in workspace.inventory.agents.values():
+            status, _case = agent_status(cases, agent.id, str(agent.status))
+            table.add_row(
+                agent.id, status, agent.backend, neutralise(agent.owner), neutralise(agent.purpose), key=agent.id
+            )
+        table.focus()
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self._start(str(event.row_key.value))
+
+    def action_start(self) -> None:
+        """Start an incident for the highlighted agent with the default playbook."""
+        table = self.query_one(DataTable)
+        if table.row_count:
+            self._start(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+
+    def _start(self, agent_id: str) -> None:
+        from ir.tui.screens.run import RunScreen
+
+        self.app.push_screen(RunScreen(agent_id=agent_id, playbook="agent-compromise"))

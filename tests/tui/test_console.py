@@ -1,0 +1,111 @@
+"""The TUI through Textual's Pilot: agents, a run with its approvals, resuming a case, hostile text."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from textual.widgets import DataTable, RichLog
+
+from ir.core.workspace import find_workspace
+from ir.tui.app import IrApp, make_app
+from ir.tui.screens.approval import ApprovalModal
+from ir.tui.screens.run import RunScreen
+from tests.cli.test_timeline_cli import demo_workspace
+from tests.conftest import ir_cmd, make_workspace
+
+
+def app_for(ws: Path) -> IrApp:
+    return make_app(find_workspace(ws), actor="tester")
+
+
+def log_text(screen: RunScreen) -> str:
+    return "\n".join(str(line.text) for line in screen.query_one("#output", RichLog).lines)
+
+
+async def settle(app: IrApp, pilot: object) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def test_start_an_incident_approve_each_gate_and_complete(tmp_path: Path) -> None:
+    ws = demo_workspace(tmp_path)
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(150, 45)) as pilot:
+            table = app.screen.query_one(DataTable)
+            assert table.get_row_at(0)[:2] == ["support-bot", "active"]
+            await pilot.press("enter")
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            assert not app.screen.check_action("approve", ())  # nothing waits: the key is hidden
+            await pilot.press("r")
+            await settle(app, pilot)
+            approved = []
+            while screen.waiting is not None:
+                await pilot.press("y")
+                modal = app.screen
+                assert isinstance(modal, ApprovalModal)
+                shown = " ".join(str(w.render()) for w in modal.query("Static"))
+                assert f"action: {screen.waiting['action']}" in shown
+                approved.append(screen.waiting["step"])
+                await pilot.press("y")
+                await settle(app, pilot)
+            assert approved == ["console", "secrets", "minted-console", "stop-service"]
+            assert screen.finished == "succeeded"
+            assert "freeze: succeeded" in log_text(screen)
+
+    asyncio.run(scenario())
+    world = json.loads((ws / ".ir" / "world.json").read_text())
+    assert world["containers"]["support-bot"]["status"] == "paused"
+    (case,) = list((ws / "cases").iterdir())
+    assert ir_cmd("verify", str(case)).returncode == 0
+
+
+def test_declining_leaves_the_case_waiting_and_it_resumes_from_the_incidents_screen(tmp_path: Path) -> None:
+    ws = demo_workspace(tmp_path)
+    waiting = ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=ws)
+    assert waiting.returncode == 4
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(150, 45)) as pilot:
+            await pilot.press("c")
+            table = app.screen.query_one(DataTable)
+            assert table.get_row_at(0)[3] == "awaiting_approval"
+            await pilot.press("enter")
+            screen = app.screen
+            assert isinstance(screen, RunScreen) and screen.waiting is not None
+            assert screen.waiting["step"] == "console"
+            await pilot.press("y", "n")  # open the modal, decline
+            assert app.screen is screen and screen.waiting is not None
+            await pilot.press("y", "y")
+            await settle(app, pilot)
+            assert screen.waiting is not None and screen.waiting["step"] == "secrets"
+
+    asyncio.run(scenario())
+
+
+def test_hostile_text_is_shown_as_text(tmp_path: Path) -> None:
+    evil = "bot[bold red]X[/]\\e]0;pwned\\a"
+    world = f'containers:\n  "{evil}":\n    status: running\n    networks: {{n1: {{}}}}\n'
+    agents = (
+        "agents:\n  support-bot:\n    owner: o\n    purpose: p\n    backend: simulated\n"
+        f'    container: {{name: "{evil}"}}\n'
+    )
+    ws = make_workspace(tmp_path / "ws", world=world, agents=agents)
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(150, 45)) as pilot:
+            await pilot.press("enter", "r")
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            text = log_text(screen)
+            assert "paused container bot[bold red]X[/]\\x1b]0;pwned\\x07" in text
+            assert "\x1b" not in text
+
+    asyncio.run(scenario())
