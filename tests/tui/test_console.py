@@ -21,7 +21,8 @@ def app_for(ws: Path) -> IrApp:
 
 
 def log_text(screen: RunScreen) -> str:
-    return "\n".join(str(line.text) for line in screen.query_one("#output", RichLog).lines)
+    """Everything the output log shows, with the wrapping undone."""
+    return " ".join(" ".join(str(line.text) for line in screen.query_one("#output", RichLog).lines).split())
 
 
 async def settle(app: IrApp, pilot: object) -> None:
@@ -109,3 +110,65 @@ def test_hostile_text_is_shown_as_text(tmp_path: Path) -> None:
             assert "\x1b" not in text
 
     asyncio.run(scenario())
+
+
+def test_decide_then_reenable_and_refusal_without_a_decision(tmp_path: Path) -> None:
+    from textual.widgets import Checkbox, Input, RadioButton, Static
+
+    from ir.tui.screens.decision import DecisionScreen
+    from ir.tui.screens.evidence import EvidenceScreen
+
+    ws = demo_workspace(tmp_path)
+    assert ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--yes", cwd=ws).returncode == 0
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(150, 50)) as pilot:
+            await pilot.press("c", "enter")
+            incident = app.screen
+            assert isinstance(incident, RunScreen) and incident.finished == "succeeded"
+
+            await pilot.press("e")
+            evidence = app.screen
+            assert isinstance(evidence, EvidenceScreen)
+            assert evidence.query_one(DataTable).row_count >= 12
+            await pilot.press("v")
+            await settle(app, pilot)
+            assert str(evidence.query_one("#status", Static).render()).startswith("ok: ")
+            await pilot.press("escape")
+
+            await pilot.press("R", "r")  # re-enable with no decision: the engine refuses the release
+            await settle(app, pilot)
+            release = app.screen
+            assert isinstance(release, RunScreen) and release.playbook_ref == "agent-reenable"
+            await pilot.press("y", "y")  # approve thawing: the engine still refuses it
+            await settle(app, pilot)
+            assert release.statuses["thaw"] == "failed" and "no approved reenable decision" in log_text(release)
+            await pilot.press("escape")
+
+            await pilot.press("d")
+            form = app.screen
+            assert isinstance(form, DecisionScreen)
+            next(b for b in form.query(RadioButton) if b.name == "reenable").value = True
+            form.query_one("#reason", Input).value = "filter blocks the injected mail"
+            form.query_one("#root-cause", Input).value = "prompt injection in email m-9913"
+            form.query_one("#accept", Checkbox).value = True
+            await pilot.pause()
+            assert "[x] root_cause_recorded" in str(form.query_one("#criteria", Static).render())
+            await pilot.click("#record")
+            await settle(app, pilot)
+            assert "decision reenable recorded" in str(form.query_one("#status", Static).render())
+            await pilot.press("escape")
+
+            await pilot.press("R", "r")
+            await settle(app, pilot)
+            again = app.screen
+            assert isinstance(again, RunScreen)
+            while again.waiting is not None:
+                await pilot.press("y", "y")
+                await settle(app, pilot)
+            assert again.finished == "succeeded"
+
+    asyncio.run(scenario())
+    world = json.loads((ws / ".ir" / "world.json").read_text())
+    assert world["containers"]["support-bot"]["status"] == "running"

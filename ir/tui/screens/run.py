@@ -45,6 +45,9 @@ class RunScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         ("r", "run", "Run / resume"),
         ("y", "approve", "Approve"),
+        ("e", "evidence", "Evidence"),
+        ("d", "decide", "Decision"),
+        ("R", "reenable", "Re-enable"),
         ("escape", "back", "Back"),
     ]
 
@@ -64,11 +67,17 @@ class RunScreen(Screen[None]):
             self.error = error
 
     def __init__(
-        self, *, agent_id: str | None = None, playbook: str | None = None, case_dir: Path | None = None
+        self,
+        *,
+        agent_id: str | None = None,
+        playbook: str | None = None,
+        case_dir: Path | None = None,
+        params: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.agent_id = agent_id
         self.playbook_ref = playbook
+        self.params = params or {}
         self.case_dir = case_dir
         self.loaded: LoadedPlaybook | None = None
         self.statuses: dict[str, str] = {}
@@ -209,7 +218,33 @@ class RunScreen(Screen[None]):
             return not (self.running or self.read_only or self.waiting) and self.finished != str(RunStatus.SUCCEEDED)
         if action == "approve":
             return self.waiting is not None and not self.running and not self.read_only
+        if action == "evidence":
+            return self.case_dir is not None
+        if action in ("decide", "reenable"):
+            is_incident = self.loaded is not None and "incident" not in self.loaded.playbook.params
+            return self.case_dir is not None and not self.running and not self.read_only and is_incident
         return True
+
+    def action_evidence(self) -> None:
+        """The case's evidence files and hashes."""
+        from ir.tui.screens.evidence import EvidenceScreen
+
+        if self.case_dir is not None:
+            self.app.push_screen(EvidenceScreen(self.case_dir))
+
+    def action_decide(self) -> None:
+        """The decision form for this incident."""
+        from ir.tui.screens.decision import DecisionScreen
+
+        if self.case_dir is not None:
+            self.app.push_screen(DecisionScreen(self.case_dir))
+
+    def action_reenable(self) -> None:
+        """Start the re-enable playbook for this incident (the engine checks the decision)."""
+        if self.case_dir is not None:
+            self.app.push_screen(
+                RunScreen(agent_id=self.agent_id, playbook="agent-reenable", params={"incident": self.case_dir.name})
+            )
 
     def action_run(self) -> None:
         """Start the run, or resume the case."""
@@ -259,7 +294,7 @@ class RunScreen(Screen[None]):
                 assert self.loaded is not None
                 agent = workspace.inventory.get(str(self.agent_id), str(workspace.inventory_path))
                 summary = engine.start(
-                    loaded=self.loaded, agent=agent, params={}, cases_dir=workspace.cases_dir, options=options
+                    loaded=self.loaded, agent=agent, params=self.params, cases_dir=workspace.cases_dir, options=options
                 )
             else:
                 summary = engine.resume(case_dir=self.case_dir, options=options)

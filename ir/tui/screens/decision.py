@@ -1,0 +1,116 @@
+"""The decision form: re-enable, keep disabled or decommission, with the criteria checklist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioButton, RadioSet, Static
+
+from ir.core.case import load_state
+from ir.core.decision import Decision, assess, decide
+from ir.core.errors import IrError
+from ir.core.text import neutralise
+
+
+class DecisionScreen(Screen[None]):
+    """Record who decided what, why, approved by whom; the engine enforces a reenable decision."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "back", "Back")]
+
+    class Recorded(Message):
+        """The decision was recorded, or refused."""
+
+        def __init__(self, record: Any, error: str | None) -> None:
+            super().__init__()
+            self.record = record
+            self.error = error
+
+    def __init__(self, case_dir: Path) -> None:
+        super().__init__()
+        self.case_dir = case_dir
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="decision-form"):
+            yield Static(Text(f"Decision for case {self.case_dir.name}", style="bold"))
+            with RadioSet(id="decision"):
+                yield RadioButton("keep disabled", value=True, name=str(Decision.KEEP_DISABLED))
+                yield RadioButton("re-enable", name=str(Decision.REENABLE))
+                yield RadioButton("decommission", name=str(Decision.DECOMMISSION))
+            yield Input(placeholder="decided by", id="by", value=str(self.app.actor))  # type: ignore[attr-defined]
+            yield Input(placeholder="second approver (if the workspace requires one)", id="approver")
+            yield Input(placeholder="reason", id="reason")
+            yield Input(placeholder="root cause", id="root-cause")
+            yield Checkbox("accept the open follow-ups as open", id="accept")
+            yield Static(id="criteria")
+            yield Button("Record decision", id="record", variant="primary")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_criteria()
+
+    @on(Input.Changed, "#root-cause")
+    @on(Checkbox.Changed)
+    def _show_criteria(self) -> None:
+        state = load_state(self.case_dir)
+        criteria = assess(
+            self.case_dir,
+            state,
+            root_cause=self.query_one("#root-cause", Input).value or None,
+            accept_follow_ups=self.query_one("#accept", Checkbox).value,
+        )
+        lines = [f"[{'x' if c['met'] else ' '}] {name}: {c['detail']}" for name, c in criteria.items()]
+        self.query_one("#criteria", Static).update(Text(neutralise("\n".join(lines), keep_newlines=True)))
+
+    @on(Button.Pressed, "#record")
+    def _record(self) -> None:
+        pressed = self.query_one(RadioSet).pressed_button
+        choice = Decision(pressed.name if pressed and pressed.name else Decision.KEEP_DISABLED)
+        values = {
+            name: self.query_one(f"#{name}", Input).value.strip() for name in ("by", "approver", "reason", "root-cause")
+        }
+        self._decide(choice, values, self.query_one("#accept", Checkbox).value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _decide(self, choice: Decision, values: dict[str, str], accept: bool) -> None:
+        settings = self.app.workspace.settings  # type: ignore[attr-defined]
+        try:
+            record = decide(
+                self.case_dir,
+                decision=choice,
+                by=values["by"],
+                reason=values["reason"],
+                approve_as=values["approver"] or None,
+                second_approver=settings.decisions.second_approver,
+                root_cause=values["root-cause"] or None,
+                accept_follow_ups=accept,
+            )
+        except IrError as exc:
+            self.app.call_from_thread(self.post_message, DecisionScreen.Recorded(None, str(exc)))
+            return
+        self.app.call_from_thread(self.post_message, DecisionScreen.Recorded(record, None))
+
+    @on(Recorded)
+    def _recorded(self, message: Recorded) -> None:
+        status = self.query_one("#status", Static)
+        if message.error:
+            status.update(Text(neutralise(message.error)))
+            self.notify(neutralise(message.error), severity="error", timeout=15)
+            return
+        data = message.record.data
+        text = f"decision {data['decision']} recorded (journal seq {message.record.seq})"
+        status.update(Text(text))
+        self.notify(text)
+
+    def action_back(self) -> None:
+        """Back to the case."""
+        self.app.pop_screen()

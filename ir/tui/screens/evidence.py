@@ -1,0 +1,91 @@
+"""The evidence view: every file a case holds, with its hash; one key verifies the whole case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ir.core.case import load_state
+from ir.core.text import neutralise
+from ir.core.verify import CaseReport, verify_case
+
+
+class EvidenceScreen(Screen[None]):
+    """A case's evidence: name, sha256, size, step, whether it may hold secrets."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("v", "verify", "Verify case"), ("escape", "back", "Back")]
+
+    class Verified(Message):
+        """`ir verify` finished."""
+
+        def __init__(self, report: CaseReport) -> None:
+            super().__init__()
+            self.report = report
+
+    def __init__(self, case_dir: Path) -> None:
+        super().__init__()
+        self.case_dir = case_dir
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="evidence", cursor_type="row")
+        yield Static(Text(f"case {self.case_dir.name}: press v to verify the journal and every file"), id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("name", "sha256", "bytes", "step", "sensitive")
+        state = load_state(self.case_dir)
+        for item in state.evidence:
+            table.add_row(
+                neutralise(str(item["name"])),
+                str(item["sha256"]),
+                f"{item['size']:,}",
+                str(item["step"]),
+                "yes" if item.get("sensitive") else "",
+            )
+        for item in state.unavailable:
+            table.add_row(
+                neutralise(str(item["name"])),
+                "unavailable",
+                "",
+                str(item["step"]),
+                neutralise(str(item["reason"]))[:60],
+            )
+        table.focus()
+
+    def action_verify(self) -> None:
+        """Check the hash chain and every evidence file, in a worker."""
+        self.query_one("#status", Static).update(Text("verifying…"))
+        self._verify()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _verify(self) -> None:
+        report = verify_case(self.case_dir)
+        self.app.call_from_thread(self.post_message, EvidenceScreen.Verified(report))
+
+    @on(Verified)
+    def _verified(self, message: Verified) -> None:
+        report = message.report
+        if report.ok:
+            text = (
+                f"ok: {report.records} journal records chain correctly, {report.evidence} evidence files match; "
+                f"head seq {report.head[0]} sha256 {report.head[1][:16]}…"
+            )
+            self.notify("case verified")
+        else:
+            text = f"FAILED: {report.problems[0]}"
+            self.notify(neutralise(report.problems[0]), severity="error", timeout=15)
+        self.query_one("#status", Static).update(Text(neutralise(text)))
+
+    def action_back(self) -> None:
+        """Back to the case."""
+        self.app.pop_screen()
