@@ -172,3 +172,36 @@ def test_decide_then_reenable_and_refusal_without_a_decision(tmp_path: Path) -> 
     asyncio.run(scenario())
     world = json.loads((ws / ".ir" / "world.json").read_text())
     assert world["containers"]["support-bot"]["status"] == "running"
+
+
+def test_timeline_explorer_filters_and_jumps_to_suspicious_events(tmp_path: Path) -> None:
+    from textual.widgets import Input, Static
+
+    from ir.tui.screens.timeline import TimelineScreen
+    from ir.tui.widgets.timeline_view import TimelineView
+
+    ws = demo_workspace(tmp_path)
+    assert ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--yes", cwd=ws).returncode == 0
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await pilot.press("c", "enter", "t")
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, TimelineScreen)
+            view = screen.query_one(TimelineView)
+            assert len(view.rows) == 5
+            assert "5 events, 3 suspicious" in str(screen.query_one("#status", Static).render())
+            await pilot.press("n", "n")
+            await pilot.pause()
+            assert view.cursor == 2
+            details = str(screen.query_one("#details", Static).render())
+            assert details.startswith("secret_read: fs.read touches .aws/credentials")
+            await pilot.press("slash")
+            screen.query_one("#filter", Input).value = "tag:egress_off_allowlist"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert len(view.rows) == 1 and "http.post" in screen.index.line(view.rows[0])  # type: ignore[union-attr]
+
+    asyncio.run(scenario())

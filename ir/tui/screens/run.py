@@ -46,6 +46,7 @@ class RunScreen(Screen[None]):
         ("r", "run", "Run / resume"),
         ("y", "approve", "Approve"),
         ("e", "evidence", "Evidence"),
+        ("t", "timeline", "Timeline"),
         ("d", "decide", "Decision"),
         ("R", "reenable", "Re-enable"),
         ("escape", "back", "Back"),
@@ -220,6 +221,8 @@ class RunScreen(Screen[None]):
             return self.waiting is not None and not self.running and not self.read_only
         if action == "evidence":
             return self.case_dir is not None
+        if action == "timeline":
+            return self.case_dir is not None and (self.case_dir / "timeline.jsonl").is_file()
         if action in ("decide", "reenable"):
             is_incident = self.loaded is not None and "incident" not in self.loaded.playbook.params
             return self.case_dir is not None and not self.running and not self.read_only and is_incident
@@ -231,6 +234,13 @@ class RunScreen(Screen[None]):
 
         if self.case_dir is not None:
             self.app.push_screen(EvidenceScreen(self.case_dir))
+
+    def action_timeline(self) -> None:
+        """The timeline explorer on this case's timeline."""
+        from ir.tui.screens.timeline import TimelineScreen
+
+        if self.case_dir is not None:
+            self.app.push_screen(TimelineScreen(self.case_dir / "timeline.jsonl"))
 
     def action_decide(self) -> None:
         """The decision form for this incident."""

@@ -1,0 +1,107 @@
+"""The timeline explorer: filter by kind, tag and text; jump between suspicious events; see the raw record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Sparkline, Static
+
+from ir.core.text import neutralise
+from ir.tui.timeline_index import TimelineIndex
+from ir.tui.widgets.timeline_view import TimelineView
+
+
+class TimelineScreen(Screen[None]):
+    """A case's timeline (or any timeline JSONL file)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("slash", "filter", "Filter"), ("escape", "back", "Back")]
+
+    class Loaded(Message):
+        """The index is built."""
+
+        def __init__(self, index: TimelineIndex) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.index: TimelineIndex | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="filter: words, kind:tool_call, tag:secret_read — Enter applies", id="filter")
+        yield Sparkline([], id="rate")
+        with Horizontal(id="timeline-body"):
+            yield TimelineView(id="events")
+            yield Static(id="details")
+        yield Static(Text(f"reading {self.path}…"), id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _load(self) -> None:
+        index = TimelineIndex(self.path)
+        self.app.call_from_thread(self.post_message, TimelineScreen.Loaded(index))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self.index = message.index
+        view = self.query_one(TimelineView)
+        view.show(message.index, message.index.select())
+        self.query_one("#rate", Sparkline).data = message.index.per_minute()
+        flagged = sum(message.index.suspicious)
+        self.query_one("#status", Static).update(
+            Text(f"{len(message.index):,} events, {flagged:,} suspicious — n: next suspicious, /: filter")
+        )
+        view.focus()
+
+    @on(TimelineView.Highlighted)
+    def _highlighted(self, message: TimelineView.Highlighted) -> None:
+        if self.index is None:
+            return
+        event = self.index.event(message.row)
+        why = "\n".join(f"{t['tag']}: {t['why']}" for t in event.get("tags") or [])
+        body = json.dumps({k: v for k, v in event.items() if k != "tags"}, indent=1, default=str)
+        text = (f"{why}\n\n" if why else "") + body
+        self.query_one("#details", Static).update(Text(neutralise(text, keep_newlines=True)))
+
+    def action_filter(self) -> None:
+        """Focus the filter."""
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter(self, message: Input.Submitted) -> None:
+        if self.index is None:
+            return
+        kind = tag = None
+        words = []
+        for token in message.value.split():
+            if token.startswith("kind:"):
+                kind = token.removeprefix("kind:")
+            elif token.startswith("tag:"):
+                tag = token.removeprefix("tag:")
+            else:
+                words.append(token)
+        rows = self.index.select(kind=kind, tag=tag, text=" ".join(words) or None)
+        view = self.query_one(TimelineView)
+        view.show(self.index, rows)
+        self.query_one("#status", Static).update(Text(f"{len(rows):,} of {len(self.index):,} events match"))
+        view.focus()
+
+    def action_back(self) -> None:
+        """Back to the case."""
+        if self.index is not None:
+            self.index.close()
+        self.app.pop_screen()
