@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
@@ -13,7 +14,7 @@ from ir.core.workspace import Workspace
 class IrApp(App[None]):
     """agent-ir's console: agents, incidents, runs."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live in other folders
     TITLE = "agent-ir"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "show_agents", "Agents"),

@@ -138,7 +138,7 @@ class RunScreen(Screen[None]):
         step = self.loaded.playbook.step(step_id)
         args = json.dumps(step.with_, sort_keys=True) if step.with_ else "(none)"
         gate = "**approval required**  \n" if step.approval.required else ""
-        text = f"## {step.title}\n`{step.action}` with `{args}`  \n{gate}\n{step.guidance}"
+        text = f"## {step.title}\naction `{step.action}` · arguments `{args}`  \n{gate}\n{step.guidance}"
         self.query_one("#guidance", Markdown).update(text)
 
     @on(ListView.Highlighted)

@@ -102,6 +102,8 @@ class TimelineScreen(Screen[None]):
 
     def action_back(self) -> None:
         """Back to the case."""
+        self.app.pop_screen()
+
+    def on_unmount(self) -> None:
         if self.index is not None:
             self.index.close()
-        self.app.pop_screen()
