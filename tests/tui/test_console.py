@@ -196,7 +196,7 @@ def test_timeline_explorer_filters_and_jumps_to_suspicious_events(tmp_path: Path
             await pilot.press("n", "n")
             await pilot.pause()
             assert view.cursor == 2
-            details = str(screen.query_one("#details", Static).render())
+            details = str(screen.query_one("#details").text)  # type: ignore[attr-defined]
             assert details.startswith("secret_read: fs.read touches .aws/credentials")
             await pilot.press("slash")
             screen.query_one("#filter", Input).value = "tag:egress_off_allowlist"

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Header, Input, Sparkline, Static
 
 from ir.core.text import neutralise
 from ir.tui.timeline_index import TimelineIndex
+from ir.tui.widgets.details import DetailsPane
 from ir.tui.widgets.timeline_view import TimelineView
 
 
@@ -43,7 +44,7 @@ class TimelineScreen(Screen[None]):
         yield Sparkline([], id="rate")
         with Horizontal(id="timeline-body"):
             yield TimelineView(id="events")
-            yield Static(id="details")
+            yield DetailsPane(id="details")
         yield Static(Text(f"reading {self.path}…"), id="status")
         yield Footer()
 
@@ -75,7 +76,7 @@ class TimelineScreen(Screen[None]):
         why = "\n".join(f"{t['tag']}: {t['why']}" for t in event.get("tags") or [])
         body = json.dumps({k: v for k, v in event.items() if k != "tags"}, indent=1, default=str)
         text = (f"{why}\n\n" if why else "") + body
-        self.query_one("#details", Static).update(Text(neutralise(text, keep_newlines=True)))
+        self.query_one(DetailsPane).show(Text(neutralise(text, keep_newlines=True)))
 
     def action_filter(self) -> None:
         """Focus the filter."""

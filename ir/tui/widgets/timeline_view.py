@@ -71,7 +71,10 @@ class TimelineView(ScrollView, can_focus=True):
         return Strip([Segment(text, style)], width)
 
     def watch_cursor(self, old: int, new: int) -> None:
-        self.refresh()
+        top = int(self.scroll_offset.y)
+        for line in (old, new):  # only the two lines that changed are drawn again
+            if top <= line < top + self.size.height:
+                self.refresh_line(line - top)
         if self.rows:
             self.post_message(TimelineView.Highlighted(self.rows[new]))
 
