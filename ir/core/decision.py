@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ir.core.case import PLAYBOOK_FILE, CaseState, StepStatus
+from ir.core.case import PLAYBOOK_FILE, CaseState, StepStatus, load_state
 from ir.core.errors import ApprovalRefused, InputError
 from ir.core.journal import Journal, Record
 from ir.core.playbook import parse_playbook
@@ -130,3 +130,24 @@ def approved(state: CaseState, decision: Decision) -> dict[str, Any] | None:
         return None
     last = state.decisions[-1]
     return last if last.get("decision") == str(decision) and last.get("approved") else None
+
+
+def release_check(case_dir: Path, state: CaseState, incident: str) -> tuple[str | None, dict[str, Any] | None]:
+    """(why a release may not run, the approved reenable decision it may run on).
+
+    The decision is looked up in the incident case named by `incident` (a sibling folder of
+    `case_dir`), or in this case itself when no incident is named.
+    """
+    if incident:
+        folder = case_dir.parent / incident
+        if not (folder / "journal.jsonl").is_file():
+            return f"incident case {incident!r} not found in {case_dir.parent}", None
+        incident_state = load_state(folder)
+    else:
+        incident, incident_state = state.case_id, state
+    decision = approved(incident_state, Decision.REENABLE)
+    if decision is None:
+        return (
+            f"case {incident} has no approved reenable decision (ir decide {incident} --decision reenable ...)"
+        ), None
+    return None, decision

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
-import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,7 +19,8 @@ from pydantic import ValidationError
 
 from ir.core.access import WorldAccess
 from ir.core.action import Action, Registry, StepContext
-from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, load_state, new_case_id
+from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, new_case_id
+from ir.core.decision import release_check
 from ir.core.dryrun import bad_args, dry_run
 from ir.core.errors import (
     ApprovalRefused,
@@ -31,7 +30,6 @@ from ir.core.errors import (
     IrError,
     JournalError,
     PlaybookError,
-    TransientError,
 )
 from ir.core.events import EventHandler, RunOptions, RunSummary
 from ir.core.evidence import EvidenceStore
@@ -43,15 +41,10 @@ from ir.core.ports import Backends
 from ir.core.recorder import CaseEvidence, Recorder
 from ir.core.retry import delay_for
 from ir.core.substitution import SubstitutionError, evaluate_condition, render
+from ir.core.timeouts import StepTimeout, call_with_timeout
 
 Outcome = tuple[RunStatus | StepStatus, ExitCode, str] | None
 """What a step ended in: None when it succeeded or was skipped, else (status, exit code, message)."""
-
-
-class StepTimeout(TransientError):
-    """A step ran longer than its `timeout`."""
-
-    transient = False
 
 
 class Engine:
@@ -296,7 +289,7 @@ class _Run:
                         intent["prior"] = dict(action.prior(ctx, params))
                     self.record("step.intent", intent, step.id)
                     ctx.prior = self.state.priors.get(step.id, {})
-                outputs = _call_with_timeout(lambda: action.execute(ctx, params), step.timeout, sink)
+                outputs = call_with_timeout(lambda: action.execute(ctx, params), step.timeout, sink)
             except IrError as exc:
                 if getattr(exc, "transient", False) and attempt - first < step.retry.max_attempts:
                     wait = delay_for(step.retry, attempt - first)
@@ -355,29 +348,17 @@ class _Run:
         return (RunStatus.AWAITING_APPROVAL, ExitCode.APPROVAL, text)
 
     def reenable_refusal(self, step: Step) -> str | None:
-        """Why a release step may not run: the incident case (param `incident`, or this case) must
-        hold an approved `reenable` decision. None when it may; the decision is journalled with it."""
-        from ir.core.decision import Decision, approved
-
+        """Why a release step may not run (None when it may); the decision it relies on is journalled."""
         incident = str(self.state.started.get("params", {}).get("incident") or "")
-        if incident:
-            incident_dir = self.case_dir.parent / incident
-            if not (incident_dir / "journal.jsonl").is_file():
-                return f"step {step.id}: refused: incident case {incident!r} not found in {self.case_dir.parent}"
-            incident_state = load_state(incident_dir)
-        else:
-            incident, incident_state = self.state.case_id, self.state
-        decision = approved(incident_state, Decision.REENABLE)
-        if decision is None:
-            return (
-                f"step {step.id}: refused: case {incident} has no approved reenable decision "
-                f"(ir decide {incident} --decision reenable ...)"
-            )
+        refusal, decision = release_check(self.case_dir, self.state, incident)
+        if refusal:
+            return f"step {step.id}: refused: {refusal}"
+        assert decision is not None
         self.record(
             "decision.checked",
             {
                 "step": step.id,
-                "case": incident,
+                "case": incident or self.state.case_id,
                 "decision_seq": decision["seq"],
                 "decision_hash": decision["hash"],
                 "by": decision["by"],
@@ -454,26 +435,3 @@ def _pinned_playbook(case_dir: Path, state: CaseState) -> LoadedPlaybook:
     if loaded.sha256 != pinned:
         raise JournalError(f"{path}: content hash {loaded.sha256[:12]} differs from the pinned {str(pinned)[:12]}")
     return loaded
-
-
-def _call_with_timeout(fn: Callable[[], Any], timeout: float | None, sink: CaseEvidence) -> Any:
-    """Run `fn`; past `timeout` seconds abandon it (its later writes to the case are refused)."""
-    if timeout is None:
-        return fn()
-    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
-
-    def target() -> None:
-        try:
-            box.put((True, fn()))
-        except BaseException as exc:  # handed to the waiting thread, which re-raises it
-            box.put((False, exc))
-
-    threading.Thread(target=target, daemon=True, name="ir-step").start()
-    try:
-        ok, value = box.get(timeout=timeout)
-    except queue.Empty:
-        sink.close()
-        raise StepTimeout(f"timed out after {timeout:g}s (the call may still complete: resume verifies)") from None
-    if ok:
-        return value
-    raise value

@@ -1,0 +1,181 @@
+"""The commands about a case after its run: verify it, list cases, build its timeline, decide."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ir.cli_support import fail, guarded, workspace_of
+from ir.core.errors import ExitCode
+from ir.core.text import neutralise
+
+
+@click.command("verify")
+@click.argument("case")
+@click.pass_context
+@guarded
+def verify_cmd(ctx: click.Context, case: str) -> None:
+    """Check a case: journal hash chain, every evidence hash, the pinned playbook."""
+    from ir.core.case import resolve_case
+    from ir.core.verify import verify_case
+
+    path = Path(case)
+    if not (path / "journal.jsonl").is_file():
+        path = resolve_case(workspace_of(ctx).cases_dir, case)
+    report = verify_case(path)
+    for warning in report.warnings:
+        click.echo(f"warning: {neutralise(warning)}", err=True)
+    if not report.ok:
+        for problem in report.problems:
+            click.echo(f"FAIL {neutralise(problem)}", err=True)
+        sys.exit(int(ExitCode.STEP_FAILED))
+    click.echo(
+        f"ok: {report.records} journal records chain correctly, {report.evidence} evidence files match; "
+        f"head seq {report.head[0]} sha256 {report.head[1]}"
+    )
+
+
+@click.command("timeline")
+@click.argument("sources", nargs=-1, type=click.Path(exists=True))
+@click.option(
+    "--agent", "agent_id", help="Add the agent's log sources (inventory) and use its allowlist and principals."
+)
+@click.option("--case", "case_ref", help="Add the case's captured container logs (and its agent, unless --agent).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl", "timesketch", "timesketch-csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--source-format",
+    type=click.Choice(["otel", "cloudtrail", "docker", "docker-text", "jsonl", "mcp", "claude", "codex"]),
+    help="Read every SOURCE as this format.",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write events here (default: stdout).")
+@click.option("--summary-json", type=click.Path(dir_okay=False), help="Also write the summary as JSON here.")
+@click.pass_context
+@guarded
+def timeline_cmd(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    agent_id: str | None,
+    case_ref: str | None,
+    fmt: str,
+    source_format: str | None,
+    out: str | None,
+    summary_json: str | None,
+) -> None:
+    """Merge an agent's logs into one ordered, deduplicated, tagged timeline."""
+    from ir.timeline.export import summary_text, write
+    from ir.timeline.inputs import case_inputs
+    from ir.timeline.pipeline import build
+
+    paths = [Path(s) for s in sources]
+    agent = None
+    if agent_id or case_ref:
+        ws = workspace_of(ctx)
+        if agent_id:
+            agent = ws.inventory.get(agent_id, str(ws.inventory_path))
+            paths += [ws.path(s.path) for s in agent.logs if s.path]
+        if case_ref:
+            from ir.core.case import resolve_case
+
+            case_paths, case_agent = case_inputs(resolve_case(ws.cases_dir, case_ref))
+            paths += case_paths
+            agent = agent or case_agent
+    if not paths:
+        fail("no sources: name files or folders, or use --agent / --case", ExitCode.BAD_INPUT)
+    timeline = build(paths, agent=agent, format_override=source_format)
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as fh:
+            count = write(timeline.events(), fh, fmt)
+    else:
+        count = write(timeline.events(), sys.stdout, fmt)
+    summary = timeline.summary()
+    if summary_json:
+        Path(summary_json).write_text(json.dumps(summary, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    click.echo(summary_text(summary), err=not out)
+    if out:
+        click.echo(f"{count} events written to {out}")
+
+
+@click.command("decide")
+@click.argument("case")
+@click.option(
+    "--decision",
+    type=click.Choice(["reenable", "keep-disabled", "decommission"]),
+    required=True,
+    help="What happens to the agent.",
+)
+@click.option("--by", "by", required=True, metavar="WHO", help="Who decides.")
+@click.option("--reason", required=True, help="Why: the rationale, in words an auditor can follow.")
+@click.option(
+    "--approve-as", metavar="WHO", help="Second approver (required for reenable when ir.yaml asks for two people)."
+)
+@click.option("--root-cause", metavar="TEXT", help="Record the root cause (a re-enable criterion).")
+@click.option(
+    "--accept-follow-ups", is_flag=True, help="Accept the case's open follow-ups as open (a re-enable criterion)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the decision record as JSON.")
+@click.pass_context
+@guarded
+def decide_cmd(
+    ctx: click.Context,
+    case: str,
+    decision: str,
+    by: str,
+    reason: str,
+    approve_as: str | None,
+    root_cause: str | None,
+    accept_follow_ups: bool,
+    as_json: bool,
+) -> None:
+    """Record who decided to re-enable the agent (or not), why, on what evidence, approved by whom."""
+    from ir.core.case import resolve_case
+    from ir.core.decision import Decision, decide
+
+    ws = workspace_of(ctx)
+    case_dir = resolve_case(ws.cases_dir, case)
+    record = decide(
+        case_dir,
+        decision=Decision(decision),
+        by=by,
+        reason=reason,
+        approve_as=approve_as,
+        second_approver=ws.settings.decisions.second_approver,
+        root_cause=root_cause,
+        accept_follow_ups=accept_follow_ups,
+    )
+    if as_json:
+        click.echo(json.dumps({"seq": record.seq, "hash": record.hash, **record.data}, sort_keys=True))
+        return
+    data = record.data
+    click.echo(
+        f"decision {data['decision']} recorded in {case_dir.name} (journal seq {record.seq}, sha256 {record.hash})"
+    )
+    click.echo(
+        f"  by {neutralise(data['by'])}"
+        + (f", approved by {neutralise(str(data['approved_by']))}" if data.get("approved_by") else "")
+    )
+    for name, criterion in data["criteria"].items():
+        click.echo(f"  [{'x' if criterion['met'] else ' '}] {name}: {neutralise(str(criterion['detail']))}")
+
+
+@click.command("cases")
+@click.pass_context
+@guarded
+def cases_cmd(ctx: click.Context) -> None:
+    """List cases, newest first, with agent, playbook and status."""
+    from ir.core.case import list_cases
+
+    ws = workspace_of(ctx)
+    for path, state in list_cases(ws.cases_dir):
+        book = state.started.get("playbook", {})
+        agent = state.started.get("agent", {}).get("id", "?")
+        click.echo(f"{path.name:<60} {agent:<16} {book.get('id', '?')} {book.get('version', '')}  {state.run_status}")
