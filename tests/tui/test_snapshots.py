@@ -75,7 +75,3 @@ def test_timeline_explorer(snap_compare: Any, tmp_path: Path) -> None:
     ]
     source.write_text("\n".join(lines) + "\n")
     assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(TimelineScreen(source)))
-
-
-def test_make_app_is_the_one_factory() -> None:
-    assert make_app.__module__ == "ir.tui.app"

@@ -10,6 +10,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from ir.timeline.model import Event, event
+
 MAX_LINE = 16 * 1024 * 1024
 """Longer lines are counted as bad and skipped without being held in memory."""
 MAX_DOCUMENT = 512 * 1024 * 1024
@@ -136,3 +138,38 @@ def maybe_json(value: Any) -> Any:
         except orjson.JSONDecodeError:
             return value
     return value
+
+
+def tool_event(
+    *,
+    kind: str,
+    name: str,
+    call_id: Any,
+    when: tuple[int, bool],
+    raw: Any,
+    source: str,
+    seq: int,
+    ref: str,
+    arguments: Any = None,
+    result: Any = None,
+    actor: dict[str, Any] | None = None,
+    links: dict[str, Any] | None = None,
+    **tool_extra: Any,
+) -> Event:
+    """A tool_call or tool_result event; the message shows the arguments, or `-> result`."""
+    tool = {"name": name, "call_id": call_id, "arguments": arguments, "result": result, **tool_extra}
+    shown = as_text(arguments, 160) if kind == "tool_call" else f"-> {as_text(result, 160)}"
+    return event(
+        ts=when[0],
+        ts_raw=raw,
+        source=source,
+        seq=seq,
+        kind=kind,
+        action=name,
+        raw_ref=ref,
+        actor=actor,
+        tool=tool,
+        links=links,
+        message=f"{name} {shown}",
+        assumed_utc=when[1],
+    )

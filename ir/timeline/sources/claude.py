@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, json_lines
+from ir.timeline.model import Event, parse_time
+from ir.timeline.sources.base import SourceStats, json_lines, tool_event
 
 FORMAT = "claude"
 
@@ -41,46 +41,26 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
         for block in blocks:
             if not isinstance(block, dict):
                 continue
+            at = {
+                "when": when,
+                "raw": raw,
+                "source": source,
+                "seq": lineno,
+                "ref": ref,
+                "actor": actor,
+                "links": {"request_id": obj.get("uuid")},
+            }
             if block.get("type") == "tool_use":
                 name, call_id = str(block.get("name", "?")), block.get("id")
                 names[str(call_id)] = name
-                tool = {"name": name, "call_id": call_id, "arguments": block.get("input"), "result": None}
-                yield event(
-                    ts=when[0],
-                    ts_raw=raw,
-                    source=source,
-                    seq=lineno,
-                    kind="tool_call",
-                    action=name,
-                    raw_ref=ref,
-                    actor=actor,
-                    tool=tool,
-                    links={"request_id": obj.get("uuid")},
-                    message=f"{name} {as_text(block.get('input'), 160)}",
-                    assumed_utc=when[1],
-                )
+                yield tool_event(kind="tool_call", name=name, call_id=call_id, arguments=block.get("input"), **at)
             elif block.get("type") == "tool_result":
                 call_id = str(block.get("tool_use_id"))
-                name = names.get(call_id, "?")
-                text = _result_text(block.get("content"))
-                tool = {
-                    "name": name,
-                    "call_id": call_id,
-                    "arguments": None,
-                    "result": text,
-                    "success": not block.get("is_error"),
-                }
-                yield event(
-                    ts=when[0],
-                    ts_raw=raw,
-                    source=source,
-                    seq=lineno,
+                yield tool_event(
                     kind="tool_result",
-                    action=name,
-                    raw_ref=ref,
-                    actor=actor,
-                    tool=tool,
-                    links={"request_id": obj.get("uuid")},
-                    message=f"{name} -> {as_text(text, 160)}",
-                    assumed_utc=when[1],
+                    name=names.get(call_id, "?"),
+                    call_id=call_id,
+                    result=_result_text(block.get("content")),
+                    success=not block.get("is_error"),
+                    **at,
                 )

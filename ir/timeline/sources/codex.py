@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, json_lines, maybe_json
+from ir.timeline.model import Event, parse_time
+from ir.timeline.sources.base import SourceStats, json_lines, maybe_json, tool_event
 
 FORMAT = "codex"
 
@@ -31,36 +31,14 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
             stats.bad_record(ref, f"no usable timestamp ({raw!r})")
             continue
         call_id = str(payload.get("call_id"))
+        at: dict[str, Any] = {"when": when, "raw": raw, "source": source, "seq": lineno, "ref": ref}
         if payload["type"] == "function_call":
             name = str(payload.get("name", "?"))
             names[call_id] = name
-            arguments = maybe_json(payload.get("arguments"))
-            tool = {"name": name, "call_id": call_id, "arguments": arguments, "result": None}
-            yield event(
-                ts=when[0],
-                ts_raw=raw,
-                source=source,
-                seq=lineno,
-                kind="tool_call",
-                action=name,
-                raw_ref=ref,
-                tool=tool,
-                message=f"{name} {as_text(arguments, 160)}",
-                assumed_utc=when[1],
+            yield tool_event(
+                kind="tool_call", name=name, call_id=call_id, arguments=maybe_json(payload.get("arguments")), **at
             )
         else:
-            name = names.get(call_id, "?")
-            output = payload.get("output")
-            tool = {"name": name, "call_id": call_id, "arguments": None, "result": output}
-            yield event(
-                ts=when[0],
-                ts_raw=raw,
-                source=source,
-                seq=lineno,
-                kind="tool_result",
-                action=name,
-                raw_ref=ref,
-                tool=tool,
-                message=f"{name} -> {as_text(output, 160)}",
-                assumed_utc=when[1],
+            yield tool_event(
+                kind="tool_result", name=names.get(call_id, "?"), call_id=call_id, result=payload.get("output"), **at
             )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, json_lines
+from ir.timeline.sources.base import SourceStats, as_text, json_lines, tool_event
 
 FORMAT = "mcp"
 
@@ -42,55 +42,34 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
         rpc_id = str(msg.get("id"))
         actor = {"session": session} if session else {}
         links = {"request_id": rpc_id}
+        at: dict[str, Any] = {
+            "when": when,
+            "raw": raw,
+            "source": source,
+            "seq": lineno,
+            "ref": ref,
+            "actor": actor,
+            "links": links,
+        }
         if msg.get("method") == "tools/call":
             params = msg.get("params") or {}
             name = str(params.get("name", "?"))
             calls[(session, rpc_id)] = name
-            tool = {
-                "name": name,
-                "call_id": f"mcp:{session}:{rpc_id}",
-                "arguments": params.get("arguments"),
-                "result": None,
-            }
-            yield event(
-                ts=when[0],
-                ts_raw=raw,
-                source=source,
-                seq=lineno,
-                kind="tool_call",
-                action=name,
-                raw_ref=ref,
-                actor=actor,
-                tool=tool,
-                links=links,
-                message=f"{name} {as_text(params.get('arguments'), 160)}",
-                assumed_utc=when[1],
+            yield tool_event(
+                kind="tool_call", name=name, call_id=f"mcp:{session}:{rpc_id}", arguments=params.get("arguments"), **at
             )
         elif (session, rpc_id) in calls and ("result" in msg or "error" in msg):
             name = calls.pop((session, rpc_id))
             result = msg.get("result") or {}
             text = " ".join(str(c.get("text", "")) for c in result.get("content") or [] if isinstance(c, dict))
             error = msg.get("error") or (result.get("isError") and text)
-            tool = {
-                "name": name,
-                "call_id": f"mcp:{session}:{rpc_id}",
-                "arguments": None,
-                "result": text if "result" in msg else msg.get("error"),
-                "success": not error,
-            }
-            yield event(
-                ts=when[0],
-                ts_raw=raw,
-                source=source,
-                seq=lineno,
+            yield tool_event(
                 kind="tool_result",
-                action=name,
-                raw_ref=ref,
-                actor=actor,
-                tool=tool,
-                links=links,
-                message=f"{name} -> {as_text(tool['result'], 160)}",
-                assumed_utc=when[1],
+                name=name,
+                call_id=f"mcp:{session}:{rpc_id}",
+                result=text if "result" in msg else msg.get("error"),
+                success=not error,
+                **at,
             )
         elif isinstance((msg.get("result") or {}).get("tools"), list):
             for tool_def in msg["result"]["tools"]:

@@ -103,12 +103,13 @@ class RunScreen(Screen[None]):
             if self.case_dir is not None:
                 path = self.case_dir / PLAYBOOK_FILE
                 self.loaded = parse_playbook(path.read_text(encoding="utf-8"), str(path))
-                state = CaseState.replay(read(self.case_dir / "journal.jsonl").records)
+                records = read(self.case_dir / "journal.jsonl").records
+                state = CaseState.replay(records)
                 self.agent_id = str(state.started.get("agent", {}).get("id"))
                 self.statuses = {s.id: str(state.step(s.id).status) for s in self.loaded.playbook.steps}
                 self.finished = str(state.run_status) if state.run_status != RunStatus.RUNNING else None
                 self.read_only = is_open(self.case_dir)
-                for rec in read(self.case_dir / "journal.jsonl").records:
+                for rec in records:
                     self._show(Event(kind=rec.type, data=rec.data, step=rec.data.get("step"), seq=rec.seq, ts=rec.ts))
             else:
                 self.loaded = find_playbook(workspace.playbooks_dir, str(self.playbook_ref))
