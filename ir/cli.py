@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ir.cli_cases import cases_cmd, decide_cmd, timeline_cmd, verify_cmd
+from ir.cli_cases import abort_cmd, cases_cmd, decide_cmd, note_cmd, timeline_cmd, verify_cmd
 from ir.cli_playbooks import playbook_group
 from ir.cli_support import actor_of, guarded, workspace_of
 from ir.core.errors import InputError
@@ -211,6 +211,8 @@ def run_cmd(
     metavar="STEP=REASON",
     help="Let a destructive step run without a successful evidence step.",
 )
+@click.option("--skip", multiple=True, metavar="STEP", help="Skip this step (repeatable; needs --reason).")
+@click.option("--reason", metavar="TEXT", help="Why the --skip steps are skipped (journalled with who).")
 @click.option("--as", "actor", metavar="WHO", help="Who is resuming (default: $IR_USER or login name).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON event per line, then a summary object.")
 @click.pass_context
@@ -221,6 +223,8 @@ def resume_cmd(
     approve_all: bool,
     approve: tuple[str, ...],
     overrides: tuple[str, ...],
+    skip: tuple[str, ...],
+    reason: str | None,
     actor: str | None,
     as_json: bool,
 ) -> None:
@@ -236,12 +240,13 @@ def resume_cmd(
         approve_all=approve_all,
         approve=frozenset(approve),
         overrides=_parse_pairs(overrides, "--override"),
+        skip={step: reason or "" for step in skip},
     )
     _finish(_engine(ws, as_json).resume(case_dir=case_dir, options=options), as_json)
 
 
 cli.add_command(playbook_group)
-for _command in (verify_cmd, cases_cmd, timeline_cmd, decide_cmd):
+for _command in (verify_cmd, cases_cmd, timeline_cmd, decide_cmd, note_cmd, abort_cmd):
     cli.add_command(_command)
 
 

@@ -1,4 +1,4 @@
-"""The commands about a case after its run: verify it, list cases, build its timeline, decide."""
+"""The commands about a case outside its run: verify it, list cases, build its timeline, decide, note, abort."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ir.cli_support import fail, guarded, workspace_of
+from ir.cli_support import actor_of, fail, guarded, workspace_of
 from ir.core.errors import ExitCode
 from ir.core.text import neutralise
 
@@ -179,3 +179,41 @@ def cases_cmd(ctx: click.Context) -> None:
         book = state.started.get("playbook", {})
         agent = state.started.get("agent", {}).get("id", "?")
         click.echo(f"{path.name:<60} {agent:<16} {book.get('id', '?')} {book.get('version', '')}  {state.run_status}")
+
+
+@click.command("note")
+@click.argument("case")
+@click.argument("text")
+@click.option("--step", metavar="STEP", help="The step the note is about.")
+@click.option("--as", "actor", metavar="WHO", help="Who writes the note (default: $IR_USER or login name).")
+@click.pass_context
+@guarded
+def note_cmd(ctx: click.Context, case: str, text: str, step: str | None, actor: str | None) -> None:
+    """Add a responder's note to the case's journal (what you saw, what you decided and why)."""
+    from ir.core.case import resolve_case
+    from ir.core.interventions import add_note
+
+    case_dir = resolve_case(workspace_of(ctx).cases_dir, case)
+    record = add_note(case_dir, by=actor_of(actor), text=text, step=step)
+    click.echo(f"note recorded in {case_dir.name} (journal seq {record.seq}, sha256 {record.hash})")
+
+
+@click.command("abort")
+@click.argument("case")
+@click.option("--reason", required=True, help="Why the run stops here for good.")
+@click.option("--as", "actor", metavar="WHO", help="Who aborts (default: $IR_USER or login name).")
+@click.pass_context
+@guarded
+def abort_cmd(ctx: click.Context, case: str, reason: str, actor: str | None) -> None:
+    """End a case's run for good: it cannot be resumed; what was done stays done and recorded."""
+    from ir.core.case import resolve_case
+    from ir.core.interventions import abort_run
+
+    case_dir = resolve_case(workspace_of(ctx).cases_dir, case)
+    record = abort_run(case_dir, by=actor_of(actor), reason=reason)
+    click.echo(f"run aborted in {case_dir.name} (journal seq {record.seq}, sha256 {record.hash})")
+    left = record.data.get("open_steps") or []
+    if left:
+        click.echo(f"  not run: {', '.join(left)}")
+    for step in record.data.get("unverified_calls") or []:
+        click.echo(f"  warning: step {step} made a call whose result was never recorded; check its target by hand")

@@ -51,6 +51,7 @@ class RunStatus(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     INTERRUPTED = "interrupted"
     PLANNED = "planned"
+    ABORTED = "aborted"
 
 
 @dataclass
@@ -78,6 +79,9 @@ class CaseState:
     unavailable: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    aborted: str | None = None
+    """Who aborted the run and why, once someone has."""
     run_status: RunStatus = RunStatus.RUNNING
     head: tuple[int, str] = (0, "")
 
@@ -131,6 +135,11 @@ class CaseState:
             self.run_status = RunStatus(data["status"])
         elif kind == "run.interrupted":
             self.run_status = RunStatus.INTERRUPTED
+        elif kind == "run.aborted":
+            self.run_status = RunStatus.ABORTED
+            self.aborted = f"by {data.get('by')}: {data.get('reason')}"
+        elif kind == "note":
+            self.notes.append({**data, "seq": rec.seq, "ts": rec.ts})
 
     @classmethod
     def replay(cls, records: list[Record]) -> CaseState:

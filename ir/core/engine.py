@@ -27,6 +27,7 @@ from ir.core.errors import (
     BackendUnavailable,
     CaseError,
     ExitCode,
+    InputError,
     IrError,
     JournalError,
     PlaybookError,
@@ -122,6 +123,8 @@ class Engine:
             state = CaseState.replay(journal.records)
             if not state.started:
                 raise CaseError(f"{case_dir}: journal has no run.started record")
+            if state.run_status == RunStatus.ABORTED:
+                raise CaseError(f"{case_dir.name}: the run was aborted ({state.aborted}); start a new run instead")
             loaded = _pinned_playbook(case_dir, state)
             _check_step_names(loaded, options)
             agent = Agent.model_validate(state.started["agent"])
@@ -216,6 +219,8 @@ class _Run:
         """Run one step to a terminal status or a wait."""
         action = self.engine.registry.get(step.action)
         assert action is not None  # lint guarantees it
+        if step.id in self.options.skip:
+            return self.skip(step, self.options.skip[step.id])
         try:
             scope = self.scope()
             if step.when is not None and not evaluate_condition(step.when, scope):
@@ -347,6 +352,17 @@ class _Run:
         text = f"step {step.id} waits for approval: ir resume CASE --approve {step.id}"
         return (RunStatus.AWAITING_APPROVAL, ExitCode.APPROVAL, text)
 
+    def skip(self, step: Step, reason: str) -> Outcome:
+        """The responder skips `step`; refused when a call of it may have happened (resume verifies first)."""
+        if self.state.step(step.id).intent_open:
+            text = (
+                f"step {step.id}: not skipped: a call was made and its result is unknown; "
+                "resume without --skip so verify() reads the real state first"
+            )
+            return self.result(step, StepStatus.ERRORED, {}, text, ExitCode.BAD_INPUT)
+        self.record("step.skipped", {"step": step.id, "reason": reason, "by": self.options.actor}, step.id)
+        return None
+
     def reenable_refusal(self, step: Step) -> str | None:
         """Why a release step may not run (None when it may); the decision it relies on is journalled."""
         incident = str(self.state.started.get("params", {}).get("incident") or "")
@@ -417,12 +433,15 @@ def _is_error(exc: IrError) -> bool:
 
 def _check_step_names(loaded: LoadedPlaybook, options: RunOptions) -> None:
     known = {s.id for s in loaded.playbook.steps}
-    for name in sorted(options.approve | set(options.overrides)):
+    for name in sorted(options.approve | set(options.overrides) | set(options.skip)):
         if name not in known:
             raise PlaybookError(
-                f"playbook {loaded.playbook.id}: no step {name!r} to approve or override "
+                f"playbook {loaded.playbook.id}: no step {name!r} to approve, override or skip "
                 f"(steps: {', '.join(sorted(known))})"
             )
+    for name, reason in options.skip.items():
+        if not reason.strip():
+            raise InputError(f"skipping step {name} needs a reason (--reason)")
 
 
 def _pinned_playbook(case_dir: Path, state: CaseState) -> LoadedPlaybook:

@@ -54,6 +54,8 @@ class RunOptions:
     """`--approve STEP`: approve these steps (if `actor` may)."""
     overrides: Mapping[str, str] = field(default_factory=dict)
     """Step id → reason: let a destructive step run without a successful evidence step."""
+    skip: Mapping[str, str] = field(default_factory=dict)
+    """Step id → reason: the responder skips these steps (journalled with who and why)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,64 @@
+"""What a responder writes into a case outside any step: a note, or the decision to abort the run.
+
+Both take the case's lock like a run does, so they never interleave with an engine writing the
+same journal; a case another process holds is refused with a clear message, not waited on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus
+from ir.core.errors import CaseError, InputError
+from ir.core.journal import Journal, Record
+from ir.core.playbook import parse_playbook
+
+NOTE_LIMIT = 4000
+"""Characters a note may hold: enough for a paragraph, not a place to paste logs (use evidence)."""
+
+
+def add_note(case_dir: Path, *, by: str, text: str, step: str | None = None) -> Record:
+    """Journal a responder's note on the case (optionally about one step)."""
+    text = text.strip()
+    if not text:
+        raise InputError("a note needs text")
+    if len(text) > NOTE_LIMIT:
+        raise InputError(f"a note holds at most {NOTE_LIMIT} characters ({len(text)} given); add long text as evidence")
+    if not by.strip():
+        raise InputError("a note needs its author (--by)")
+    with Journal(case_dir).open() as journal:
+        if step is not None and step not in _step_ids(case_dir):
+            raise InputError(f"{case_dir.name}: no step {step!r} in this case's playbook")
+        data = {"by": by, "text": text} | ({"step": step} if step else {})
+        return journal.append("note", data)
+
+
+def abort_run(case_dir: Path, *, by: str, reason: str) -> Record:
+    """End the case's run for good: nothing more runs in it (start a new run to continue)."""
+    if not reason.strip():
+        raise InputError("aborting a run needs a reason (--reason)")
+    if not by.strip():
+        raise InputError("aborting a run needs who decided it (--by)")
+    with Journal(case_dir).open() as journal:
+        state = CaseState.replay(journal.records)
+        if not state.started:
+            raise CaseError(f"{case_dir}: journal has no run.started record")
+        if state.run_status in (RunStatus.SUCCEEDED, RunStatus.ABORTED):
+            raise InputError(f"{case_dir.name}: the run already ended ({state.run_status}); nothing to abort")
+        left = [sid for sid in _step_ids(case_dir) if not state.step(sid).status.terminal]
+        intents = [sid for sid, st in state.steps.items() if st.intent_open]
+        return journal.append(
+            "run.aborted",
+            {"by": by, "reason": reason, "previous_status": str(state.run_status), "open_steps": left}
+            | ({"unverified_calls": intents} if intents else {}),
+        )
+
+
+def _step_ids(case_dir: Path) -> list[str]:
+    """The steps of the case's pinned playbook, in order."""
+    path = case_dir / PLAYBOOK_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CaseError(f"{path}: cannot read the case's pinned playbook: {exc.strerror}") from None
+    return [s.id for s in parse_playbook(text, str(path)).playbook.steps]
