@@ -13,11 +13,17 @@ $(BIN)/ir: pyproject.toml
 
 venv: $(BIN)/ir
 
-# The demo: contain the simulated support-bot with the shipped playbook, then verify the case.
+# The demo: the console on the demo workspace (simulated world: no Docker or cloud account). Start
+# an incident on support-bot and walk it. Without a terminal (CI, a pipe) the same incident runs
+# headless with every gate approved, and the case is verified.
 run: venv
 	rm -f .ir/world.json
-	$(BIN)/ir run agent-compromise --agent support-bot --yes --as demo-responder
-	$(BIN)/ir verify "$$(ls -d cases/2*/ | tail -n 1)"
+	@if [ -t 0 ] && [ -t 1 ]; then \
+		$(BIN)/ir tui --as demo-responder; \
+	else \
+		$(BIN)/ir run agent-compromise --agent support-bot --yes --as demo-responder && \
+		$(BIN)/ir verify "$$(ls -d cases/2*/ | tail -n 1)"; \
+	fi
 
 system-deps:
 	scripts/install-system-deps

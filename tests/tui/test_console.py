@@ -11,6 +11,7 @@ from textual.widgets import DataTable, RichLog
 from ir.core.workspace import find_workspace
 from ir.tui.app import IrApp, make_app
 from ir.tui.screens.approval import ApprovalModal
+from ir.tui.screens.prompt import ChoicePrompt
 from ir.tui.screens.run import RunScreen
 from tests.cli.test_timeline_cli import demo_workspace
 from tests.conftest import ir_cmd, make_workspace
@@ -38,6 +39,13 @@ def test_start_an_incident_approve_each_gate_and_complete(tmp_path: Path) -> Non
         async with app.run_test(size=(150, 45)) as pilot:
             table = app.screen.query_one(DataTable)
             assert table.get_row_at(0)[:2] == ["support-bot", "active"]
+            await pilot.press("enter")  # the playbook to start: agent-compromise (agent-reenable needs a case)
+            assert isinstance(app.screen, ChoicePrompt) and app.screen.choices == [
+                (
+                    "agent-compromise",
+                    "agent-compromise 1.2.0 — Contain a compromised agent — freeze, revoke, capture, isolate",
+                )
+            ]
             await pilot.press("enter")
             screen = app.screen
             assert isinstance(screen, RunScreen)
@@ -101,7 +109,7 @@ def test_hostile_text_is_shown_as_text(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_for(ws)
         async with app.run_test(size=(150, 45)) as pilot:
-            await pilot.press("enter", "r")
+            await pilot.press("enter", "enter", "r")
             await settle(app, pilot)
             screen = app.screen
             assert isinstance(screen, RunScreen)

@@ -13,9 +13,11 @@ from typing import Any
 from ir.core.workspace import find_workspace
 from ir.tui.app import IrApp, make_app
 from ir.tui.screens.approval import ApprovalModal
+from ir.tui.screens.decision import DecisionScreen
 from ir.tui.screens.run import RunScreen
 from ir.tui.screens.timeline import TimelineScreen
 from tests.cli.test_timeline_cli import demo_workspace
+from tests.conftest import ir_cmd
 
 SIZE = (130, 40)
 
@@ -75,3 +77,11 @@ def test_timeline_explorer(snap_compare: Any, tmp_path: Path) -> None:
     ]
     source.write_text("\n".join(lines) + "\n")
     assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(TimelineScreen(source)))
+
+
+def test_decision_form(snap_compare: Any, tmp_path: Path) -> None:
+    ws = fixed_workspace(tmp_path)
+    assert ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--yes", cwd=ws).returncode == 0
+    (case,) = (ws / "cases").iterdir()
+    fixed = case.rename(case.with_name("20261120T031500Z-support-bot-agent-compromise-0001"))  # ids hold the time
+    assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(DecisionScreen(fixed)))

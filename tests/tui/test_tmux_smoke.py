@@ -1,4 +1,6 @@
-"""`ir` in a real terminal under tmux: start, see the agents, open the incidents, quit."""
+"""`make run` in a real terminal under tmux: the console opens on the demo; start an incident,
+see its plan, run it to the first gate, look at the incidents, quit. Without a terminal,
+`make run` runs the same incident headless and verifies the case."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import time
 from pathlib import Path
 
 from tests.cli.test_timeline_cli import demo_workspace
-from tests.conftest import missing
+from tests.conftest import REPO, missing
 
 
 def screen(session: str) -> str:
@@ -29,11 +31,23 @@ def wait_for(session: str, text: str, seconds: float = 20) -> str:
     raise AssertionError(f"{text!r} never appeared on screen:\n{shown}")
 
 
-def test_ir_in_tmux(tmp_path: Path) -> None:
+def make_run(ws: Path) -> list[str]:
+    """`make run` from the repository's Makefile, in `ws`, with this venv (never rebuilt here)."""
+    if shutil.which("make") is None:
+        missing("make", "not installed (apt-get install make)")
+    venv_bin = Path(sys.executable).parent
+    return ["make", "-s", "-C", str(ws), "-f", str(REPO / "Makefile"), f"BIN={venv_bin}", "-o", f"{venv_bin}/ir", "run"]
+
+
+def keys(session: str, *names: str) -> None:
+    subprocess.run(["tmux", "send-keys", "-t", session, *names], check=True)
+
+
+def test_make_run_opens_the_console_in_a_real_terminal(tmp_path: Path) -> None:
     if shutil.which("tmux") is None:
         missing("tmux", "not installed (apt-get install tmux)")
     ws = demo_workspace(tmp_path)
-    ir = Path(sys.executable).parent / "ir"
+    command = " ".join(make_run(ws))
     session = f"ir-smoke-{tmp_path.name}"[:40]
     subprocess.run(
         [
@@ -46,16 +60,27 @@ def test_ir_in_tmux(tmp_path: Path) -> None:
             "140",
             "-y",
             "40",
-            f"cd {ws} && TERM=xterm-256color IR_USER=smoke {ir}; sleep 0.2",
+            f"cd {ws} && unset COLUMNS LINES; TERM=xterm-256color {command}; sleep 0.2",  # pytest sets 80x24
         ],
         check=True,
     )
     try:
         shown = wait_for(session, "support-bot")
         assert "secops@example.com" in shown and "Incidents" in shown
-        subprocess.run(["tmux", "send-keys", "-t", session, "c"], check=True)
-        wait_for(session, "playbook")
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        keys(session, "Enter")
+        wait_for(session, "with which playbook?")
+        keys(session, "Enter")
+        shown = wait_for(session, "status: running → paused")  # the dry-run plan of the first step
+        assert "Freeze the agent's container" in shown
+        keys(session, "r")
+        shown = wait_for(session, "waits for approval: y to review it")
+        assert "freeze  succeeded" in shown and "console  awaiting_approval" in shown  # the step list
+        keys(session, "Escape")
+        wait_for(session, "contained")  # back on the agents screen (Escape alone: ESC+c would read as Alt+c)
+        keys(session, "c")
+        shown = wait_for(session, "agent-compromise 1.2.0")  # the incidents screen lists the new case
+        assert "awaiting_approval" in shown
+        keys(session, "q")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             alive = subprocess.run(["tmux", "has-session", "-t", session], capture_output=True, check=False)
@@ -66,3 +91,15 @@ def test_ir_in_tmux(tmp_path: Path) -> None:
             raise AssertionError("ir did not quit on q")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+
+
+def test_make_run_without_a_terminal_runs_the_demo_headless_and_verifies_it(tmp_path: Path) -> None:
+    ws = demo_workspace(tmp_path)
+    done = subprocess.run(
+        make_run(ws), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "journal records chain correctly" in done.stdout
+    assert "first suspicious event: 2026-11-20T03:12:03" in done.stdout
+    (case,) = (ws / "cases").iterdir()
+    assert (case / "journal.jsonl").is_file()

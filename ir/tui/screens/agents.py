@@ -1,4 +1,4 @@
-"""The agents screen: the inventory with each agent's status; Enter starts an incident."""
+"""The agents screen: the inventory with each agent's status; Enter starts an incident on one."""
 
 from __future__ import annotations
 
@@ -27,6 +27,18 @@ class AgentsScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("agent", "status", "backend", "owner", "purpose")
+        self._fill()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        """Back from a run: statuses may have changed."""
+        if self.query_one(DataTable).columns:
+            self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
         workspace = self.app.workspace  # type: ignore[attr-defined]
         cases = list_cases(workspace.cases_dir)
         for agent in workspace.inventory.agents.values():
@@ -34,19 +46,19 @@ class AgentsScreen(Screen[None]):
             table.add_row(
                 agent.id, status, agent.backend, neutralise(agent.owner), neutralise(agent.purpose), key=agent.id
             )
-        table.focus()
+        table.move_cursor(row=row)
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
         self._start(str(event.row_key.value))
 
     def action_start(self) -> None:
-        """Start an incident for the highlighted agent with the default playbook."""
+        """Start an incident for the highlighted agent: choose the playbook."""
         table = self.query_one(DataTable)
         if table.row_count:
             self._start(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 
     def _start(self, agent_id: str) -> None:
-        from ir.tui.screens.run import RunScreen
+        from ir.tui.screens.start import start_incident
 
-        self.app.push_screen(RunScreen(agent_id=agent_id, playbook="agent-compromise"))
+        start_incident(self, agent_id)

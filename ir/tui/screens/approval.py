@@ -1,4 +1,4 @@
-"""The approval modal: the exact action and arguments a person is about to approve."""
+"""The approval modal: the exact action and arguments a person is about to approve, and its dry-run plan."""
 
 from __future__ import annotations
 
@@ -25,9 +25,10 @@ class ApprovalModal(ModalScreen[bool]):
         ("escape", "decline", "Decline"),
     ]
 
-    def __init__(self, waiting: dict[str, Any]) -> None:
+    def __init__(self, waiting: dict[str, Any], plan: str | None = None) -> None:
         super().__init__()
         self.waiting = waiting
+        self.plan = plan
 
     def compose(self) -> ComposeResult:
         args = json.dumps(self.waiting.get("args") or {}, indent=2, sort_keys=True)
@@ -36,6 +37,8 @@ class ApprovalModal(ModalScreen[bool]):
             yield Static(Text(f"Approve step {self.waiting['step']}?", style="bold"))
             yield Static(Text(neutralise(f"action: {self.waiting['action']}")))
             yield Static(Text(neutralise(f"arguments:\n{args}", keep_newlines=True)))
+            if self.plan:
+                yield Static(Text(neutralise(self.plan, keep_newlines=True)))
             yield Static(Text(f"who may approve: {approvers}"))
             with Horizontal(id="approval-buttons"):
                 yield Button("Approve (y)", id="yes", variant="warning")

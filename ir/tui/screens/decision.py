@@ -56,6 +56,9 @@ class DecisionScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        for field, label in (("by", "decided by"), ("approver", "approved by"), ("reason", "reason")):
+            self.query_one(f"#{field}", Input).border_title = label
+        self.query_one("#root-cause", Input).border_title = "root cause"
         self._show_criteria()
 
     @on(Input.Changed, "#root-cause")

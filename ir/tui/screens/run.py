@@ -1,71 +1,57 @@
-"""The run screen: a playbook's steps with their status, the selected step's guidance, live output.
+"""The run screen: a playbook's steps with their status, the selected step's guidance and plan,
+live output, and the keys a responder needs: run, approve, skip with a reason, retry, note, abort.
 
-The engine runs in a thread worker and reports through messages; the screen changes only in
-their handlers. A step waiting for approval opens the approval modal; approving resumes the
-case with that step approved. Text from the agent's world is shown as plain text, never markup.
+The engine (and the dry run) run in thread workers and report through messages; the screen
+changes only in their handlers. A step waiting for approval opens the approval modal; approving
+resumes the case with that step approved. Text from the agent's world is plain text, never markup.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ListItem, ListView, Markdown, RichLog, Static
+from textual.widgets import Footer, Header, ListView, RichLog, Static
 
 from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus
 from ir.core.errors import IrError
-from ir.core.events import Event, RunOptions, RunSummary
+from ir.core.events import Event, RunOptions
 from ir.core.journal import is_open, read
 from ir.core.playbook import LoadedPlaybook, find_playbook, parse_playbook
 from ir.core.text import neutralise
+from ir.tui.run_lines import describe
+from ir.tui.run_workers import EngineEvent, Finished, Planned, Start, plan_steps, run_engine
+from ir.tui.widgets.step_detail import StepDetail, plan_text
+from ir.tui.widgets.steps import StepList
 
-MARK = {
-    "succeeded": "✔",
-    "failed": "✘",
-    "errored": "!",
-    "skipped": "–",
-    "awaiting_approval": "?",
-    "running": "…",
-    "pending": " ",
-    "cancelled": "×",
-}
+ENDED = (str(RunStatus.SUCCEEDED), str(RunStatus.ABORTED))
+STOPPED = (str(RunStatus.FAILED), str(RunStatus.ERRORED))
+SKIPPABLE = ("pending", "awaiting_approval", "failed", "errored")
 
 
 class RunScreen(Screen[None]):
-    """One case: start it, watch it, approve its gated steps, resume it."""
+    """One case: plan it, start it, watch it, approve or skip its steps, note, abort, resume it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        ("r", "run", "Run / resume"),
-        ("y", "approve", "Approve"),
-        ("e", "evidence", "Evidence"),
-        ("t", "timeline", "Timeline"),
-        ("d", "decide", "Decision"),
-        ("R", "reenable", "Re-enable"),
-        ("escape", "back", "Back"),
+        Binding("r", "run", "Run / resume"),
+        Binding("r", "retry", "Retry"),
+        Binding("y", "approve", "Approve"),
+        Binding("s", "skip", "Skip step"),
+        Binding("n", "note", "Note"),
+        Binding("x", "abort", "Abort run"),
+        Binding("p", "plan", "Plan"),
+        Binding("e", "evidence", "Evidence"),
+        Binding("t", "timeline", "Timeline"),
+        Binding("d", "decide", "Decision"),
+        Binding("R", "reenable", "Re-enable"),
+        Binding("escape", "back", "Back"),
     ]
-
-    class EngineEvent(Message):
-        """An engine event, carried from the worker thread to the screen."""
-
-        def __init__(self, event: Event) -> None:
-            super().__init__()
-            self.event = event
-
-    class Finished(Message):
-        """The engine returned (finished, stopped at an approval, or failed)."""
-
-        def __init__(self, summary: RunSummary | None, error: str | None) -> None:
-            super().__init__()
-            self.summary = summary
-            self.error = error
 
     def __init__(
         self,
@@ -81,18 +67,21 @@ class RunScreen(Screen[None]):
         self.params = params or {}
         self.case_dir = case_dir
         self.loaded: LoadedPlaybook | None = None
+        self.started: dict[str, Any] = {}
         self.statuses: dict[str, str] = {}
+        self.plans: dict[str, dict[str, Any]] = {}
         self.waiting: dict[str, Any] | None = None
         self.running = False
+        self.planning = False
         self.finished: str | None = None
         self.read_only = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="run-body"):
-            yield ListView(id="steps")
+            yield StepList(id="steps")
             with Vertical(id="detail"):
-                yield Markdown(id="guidance")
+                yield StepDetail(id="step-detail")
                 yield RichLog(id="output", wrap=True, markup=False, highlight=False)
         yield Static(id="status")
         yield Footer()
@@ -105,6 +94,7 @@ class RunScreen(Screen[None]):
                 self.loaded = parse_playbook(path.read_text(encoding="utf-8"), str(path))
                 records = read(self.case_dir / "journal.jsonl").records
                 state = CaseState.replay(records)
+                self.started = state.started
                 self.agent_id = str(state.started.get("agent", {}).get("id"))
                 self.statuses = {s.id: str(state.step(s.id).status) for s in self.loaded.playbook.steps}
                 self.finished = str(state.run_status) if state.run_status != RunStatus.RUNNING else None
@@ -119,33 +109,27 @@ class RunScreen(Screen[None]):
             return
         self._refresh_steps()
         self._set_status()
+        if self.finished not in ENDED:
+            self.action_plan()  # before anything (more) runs, show what each step would change
 
-    # -- display --------------------------------------------------------------------------------
+    # -- display ----------------------------------------------------------------------------------
 
     def _refresh_steps(self) -> None:
         assert self.loaded is not None
-        view = self.query_one("#steps", ListView)
-        index = view.index or 0
-        view.clear()
-        for step in self.loaded.playbook.steps:
-            status = self.statuses.get(step.id, "pending")
-            label = Text(f"{MARK.get(status, ' ')} {step.id}  {status}")
-            view.append(ListItem(Static(label), name=step.id))
-        view.index = min(index, len(self.loaded.playbook.steps) - 1)
-        self._show_guidance(self.loaded.playbook.steps[view.index or 0].id)
+        self.query_one(StepList).show(self.loaded.playbook.steps, self.statuses)
+        self._show_detail()
 
-    def _show_guidance(self, step_id: str) -> None:
-        assert self.loaded is not None
+    def _show_detail(self) -> None:
+        if self.loaded is None:
+            return
+        step_id = self.query_one(StepList).highlighted_step or self.loaded.playbook.steps[0].id
         step = self.loaded.playbook.step(step_id)
-        args = json.dumps(step.with_, sort_keys=True) if step.with_ else "(none)"
-        gate = "**approval required**  \n" if step.approval.required else ""
-        text = f"## {step.title}\naction `{step.action}` · arguments `{args}`  \n{gate}\n{step.guidance}"
-        self.query_one("#guidance", Markdown).update(text)
+        self.query_one(StepDetail).show(step, self.plans.get(step_id), self.planning)
 
     @on(ListView.Highlighted)
-    def _highlighted(self, event: ListView.Highlighted) -> None:
-        if event.item is not None and event.item.name:
-            self._show_guidance(event.item.name)
+    def _highlighted(self, _event: ListView.Highlighted) -> None:
+        self._show_detail()
+        self.refresh_bindings()
 
     def _set_status(self) -> None:
         if self.read_only:
@@ -153,7 +137,9 @@ class RunScreen(Screen[None]):
         elif self.running:
             text = "running…"
         elif self.waiting:
-            text = f"step {self.waiting['step']} waits for approval: press y to review it"
+            text = f"step {self.waiting['step']} waits for approval: y to review it, s to skip it with a reason"
+        elif self.finished in STOPPED:
+            text = f"run {self.finished}: r retries, s skips the step with a reason, x aborts the run"
         elif self.finished:
             text = f"run {self.finished}" + (f" — case {self.case_dir.name}" if self.case_dir else "")
         else:
@@ -162,36 +148,21 @@ class RunScreen(Screen[None]):
         self.refresh_bindings()
 
     def _show(self, event: Event) -> None:
-        data, log = event.data, self.query_one("#output", RichLog)
-        if event.kind == "step.result":
-            self.statuses[str(data["step"])] = str(data["status"])
-            line = f"{data['step']}: {data['status']}" + (f" — {data['error']}" if data.get("error") else "")
-        elif event.kind == "step.started":
-            self.statuses[str(data["step"])] = "running"
-            line = f"→ {data['step']}: {data['action']}"
-        elif event.kind == "step.skipped":
-            self.statuses[str(data["step"])] = "skipped"
-            line = f"{data['step']}: skipped"
-        elif event.kind == "approval.waiting":
-            self.statuses[str(data["step"])] = "awaiting_approval"
-            self.waiting = dict(data)
-            line = f"{data['step']}: waits for approval of {data['action']}"
-        elif event.kind == "approval.granted":
-            line = f"{data['step']}: approved by {data['by']}"
-        elif event.kind in ("step.output", "evidence.unavailable", "followup"):
-            line = "    " + str(data.get("line") or data.get("reason") or data.get("what"))
-        elif event.kind == "run.started":
-            line = f"case {data['case']}"
-        else:
-            return
-        log.write(Text(neutralise(line)))
+        status, line = describe(event.kind, event.data)
+        if status is not None:
+            self.statuses[str(event.data["step"])] = status
+        if event.kind == "approval.waiting":
+            self.waiting = dict(event.data)
+        if line is not None:
+            self.query_one("#output", RichLog).write(Text(neutralise(line)))
 
-    # -- the engine -------------------------------------------------------------------------------
+    # -- messages from the workers ----------------------------------------------------------------
 
     @on(EngineEvent)
     def _engine_event(self, message: EngineEvent) -> None:
         if message.event.kind == "run.started":
             self.case_dir = self.app.workspace.cases_dir / str(message.event.data["case"])  # type: ignore[attr-defined]
+            self.started = dict(message.event.data)
         self._show(message.event)
         self._refresh_steps()
 
@@ -214,20 +185,129 @@ class RunScreen(Screen[None]):
         self._refresh_steps()
         self._set_status()
 
+    @on(Planned)
+    def _planned(self, message: Planned) -> None:
+        self.planning = False
+        self.plans = message.plans
+        if message.error:
+            self.notify(f"dry run: {message.error}", severity="error", timeout=10)
+        self._show_detail()
+        self.refresh_bindings()
+
+    # -- keys -------------------------------------------------------------------------------------
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show only the keys that do something now."""
+        idle = not self.running and not self.read_only
         if action == "run":
-            return not (self.running or self.read_only or self.waiting) and self.finished != str(RunStatus.SUCCEEDED)
+            return idle and not self.waiting and self.finished not in ENDED + STOPPED
+        if action == "retry":
+            return idle and self.finished in STOPPED
         if action == "approve":
-            return self.waiting is not None and not self.running and not self.read_only
+            return idle and self.waiting is not None
+        if action == "skip":
+            step = self.query_one(StepList).highlighted_step if self.loaded else None
+            return idle and self.finished not in ENDED and self.statuses.get(str(step)) in SKIPPABLE
+        if action == "note":
+            return idle and self.case_dir is not None
+        if action == "abort":
+            return idle and self.case_dir is not None and self.finished not in ENDED
+        if action == "plan":
+            return not self.running and not self.planning and self.loaded is not None
         if action == "evidence":
             return self.case_dir is not None
         if action == "timeline":
             return self.case_dir is not None and (self.case_dir / "timeline.jsonl").is_file()
         if action in ("decide", "reenable"):
             is_incident = self.loaded is not None and "incident" not in self.loaded.playbook.params
-            return self.case_dir is not None and not self.running and not self.read_only and is_incident
+            return self.case_dir is not None and idle and is_incident
         return True
+
+    def action_run(self) -> None:
+        """Start the run, or resume the case."""
+        self._launch()
+
+    def action_retry(self) -> None:
+        """Resume a failed run: the failed step runs again (after verify(), if its call may have happened)."""
+        self._launch()
+
+    def action_approve(self) -> None:
+        """Review the waiting step in the approval modal."""
+        from ir.tui.screens.approval import ApprovalModal
+
+        if self.waiting is None:
+            return
+        waiting = self.waiting
+        plan = plan_text(self.plans[waiting["step"]]) if waiting["step"] in self.plans else None
+
+        def decided(approved: bool | None) -> None:
+            if approved:
+                self._launch(approve=frozenset({str(waiting["step"])}))
+
+        self.app.push_screen(ApprovalModal(waiting, plan), decided)
+
+    def action_skip(self) -> None:
+        """Skip the highlighted step, with a reason the journal keeps."""
+        from ir.tui.screens.prompt import TextPrompt
+
+        step = self.query_one(StepList).highlighted_step
+        if step is None:
+            return
+
+        def answered(reason: str | None) -> None:
+            if reason:
+                self._launch(skip={step: reason})
+
+        self.app.push_screen(TextPrompt(f"Skip step {step}: why?", "the reason goes into the journal"), answered)
+
+    def action_note(self) -> None:
+        """Add a note to the case's journal (tied to the highlighted step)."""
+        from ir.core.interventions import add_note
+        from ir.tui.screens.prompt import TextPrompt
+
+        step, case_dir = self.query_one(StepList).highlighted_step, self.case_dir
+        if case_dir is None:
+            return
+
+        def answered(text: str | None) -> None:
+            if text:
+                self._record(lambda: add_note(case_dir, by=self.app.actor, text=text, step=step))  # type: ignore[attr-defined]
+
+        self.app.push_screen(TextPrompt(f"Note on {step or 'the case'}:", "what you saw, decided, and why"), answered)
+
+    def action_abort(self) -> None:
+        """Abort the run for good, with a reason (nothing is rolled back)."""
+        from ir.core.interventions import abort_run
+        from ir.tui.screens.prompt import TextPrompt
+
+        case_dir = self.case_dir
+        if case_dir is None:
+            return
+
+        def answered(reason: str | None) -> None:
+            if reason and self._record(lambda: abort_run(case_dir, by=self.app.actor, reason=reason)):  # type: ignore[attr-defined]
+                self.finished, self.waiting = str(RunStatus.ABORTED), None
+                self._set_status()
+
+        prompt = "Abort this run for good? Why (nothing is rolled back; it cannot be resumed):"
+        self.app.push_screen(TextPrompt(prompt, "the reason goes into the journal"), answered)
+
+    def _record(self, write: Any) -> bool:
+        """Write one record into the case (a note, an abort); show it, or the error as a notification."""
+        try:
+            rec = write()
+        except IrError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return False
+        self._show(Event(kind=rec.type, data=rec.data, step=rec.data.get("step"), seq=rec.seq, ts=rec.ts))
+        return True
+
+    def action_plan(self) -> None:
+        """Dry-run every step against real state: what each would change (nothing is changed)."""
+        self.planning = True
+        self._show_detail()
+        self.refresh_bindings()
+        self._planner()
 
     def action_evidence(self) -> None:
         """The case's evidence files and hashes."""
@@ -257,59 +337,30 @@ class RunScreen(Screen[None]):
                 RunScreen(agent_id=self.agent_id, playbook="agent-reenable", params={"incident": self.case_dir.name})
             )
 
-    def action_run(self) -> None:
-        """Start the run, or resume the case."""
-        self._launch(frozenset())
-
-    def action_approve(self) -> None:
-        """Review the waiting step in the approval modal."""
-        from ir.tui.screens.approval import ApprovalModal
-
-        if self.waiting is None:
-            return
-        waiting = self.waiting
-
-        def decided(approved: bool | None) -> None:
-            if approved:
-                self._launch(frozenset({str(waiting["step"])}))
-
-        self.app.push_screen(ApprovalModal(waiting), decided)
-
     def action_back(self) -> None:
         """Back to the previous screen."""
         self.app.pop_screen()
 
-    def _launch(self, approve: frozenset[str]) -> None:
+    # -- the workers ------------------------------------------------------------------------------
+
+    def _launch(self, approve: frozenset[str] = frozenset(), skip: dict[str, str] | None = None) -> None:
         self.running = True
         self.waiting = None
         self._set_status()
-        self._engine(approve)
+        self._engine(approve, skip or {})
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _engine(self, approve: frozenset[str]) -> None:
-        from ir.actions import default_registry
-        from ir.core.engine import Engine
-
+    def _engine(self, approve: frozenset[str], skip: dict[str, str]) -> None:
         app: Any = self.app
-        workspace = app.workspace
-        engine = Engine(
-            registry=default_registry(),
-            backends=app.backends,
-            workspace=workspace.root,
-            approvers=workspace.settings.approvers,
-            on_event=lambda e: app.call_from_thread(self.post_message, RunScreen.EngineEvent(e)),
-        )
-        options = RunOptions(actor=app.actor, approve=approve)
-        try:
-            if self.case_dir is None:
-                assert self.loaded is not None
-                agent = workspace.inventory.get(str(self.agent_id), str(workspace.inventory_path))
-                summary = engine.start(
-                    loaded=self.loaded, agent=agent, params=self.params, cases_dir=workspace.cases_dir, options=options
-                )
-            else:
-                summary = engine.resume(case_dir=self.case_dir, options=options)
-        except IrError as exc:
-            app.call_from_thread(self.post_message, RunScreen.Finished(None, str(exc)))
-            return
-        app.call_from_thread(self.post_message, RunScreen.Finished(summary, None))
+        assert self.loaded is not None
+        options = RunOptions(actor=app.actor, approve=approve, skip=skip)
+        target = self.case_dir or Start(self.loaded, str(self.agent_id), self.params)
+        run_engine(app.workspace, app.backends, target, options, lambda m: app.call_from_thread(self.post_message, m))
+
+    @work(thread=True, group="plan", exit_on_error=False)
+    def _planner(self) -> None:
+        app: Any = self.app
+        assert self.loaded is not None
+        target = Start(self.loaded, str(self.agent_id), self.params)
+        message = plan_steps(app.workspace, app.backends, target, self.started)
+        app.call_from_thread(self.post_message, message)

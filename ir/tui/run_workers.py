@@ -1,0 +1,111 @@
+"""What the run screen's thread workers do: run the engine, or dry-run the playbook, and report
+back through messages (the only way the screen learns anything from them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual.message import Message
+
+from ir.core.errors import IrError
+from ir.core.events import Event, RunOptions, RunSummary
+from ir.core.playbook import LoadedPlaybook
+from ir.core.workspace import Workspace
+
+
+class EngineEvent(Message):
+    """An engine event, carried from the worker thread to the screen."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class Finished(Message):
+    """The engine returned (finished, stopped at an approval, or failed)."""
+
+    def __init__(self, summary: RunSummary | None, error: str | None) -> None:
+        super().__init__()
+        self.summary = summary
+        self.error = error
+
+
+class Planned(Message):
+    """The dry run returned: step id → its `step.planned` data."""
+
+    def __init__(self, plans: dict[str, dict[str, Any]], error: str | None) -> None:
+        super().__init__()
+        self.plans = plans
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Start:
+    """A run not started yet: the playbook, the agent and the params the responder chose."""
+
+    loaded: LoadedPlaybook
+    agent_id: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def run_engine(
+    workspace: Workspace, backends: Any, target: Start | Path, options: RunOptions, post: Callable[[Message], object]
+) -> None:
+    """Start `target` (a new run) or resume it (a case folder); post every event, then Finished."""
+    from ir.actions import default_registry
+    from ir.core.engine import Engine
+
+    def emit(event: Event) -> None:
+        post(EngineEvent(event))
+
+    engine = Engine(
+        registry=default_registry(),
+        backends=backends,
+        workspace=workspace.root,
+        approvers=workspace.settings.approvers,
+        on_event=emit,
+    )
+    try:
+        if isinstance(target, Start):
+            agent = workspace.inventory.get(target.agent_id, str(workspace.inventory_path))
+            summary = engine.start(
+                loaded=target.loaded, agent=agent, params=target.params, cases_dir=workspace.cases_dir, options=options
+            )
+        else:
+            summary = engine.resume(case_dir=target, options=options)
+    except IrError as exc:
+        post(Finished(None, str(exc)))
+        return
+    post(Finished(summary, None))
+
+
+def plan_steps(workspace: Workspace, backends: Any, target: Start, started: dict[str, Any]) -> Planned:
+    """Dry-run every step of `target` from real state (the case's agent and params once it started)."""
+    from ir.actions import default_registry
+    from ir.core.dryrun import dry_run
+    from ir.core.inventory import Agent
+    from ir.core.playbook import resolve_params
+
+    plans: dict[str, dict[str, Any]] = {}
+    try:
+        if started:
+            agent = Agent.model_validate(started["agent"])
+            values = dict(started.get("params") or {})
+        else:
+            agent = workspace.inventory.get(target.agent_id, str(workspace.inventory_path))
+            values = resolve_params(target.loaded.playbook, dict(target.params))
+        dry_run(
+            registry=default_registry(),
+            backends=backends,
+            workspace=workspace.root,
+            loaded=target.loaded,
+            agent=agent,
+            values=values,
+            on_event=lambda e: plans.__setitem__(str(e.step), dict(e.data)),
+        )
+    except IrError as exc:
+        return Planned(plans, str(exc))
+    return Planned(plans, None)
