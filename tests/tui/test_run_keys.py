@@ -196,3 +196,33 @@ def test_a_case_another_responder_holds_opens_read_only_and_nothing_is_written(t
 
     asyncio.run(scenario())
     assert (case / "journal.jsonl").read_bytes() == before
+
+
+def test_a_killed_run_shows_as_interrupted_and_resumes_from_the_incidents_screen(tmp_path: Path) -> None:
+    ws = demo_workspace(tmp_path)
+    killed = ir_cmd(
+        "run", "agent-compromise", "--agent", "support-bot", cwd=ws, env={"IR_FAILPOINT": "step.intent:isolate"}
+    )
+    assert killed.returncode == -9
+    (case,) = (ws / "cases").iterdir()
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(150, 45)) as pilot:
+            await pilot.press("c")
+            await pilot.pause()
+            assert "interrupted" in [str(c) for c in app.screen.query_one("DataTable").get_row_at(0)]  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            screen = app.screen
+            assert isinstance(screen, RunScreen) and screen.finished == "interrupted"
+            assert screen.statuses["isolate"] == "running"
+            assert "r resumes it" in str(screen.query_one("#status", Static).render())
+            await pilot.press("r")
+            await settle(app, pilot)
+            assert screen.statuses["isolate"] == "succeeded"
+            assert screen.waiting is not None and screen.waiting["step"] == "console"
+
+    asyncio.run(scenario())
+    (verified,) = [r for r in journal(case, "step.verified") if r["step"] == "isolate"]
+    assert verified["done"] is False  # killed before the call: verify() read real state, then it ran
+    assert [r["status"] for r in journal(case, "step.result") if r["step"] == "isolate"] == ["succeeded"]

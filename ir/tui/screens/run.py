@@ -97,8 +97,11 @@ class RunScreen(Screen[None]):
                 self.started = state.started
                 self.agent_id = str(state.started.get("agent", {}).get("id"))
                 self.statuses = {s.id: str(state.step(s.id).status) for s in self.loaded.playbook.steps}
-                self.finished = str(state.run_status) if state.run_status != RunStatus.RUNNING else None
                 self.read_only = is_open(self.case_dir)
+                if state.run_status != RunStatus.RUNNING:
+                    self.finished = str(state.run_status)
+                elif not self.read_only:  # not finished, and nobody holds it: the run was killed
+                    self.finished = str(RunStatus.INTERRUPTED)
                 for rec in records:
                     self._show(Event(kind=rec.type, data=rec.data, step=rec.data.get("step"), seq=rec.seq, ts=rec.ts))
             else:
@@ -138,6 +141,8 @@ class RunScreen(Screen[None]):
             text = "running…"
         elif self.waiting:
             text = f"step {self.waiting['step']} waits for approval: y to review it, s to skip it with a reason"
+        elif self.finished == str(RunStatus.INTERRUPTED):
+            text = "run interrupted: r resumes it (a step whose call may have happened is verified first)"
         elif self.finished in STOPPED:
             text = f"run {self.finished}: r retries, s skips the step with a reason, x aborts the run"
         elif self.finished:
