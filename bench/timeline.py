@@ -133,11 +133,50 @@ def run(total: int) -> dict[str, Any]:
         return result
 
 
+def stages(total: int) -> dict[str, float]:
+    """Microseconds per event of each pipeline stage, in this process, on `total` generated events.
+
+    The stages are run one after the other over a materialised list (so each is timed alone):
+    parse + per-source sort, merge, analyse, redact, export. Where the time goes, for whoever
+    takes the throughput further.
+    """
+    from ir.timeline.export import write
+    from ir.timeline.merge import merged
+    from ir.timeline.pipeline import _redacted, build
+
+    with tempfile.TemporaryDirectory(prefix="ir-tl-stages-") as tmp:
+        folder = Path(tmp) / "logs"
+        generate(folder, total)
+        marks = [time.perf_counter()]
+        timeline = build([folder])
+        marks.append(time.perf_counter())
+        events = list(merged(timeline.sources))
+        marks.append(time.perf_counter())
+        for e in events:
+            timeline.analyzer(e)
+        marks.append(time.perf_counter())
+        for e in events:
+            _redacted(e)
+        marks.append(time.perf_counter())
+        with open(os.devnull, "w", encoding="utf-8") as sink:
+            write(iter(events), sink, "jsonl")
+        marks.append(time.perf_counter())
+    names = ("parse + sort", "merge", "analyse", "redact", "export")
+    return {name: (marks[i + 1] - marks[i]) * 1e6 / len(events) for i, name in enumerate(names)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=100_000)
+    parser.add_argument("--stages", type=int, metavar="N", help="only time each stage on N events, in-process")
     args = parser.parse_args()
+    if args.stages:
+        costs = stages(args.stages)
+        for name, micros in costs.items():
+            print(f"{name:<14} {micros:6.2f} µs/event")
+        print(f"{'total':<14} {sum(costs.values()):6.2f} µs/event = {1e6 / sum(costs.values()):,.0f} events/s")
+        return
     rows = [run(args.small), run(args.events)]
     print(f"machine: {os.cpu_count()} cpus, Python {sys.version.split()[0]}\n")
     print("| events | MB | ir timeline (1 core) | ir events/s | ir peak RSS | jq sort | jq peak RSS | wc -l |")

@@ -41,24 +41,33 @@ Hello().run()
 def first_paint(command: str, marker: str, rounds: int) -> float:
     """Median seconds from starting `command` in tmux until `marker` is on screen."""
     times = []
-    for i in range(rounds):
-        session = f"ir-bench-{i}"
-        start = time.perf_counter()
-        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40", command], check=True)
-        try:
-            while True:
-                shown = subprocess.run(
-                    ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
-                ).stdout
-                if marker in shown:
-                    times.append(time.perf_counter() - start)
-                    break
-                if time.perf_counter() - start > 20:
-                    raise RuntimeError(f"{marker!r} never appeared")
-                time.sleep(0.005)
-        finally:
-            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+    # a session that outlives the measured ones: killing the last session makes the tmux server
+    # exit, and a new-session racing that exit fails with "server exited unexpectedly"
+    subprocess.run(["tmux", "new-session", "-d", "-s", "ir-bench-keep", "sleep 600"], check=True)
+    try:
+        for i in range(rounds):
+            times.append(_paint_once(f"ir-bench-{i}", command, marker))
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", "ir-bench-keep"], capture_output=True, check=False)
     return statistics.median(times)
+
+
+def _paint_once(session: str, command: str, marker: str) -> float:
+    """Seconds from starting `command` in a new tmux session until `marker` is on screen."""
+    start = time.perf_counter()
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40", command], check=True)
+    try:
+        while True:
+            shown = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
+            ).stdout
+            if marker in shown:
+                return time.perf_counter() - start
+            if time.perf_counter() - start > 20:
+                raise RuntimeError(f"{marker!r} never appeared")
+            time.sleep(0.005)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
 
 
 def generate_timeline(path: Path, events: int) -> None:
