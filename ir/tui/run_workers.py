@@ -79,7 +79,15 @@ def run_engine(
     except IrError as exc:
         post(Finished(None, str(exc)))
         return
+    except Exception as exc:  # a bug, not a backend's answer: say so in one line, never a traceback on screen
+        post(Finished(None, internal_error(exc, "the case is interrupted; resume it after a fix")))
+        return
     post(Finished(summary, None))
+
+
+def internal_error(exc: Exception, what_now: str) -> str:
+    """One line for an exception agent-ir did not expect (a bug to report)."""
+    return f"internal error ({type(exc).__name__}: {exc}); {what_now}; please report it"
 
 
 def plan_steps(workspace: Workspace, backends: Any, target: Start, started: dict[str, Any]) -> Planned:
@@ -108,4 +116,6 @@ def plan_steps(workspace: Workspace, backends: Any, target: Start, started: dict
         )
     except IrError as exc:
         return Planned(plans, str(exc))
+    except Exception as exc:  # a bug: the plan is incomplete, nothing was changed
+        return Planned(plans, internal_error(exc, "the plan is incomplete, nothing was changed"))
     return Planned(plans, None)

@@ -226,3 +226,40 @@ def test_a_killed_run_shows_as_interrupted_and_resumes_from_the_incidents_screen
     (verified,) = [r for r in journal(case, "step.verified") if r["step"] == "isolate"]
     assert verified["done"] is False  # killed before the call: verify() read real state, then it ran
     assert [r["status"] for r in journal(case, "step.result") if r["step"] == "isolate"] == ["succeeded"]
+
+
+def test_an_unexpected_exception_in_a_backend_is_one_line_and_the_case_resumes(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        runtime = app.backends.container_runtime("simulated", None)
+        real_pause = runtime.pause
+
+        def broken(*_args: object, **_kwargs: object) -> None:
+            raise RuntimeError("driver bug \x1b[31m[red]x[/red]")
+
+        runtime.pause = broken
+        async with app.run_test(size=(150, 45)) as pilot:
+            await pilot.press("enter", "enter")
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            await settle(app, pilot)
+            await pilot.press("r")
+            await settle(app, pilot)
+            assert not screen.running
+            text = log_text(screen)
+            assert (
+                "error: internal error (RuntimeError: driver bug \\x1b[31m[red]x[/red]); the case is interrupted"
+                in text
+            )
+            assert "Traceback" not in text
+            runtime.pause = real_pause
+            await pilot.press("escape", "c", "enter")
+            resumed = app.screen
+            assert isinstance(resumed, RunScreen) and resumed.finished == "interrupted"
+            await pilot.press("r")
+            await settle(app, pilot)
+            assert resumed.statuses["freeze"] == "succeeded"
+
+    asyncio.run(scenario())
