@@ -12,8 +12,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ir.core.errors import CaseError
+from ir.core.errors import CaseError, JournalError
 from ir.core.journal import JOURNAL_FILE, Record, is_open, read
+from ir.core.playbook import LoadedPlaybook, parse_playbook
 
 PLAYBOOK_FILE = "playbook.yaml"
 
@@ -171,6 +172,21 @@ def resolve_case(cases_dir: Path, ref: str) -> Path:
         if len(matches) > 1:
             raise CaseError(f"{ref}: matches {len(matches)} cases in {cases_dir}; give more of the id")
     raise CaseError(f"{ref}: no such case (no {JOURNAL_FILE} there or in {cases_dir})")
+
+
+def pinned_playbook(case_dir: Path, state: CaseState | None = None) -> LoadedPlaybook:
+    """The exact playbook the case's run started with; with `state`, its hash is checked against
+    the one the journal pinned (JournalError when it differs: the copy was edited)."""
+    path = case_dir / PLAYBOOK_FILE
+    try:
+        loaded = parse_playbook(path.read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        raise CaseError(f"{path}: cannot read the case's pinned playbook: {exc.strerror}") from None
+    if state is not None:
+        pinned = state.started.get("playbook", {}).get("sha256")
+        if loaded.sha256 != pinned:
+            raise JournalError(f"{path}: content hash {loaded.sha256[:12]} differs from the pinned {str(pinned)[:12]}")
+    return loaded
 
 
 def load_state(case_dir: Path) -> CaseState:

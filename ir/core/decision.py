@@ -13,10 +13,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ir.core.case import PLAYBOOK_FILE, CaseState, StepStatus, load_state
+from ir.core.case import CaseState, StepStatus, load_state, pinned_playbook
 from ir.core.errors import ApprovalRefused, InputError
 from ir.core.journal import Journal, Record
-from ir.core.playbook import parse_playbook
 from ir.core.verify import verify_case
 
 
@@ -34,8 +33,7 @@ NOT_REVOCATION = {"credentials.snapshot", "credentials.find_minted"}
 
 def step_actions(case_dir: Path) -> dict[str, str]:
     """Step id → action of the playbook pinned in the case."""
-    loaded = parse_playbook((case_dir / PLAYBOOK_FILE).read_text(encoding="utf-8"), str(case_dir / PLAYBOOK_FILE))
-    return {step.id: step.action for step in loaded.playbook.steps}
+    return {step.id: step.action for step in pinned_playbook(case_dir).playbook.steps}
 
 
 def assess(case_dir: Path, state: CaseState, *, root_cause: str | None, accept_follow_ups: bool) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from ir.core.access import WorldAccess
 from ir.core.action import Action, Registry, StepContext
-from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, new_case_id
+from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, new_case_id, pinned_playbook
 from ir.core.decision import release_check
 from ir.core.dryrun import bad_args, dry_run
 from ir.core.errors import (
@@ -37,7 +37,7 @@ from ir.core.evidence import EvidenceStore
 from ir.core.inventory import Agent
 from ir.core.journal import Journal
 from ir.core.lint import lint
-from ir.core.playbook import LoadedPlaybook, Step, parse_playbook, resolve_params
+from ir.core.playbook import LoadedPlaybook, Step, resolve_params
 from ir.core.ports import Backends
 from ir.core.recorder import CaseEvidence, Recorder
 from ir.core.retry import delay_for
@@ -125,7 +125,7 @@ class Engine:
                 raise CaseError(f"{case_dir}: journal has no run.started record")
             if state.run_status == RunStatus.ABORTED:
                 raise CaseError(f"{case_dir.name}: the run was aborted ({state.aborted}); start a new run instead")
-            loaded = _pinned_playbook(case_dir, state)
+            loaded = pinned_playbook(case_dir, state)
             _check_step_names(loaded, options)
             agent = Agent.model_validate(state.started["agent"])
             rec = Recorder(journal, state.case_id, self.on_event)
@@ -442,15 +442,3 @@ def _check_step_names(loaded: LoadedPlaybook, options: RunOptions) -> None:
     for name, reason in options.skip.items():
         if not reason.strip():
             raise InputError(f"skipping step {name} needs a reason (--reason)")
-
-
-def _pinned_playbook(case_dir: Path, state: CaseState) -> LoadedPlaybook:
-    path = case_dir / PLAYBOOK_FILE
-    try:
-        loaded = parse_playbook(path.read_text(encoding="utf-8"), str(path))
-    except OSError as exc:
-        raise CaseError(f"{path}: cannot read the case's pinned playbook: {exc.strerror}") from None
-    pinned = state.started.get("playbook", {}).get("sha256")
-    if loaded.sha256 != pinned:
-        raise JournalError(f"{path}: content hash {loaded.sha256[:12]} differs from the pinned {str(pinned)[:12]}")
-    return loaded

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus
+from ir.core.case import CaseState, RunStatus, pinned_playbook
 from ir.core.errors import CaseError, InputError
 from ir.core.journal import Journal, Record
-from ir.core.playbook import parse_playbook
 
 NOTE_LIMIT = 4000
 """Characters a note may hold: enough for a paragraph, not a place to paste logs (use evidence)."""
@@ -56,9 +55,4 @@ def abort_run(case_dir: Path, *, by: str, reason: str) -> Record:
 
 def _step_ids(case_dir: Path) -> list[str]:
     """The steps of the case's pinned playbook, in order."""
-    path = case_dir / PLAYBOOK_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CaseError(f"{path}: cannot read the case's pinned playbook: {exc.strerror}") from None
-    return [s.id for s in parse_playbook(text, str(path)).playbook.steps]
+    return [s.id for s in pinned_playbook(case_dir).playbook.steps]

@@ -2,61 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import ClassVar
 
-from textual import on
-from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header
 
 from ir.core.case import list_cases
+from ir.tui.screens.listing import ListingScreen
 
 
-class CasesScreen(Screen[None]):
+class CasesScreen(ListingScreen):
     """Cases with their agent, playbook and run status."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [("n", "new", "New incident")]
+    BINDINGS: ClassVar[list[BindingType]] = [("enter", "open", "Open case"), ("n", "new", "New incident")]
+    COLUMNS = ("case", "agent", "playbook", "status")
+    TABLE_ID = "cases"
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield DataTable(id="cases", cursor_type="row")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("case", "agent", "playbook", "status")
-        self._fill()
-        table.focus()
-
-    def on_screen_resume(self) -> None:
-        """Back from a run: a case may have been added or moved on."""
-        if self.query_one(DataTable).columns:
-            self._fill()
-
-    def _fill(self) -> None:
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
+    def rows(self) -> Iterable[tuple[str, Sequence[str]]]:
         for path, state in list_cases(self.app.workspace.cases_dir):  # type: ignore[attr-defined]
             book = state.started.get("playbook", {})
             agent = state.started.get("agent", {}).get("id", "?")
-            table.add_row(
-                path.name,
-                agent,
-                f"{book.get('id', '?')} {book.get('version', '')}",
-                str(state.run_status),
-                key=str(path),
-            )
-        table.move_cursor(row=row)
+            playbook = f"{book.get('id', '?')} {book.get('version', '')}"
+            yield str(path), (path.name, agent, playbook, str(state.run_status))
 
-    @on(DataTable.RowSelected)
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        from pathlib import Path
-
+    def open(self, key: str) -> None:
+        """Open the case on the run screen."""
         from ir.tui.screens.run import RunScreen
 
-        self.app.push_screen(RunScreen(case_dir=Path(str(event.row_key.value))))
+        self.app.push_screen(RunScreen(case_dir=Path(key)))
 
     def action_new(self) -> None:
         """Start a new incident: choose the agent, then the playbook."""

@@ -19,11 +19,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ListView, RichLog, Static
 
-from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus
+from ir.core.case import CaseState, RunStatus, pinned_playbook
 from ir.core.errors import IrError
 from ir.core.events import Event, RunOptions
 from ir.core.journal import is_open, read
-from ir.core.playbook import LoadedPlaybook, find_playbook, parse_playbook
+from ir.core.playbook import LoadedPlaybook, find_playbook
 from ir.core.text import neutralise
 from ir.tui.run_lines import describe
 from ir.tui.run_workers import EngineEvent, Finished, Planned, Start, plan_steps, run_engine
@@ -90,8 +90,7 @@ class RunScreen(Screen[None]):
         workspace = self.app.workspace  # type: ignore[attr-defined]
         try:
             if self.case_dir is not None:
-                path = self.case_dir / PLAYBOOK_FILE
-                self.loaded = parse_playbook(path.read_text(encoding="utf-8"), str(path))
+                self.loaded = pinned_playbook(self.case_dir)
                 records = read(self.case_dir / "journal.jsonl").records
                 state = CaseState.replay(records)
                 self.started = state.started

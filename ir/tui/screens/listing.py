@@ -1,0 +1,61 @@
+"""A full-screen table (agents, incidents): refilled whenever the screen comes back into view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header
+
+
+class ListingScreen(Screen[None]):
+    """Rows from `rows()`; Enter (or a click) opens the highlighted one with `open()`."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ()
+    TABLE_ID: ClassVar[str] = "rows"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id=self.TABLE_ID, cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(*self.COLUMNS)
+        self.refill()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        """Back from another screen: what the rows show may have changed."""
+        if self.query_one(DataTable).columns:
+            self.refill()
+
+    def refill(self) -> None:
+        """Rebuild the rows, keeping the cursor where it was."""
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for key, cells in self.rows():
+            table.add_row(*cells, key=key)
+        table.move_cursor(row=row)
+
+    def rows(self) -> Iterable[tuple[str, Sequence[str]]]:
+        """(key, cells) of every row, in order."""
+        raise NotImplementedError
+
+    def open(self, key: str) -> None:
+        """What Enter on a row does."""
+        raise NotImplementedError
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.open(str(event.row_key.value))
+
+    def action_open(self) -> None:
+        """Open the highlighted row."""
+        table = self.query_one(DataTable)
+        if table.row_count:
+            self.open(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
