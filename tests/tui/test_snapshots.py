@@ -16,6 +16,7 @@ from ir.tui.screens.approval import ApprovalModal
 from ir.tui.screens.decision import DecisionScreen
 from ir.tui.screens.run import RunScreen
 from ir.tui.screens.timeline import TimelineScreen
+from ir.tui.widgets.step_detail import plan_text
 from tests.cli.test_timeline_cli import demo_workspace
 from tests.conftest import ir_cmd
 
@@ -60,7 +61,22 @@ def test_approval_modal(snap_compare: Any, tmp_path: Path) -> None:
         "args": {},
         "approvers": ["group:oncall"],
     }
-    assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(ApprovalModal(waiting)))
+    planned = {
+        "args": {},
+        "plan": {
+            "changes": [
+                {
+                    "resource": "aws.iam_user:support-bot-helper",
+                    "attribute": "login_profile",
+                    "before": "present",
+                    "after": "deleted",
+                }
+            ],
+            "notes": ["irreversible: the password cannot be restored, only a new one set"],
+        },
+    }
+    modal = ApprovalModal(waiting, plan_text(planned))
+    assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(modal))
 
 
 def test_timeline_explorer(snap_compare: Any, tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def test_make_run_opens_the_console_in_a_real_terminal(tmp_path: Path) -> None:
     )
     try:
         shown = wait_for(session, "support-bot")
-        assert "secops@example.com" in shown and "Incidents" in shown
+        assert "secops@example.com" in shown and "Incidents" in shown and "Start incident" in shown
         keys(session, "Enter")
         wait_for(session, "with which playbook?")
         keys(session, "Enter")

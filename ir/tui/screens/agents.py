@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 
 from ir.core.case import agent_status, list_cases
 from ir.core.text import neutralise
@@ -15,7 +15,7 @@ from ir.tui.screens.listing import ListingScreen
 class AgentsScreen(ListingScreen):
     """Every agent in agents.yaml: status from its cases, owner, purpose."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [("enter", "open", "Start incident")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Start incident", priority=True)]
     COLUMNS = ("agent", "status", "backend", "owner", "purpose")
     TABLE_ID = "agents"
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 
 from ir.core.case import list_cases
 from ir.tui.screens.listing import ListingScreen
@@ -15,7 +15,10 @@ from ir.tui.screens.listing import ListingScreen
 class CasesScreen(ListingScreen):
     """Cases with their agent, playbook and run status."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [("enter", "open", "Open case"), ("n", "new", "New incident")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open case", priority=True),  # over the table's own (hidden) Enter
+        Binding("n", "new", "New incident"),
+    ]
     COLUMNS = ("case", "agent", "playbook", "status")
     TABLE_ID = "cases"
 

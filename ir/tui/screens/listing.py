@@ -12,7 +12,10 @@ from textual.widgets import DataTable, Footer, Header
 
 
 class ListingScreen(Screen[None]):
-    """Rows from `rows()`; Enter (or a click) opens the highlighted one with `open()`."""
+    """Rows from `rows()`; Enter (or a click) opens the highlighted one with `open()`.
+
+    Subclasses bind Enter to `open` with priority, so the footer names what Enter does (the
+    table's own Enter binding is hidden and would otherwise win)."""
 
     COLUMNS: ClassVar[tuple[str, ...]] = ()
     TABLE_ID: ClassVar[str] = "rows"
