@@ -2,12 +2,13 @@
 
 One pass records each line's byte offset, time, kind and whether it carries a suspicious tag,
 in compact arrays; a line is read back (and parsed) only when it is shown. Filters produce a
-new array of row numbers; a text filter scans the file once.
+new array of row numbers; text and tag filters search the file once, in large blocks.
 """
 
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ KINDS = (
     "other",
 )
 QUIET_TAGS = {"rate_spike"}
+BLOCK = 8 * 1024 * 1024
+"""Bytes read at a time when a filter searches the file."""
 
 
 class TimelineIndex:
@@ -79,25 +82,43 @@ class TimelineIndex:
 
     def select(self, kind: str | None = None, tag: str | None = None, text: str | None = None) -> array[int]:
         """Row numbers matching every given filter, in time order."""
-        rows = array("l")
         wanted_kind = KINDS.index(kind) if kind in KINDS else None
-        needle = text.lower().encode() if text else None
-        tag_bytes = f'"tag":"{tag}"'.encode() if tag else None
+        candidates: array[int] | range = range(len(self.offsets))
+        if tag:
+            candidates = self._rows_containing(f'"tag":"{tag}"'.encode(), fold_case=False)
+        if text:
+            found = self._rows_containing(text.lower().encode(), fold_case=True)
+            candidates = found if not tag else array("l", sorted(set(candidates) & set(found)))
+        if wanted_kind is None:
+            return candidates if isinstance(candidates, array) else array("l", candidates)
+        kinds = self.kinds
+        return array("l", (row for row in candidates if kinds[row] == wanted_kind))
+
+    def _rows_containing(self, needle: bytes, *, fold_case: bool) -> array[int]:
+        """Rows whose line contains `needle`: the file is read in large blocks and searched with
+        `bytes.find`; each hit is mapped to its row through the offsets (one row per line)."""
+        rows = array("l")
+        offsets, base, carry = self.offsets, 0, b""
         with self.path.open("rb") as fh:
-            for row, offset in enumerate(self.offsets):
-                if wanted_kind is not None and self.kinds[row] != wanted_kind:
-                    continue
-                if needle is None and tag_bytes is None:
-                    rows.append(row)
-                    continue
-                fh.seek(offset)
-                raw = fh.readline()
-                if tag_bytes is not None and tag_bytes not in raw:
-                    continue
-                if needle is not None and needle not in raw.lower():
-                    continue
-                rows.append(row)
-        return rows
+            while True:
+                chunk = fh.read(BLOCK)
+                data = carry + chunk
+                cut = data.rfind(b"\n") + 1 if chunk else len(data)
+                block, carry = data[:cut], data[cut:]
+                hay = block.lower() if fold_case else block
+                pos = hay.find(needle)
+                while pos != -1:
+                    start = hay.rfind(b"\n", 0, pos) + 1
+                    row = bisect_right(offsets, base + start) - 1
+                    if row >= 0 and offsets[row] == base + start and (not rows or rows[-1] != row):
+                        rows.append(row)  # (a hit on an unindexed, unparseable line is dropped)
+                    end = hay.find(b"\n", pos)
+                    if end == -1:
+                        break
+                    pos = hay.find(needle, end + 1)
+                base += len(block)
+                if not chunk:
+                    return rows
 
     def per_minute(self, buckets: int = 120) -> list[float]:
         """Events per time slice across the whole timeline, for the chart."""

@@ -209,7 +209,7 @@ def test_timeline_explorer_filters_and_jumps_to_suspicious_events(tmp_path: Path
             await pilot.press("slash")
             screen.query_one("#filter", Input).value = "tag:egress_off_allowlist"
             await pilot.press("enter")
-            await pilot.pause()
+            await settle(app, pilot)  # the filter runs in a worker
             assert len(view.rows) == 1 and "http.post" in screen.index.line(view.rows[0])  # type: ignore[union-attr]
 
     asyncio.run(scenario())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from array import array
 from pathlib import Path
 from typing import ClassVar
 
@@ -32,6 +33,13 @@ class TimelineScreen(Screen[None]):
         def __init__(self, index: TimelineIndex) -> None:
             super().__init__()
             self.index = index
+
+    class Filtered(Message):
+        """A filter's matching rows are ready."""
+
+        def __init__(self, rows: array[int]) -> None:
+            super().__init__()
+            self.rows = rows
 
     def __init__(self, path: Path) -> None:
         super().__init__()
@@ -86,19 +94,31 @@ class TimelineScreen(Screen[None]):
     def _filter(self, message: Input.Submitted) -> None:
         if self.index is None:
             return
+        self.query_one("#status", Static).update(Text(f"filtering {len(self.index):,} events…"))
+        self._select(self.index, message.value)
+
+    @work(thread=True, exclusive=True, group="filter", exit_on_error=False)
+    def _select(self, index: TimelineIndex, query: str) -> None:
+        """Apply a filter off the UI thread: the screen keeps scrolling while a million lines are searched."""
         kind = tag = None
         words = []
-        for token in message.value.split():
+        for token in query.split():
             if token.startswith("kind:"):
                 kind = token.removeprefix("kind:")
             elif token.startswith("tag:"):
                 tag = token.removeprefix("tag:")
             else:
                 words.append(token)
-        rows = self.index.select(kind=kind, tag=tag, text=" ".join(words) or None)
+        rows = index.select(kind=kind, tag=tag, text=" ".join(words) or None)
+        self.app.call_from_thread(self.post_message, TimelineScreen.Filtered(rows))
+
+    @on(Filtered)
+    def _filtered(self, message: Filtered) -> None:
+        if self.index is None:
+            return
         view = self.query_one(TimelineView)
-        view.show(self.index, rows)
-        self.query_one("#status", Static).update(Text(f"{len(rows):,} of {len(self.index):,} events match"))
+        view.show(self.index, message.rows)
+        self.query_one("#status", Static).update(Text(f"{len(message.rows):,} of {len(self.index):,} events match"))
         view.focus()
 
     def action_back(self) -> None:
