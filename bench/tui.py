@@ -122,18 +122,20 @@ async def keypresses(path: Path, rounds: int) -> dict[str, Any]:
         await pilot.press("slash")
         screen.query_one("#filter").value = "x42"  # type: ignore[attr-defined]
         began = time.perf_counter()
-        await pilot.press("enter")  # the filter runs in a worker: Enter returns at once
-        await pilot.pause()
-        result["filter_enter_ms"] = (time.perf_counter() - began) * 1000
-        view.focus()
-        pressed = time.perf_counter()
-        await pilot.press("down")  # scrolling while the filter searches the file
-        await pilot.pause()
-        result["key_during_filter_ms"] = (time.perf_counter() - pressed) * 1000
-        result["filter_still_running"] = any(w.is_running for w in app.workers)
-        await app.workers.wait_for_complete()
+        await screen.query_one("#filter").action_submit()  # type: ignore[attr-defined] # as Enter does, without Pilot's wait
+        while not any(w.is_running for w in app.workers) and time.perf_counter() - began < 2:
+            await asyncio.sleep(0.001)  # the Submitted message starts the worker
+        # Pilot's wait-for-idle counts the worker's CPU as "busy", so it cannot time a keypress
+        # while a filter runs. Measured instead: how long the event loop (which handles keys and
+        # repaints) is held up at most while the worker searches — the bound on key-to-repaint.
+        stalls = []
+        while any(w.is_running for w in app.workers):
+            tick = time.perf_counter()
+            await asyncio.sleep(0.001)
+            stalls.append((time.perf_counter() - tick - 0.001) * 1000)
         await pilot.pause()
         result["filter_s"] = time.perf_counter() - began
+        result["filter_stall_ms"] = (statistics.median(stalls), max(stalls)) if stalls else (0.0, 0.0)
         result["filter_rows"] = len(view.rows)
     shutil.rmtree(ws, ignore_errors=True)
     return result
@@ -169,11 +171,8 @@ def main() -> None:
     for key in ("down", "pagedown", "end", "home", "n"):
         total = keys[f"key_{key}_ms"]
         print(f"  keypress {key:<9} → repaint: {total:.1f} ms, {total - floor:.1f} ms over the floor")
-    print(f"  text filter: Enter → repaint {keys['filter_enter_ms']:.1f} ms (the search runs in a worker)")
-    print(
-        f"  keypress down while the filter runs → repaint {keys['key_during_filter_ms']:.1f} ms "
-        f"(filter still running after it: {keys['filter_still_running']})"
-    )
+    median, worst = keys["filter_stall_ms"]
+    print(f"  while a text filter runs: event loop held up {median:.1f} ms median, {worst:.1f} ms at most")
     print(f"  text filter applied in {keys['filter_s']:.2f} s ({keys['filter_rows']:,} rows)")
 
 
