@@ -263,3 +263,21 @@ def test_an_unexpected_exception_in_a_backend_is_one_line_and_the_case_resumes(t
             assert resumed.statuses["freeze"] == "succeeded"
 
     asyncio.run(scenario())
+
+
+def test_a_case_that_once_waited_and_then_finished_opens_as_finished(tmp_path: Path) -> None:
+    ws, case = waiting_case(tmp_path)
+    assert ir_cmd("resume", case.name, "--yes", cwd=ws).returncode == 0
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(150, 45)) as pilot:
+            await pilot.press("c", "enter")
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            await settle(app, pilot)
+            assert screen.finished == "succeeded" and screen.waiting is None
+            assert str(screen.query_one("#status", Static).render()).startswith("run succeeded")
+            assert not screen.check_action("approve", ())
+
+    asyncio.run(scenario())

@@ -103,6 +103,8 @@ class RunScreen(Screen[None]):
                     self.finished = str(RunStatus.INTERRUPTED)
                 for rec in records:
                     self._show(Event(kind=rec.type, data=rec.data, step=rec.data.get("step"), seq=rec.seq, ts=rec.ts))
+                if state.run_status != RunStatus.AWAITING_APPROVAL:
+                    self.waiting = None  # an old wait, long since approved or skipped
             else:
                 self.loaded = find_playbook(workspace.playbooks_dir, str(self.playbook_ref))
                 self.statuses = {s.id: "pending" for s in self.loaded.playbook.steps}
