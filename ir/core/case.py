@@ -80,7 +80,6 @@ class CaseState:
     unavailable: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[dict[str, Any]] = field(default_factory=list)
     aborted: str | None = None
     """Who aborted the run and why, once someone has."""
     run_status: RunStatus = RunStatus.RUNNING
@@ -139,8 +138,6 @@ class CaseState:
         elif kind == "run.aborted":
             self.run_status = RunStatus.ABORTED
             self.aborted = f"by {data.get('by')}: {data.get('reason')}"
-        elif kind == "note":
-            self.notes.append({**data, "seq": rec.seq, "ts": rec.ts})
 
     @classmethod
     def replay(cls, records: list[Record]) -> CaseState:

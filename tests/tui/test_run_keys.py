@@ -7,13 +7,17 @@ import asyncio
 import json
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from ir.core.journal import Journal, read
+from ir.core.journal import Journal
+from ir.tui.app import IrApp
 from ir.tui.screens.approval import ApprovalModal
 from ir.tui.screens.prompt import ChoicePrompt, TextPrompt
 from ir.tui.screens.run import RunScreen
 from ir.tui.widgets.steps import StepList
+from tests.cli.test_interventions import records as journal
+from tests.cli.test_interventions import waiting_case
 from tests.cli.test_timeline_cli import demo_workspace
 from tests.conftest import WORLD, ir_cmd, make_workspace
 from tests.tui.test_console import app_for, log_text, settle
@@ -21,16 +25,13 @@ from tests.tui.test_console import app_for, log_text, settle
 RESPONDER_KEYS = ("run", "retry", "approve", "skip", "note", "abort", "decide", "reenable")
 
 
-def waiting_case(tmp_path: Path) -> tuple[Path, Path]:
-    """The demo incident, stopped at its first gate (`console`) by a CLI run."""
-    ws = demo_workspace(tmp_path)
-    run = ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--json", cwd=ws)
-    assert run.returncode == 4, run.stderr
-    return ws, Path(json.loads(run.stdout.splitlines()[-1])["case"])
-
-
-def journal(case: Path, kind: str) -> list[dict[str, object]]:
-    return [r.data for r in read(case / "journal.jsonl").records if r.type == kind]
+async def open_newest_case(app: IrApp, pilot: Pilot[None]) -> RunScreen:
+    """Open the newest case from the incidents screen and let its plan settle."""
+    await pilot.press("c", "enter")
+    screen = app.screen
+    assert isinstance(screen, RunScreen)
+    await settle(app, pilot)
+    return screen
 
 
 def highlight(screen: RunScreen, step: str) -> None:
@@ -76,10 +77,8 @@ def test_skip_a_gated_step_with_a_reason_add_a_note_then_abort(tmp_path: Path) -
     async def scenario() -> None:
         app = app_for(ws)
         async with app.run_test(size=(150, 45)) as pilot:
-            await pilot.press("c", "enter")
-            screen = app.screen
-            assert isinstance(screen, RunScreen) and screen.waiting is not None
-            await settle(app, pilot)
+            screen = await open_newest_case(app, pilot)
+            assert screen.waiting is not None
             await pilot.press("y")  # the approver sees what the step would change
             modal = app.screen
             assert isinstance(modal, ApprovalModal)
@@ -132,10 +131,7 @@ def test_an_empty_reason_is_refused_and_escape_skips_nothing(tmp_path: Path) -> 
     async def scenario() -> None:
         app = app_for(ws)
         async with app.run_test(size=(150, 45)) as pilot:
-            await pilot.press("c", "enter")
-            screen = app.screen
-            assert isinstance(screen, RunScreen)
-            await settle(app, pilot)
+            screen = await open_newest_case(app, pilot)
             highlight(screen, "console")
             await pilot.press("s", "enter")  # no reason given: the prompt stays
             assert isinstance(app.screen, TextPrompt)
@@ -180,10 +176,7 @@ def test_a_case_another_responder_holds_opens_read_only_and_nothing_is_written(t
         app = app_for(ws)
         async with app.run_test(size=(150, 45)) as pilot:
             with Journal(case).open():  # the other responder's run holds the case
-                await pilot.press("c", "enter")
-                screen = app.screen
-                assert isinstance(screen, RunScreen)
-                await settle(app, pilot)
+                screen = await open_newest_case(app, pilot)
                 assert "read-only view" in str(screen.query_one("#status", Static).render())
                 highlight(screen, "console")
                 await pilot.pause()
@@ -272,10 +265,7 @@ def test_a_case_that_once_waited_and_then_finished_opens_as_finished(tmp_path: P
     async def scenario() -> None:
         app = app_for(ws)
         async with app.run_test(size=(150, 45)) as pilot:
-            await pilot.press("c", "enter")
-            screen = app.screen
-            assert isinstance(screen, RunScreen)
-            await settle(app, pilot)
+            screen = await open_newest_case(app, pilot)
             assert screen.finished == "succeeded" and screen.waiting is None
             assert str(screen.query_one("#status", Static).render()).startswith("run succeeded")
             assert not screen.check_action("approve", ())

@@ -153,14 +153,17 @@ class RunScreen(Screen[None]):
         self.query_one("#status", Static).update(Text(text))
         self.refresh_bindings()
 
-    def _show(self, event: Event) -> None:
+    def _show(self, event: Event) -> bool:
+        """Log the event's line and apply its step status; True when a step's status changed."""
         status, line = describe(event.kind, event.data)
+        changed = status is not None and self.statuses.get(str(event.data["step"])) != status
         if status is not None:
             self.statuses[str(event.data["step"])] = status
         if event.kind == "approval.waiting":
             self.waiting = dict(event.data)
         if line is not None:
             self.query_one("#output", RichLog).write(Text(neutralise(line)))
+        return changed
 
     # -- messages from the workers ----------------------------------------------------------------
 
@@ -169,8 +172,8 @@ class RunScreen(Screen[None]):
         if message.event.kind == "run.started":
             self.case_dir = self.app.workspace.cases_dir / str(message.event.data["case"])  # type: ignore[attr-defined]
             self.started = dict(message.event.data)
-        self._show(message.event)
-        self._refresh_steps()
+        if self._show(message.event):  # output lines leave the step list as it is
+            self._refresh_steps()
 
     @on(Finished)
     def _finished(self, message: Finished) -> None:

@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Sparkline, Static
+from textual.worker import get_current_worker
 
 from ir.core.text import neutralise
 from ir.tui.timeline_index import TimelineIndex
@@ -110,7 +111,8 @@ class TimelineScreen(Screen[None]):
             else:
                 words.append(token)
         rows = index.select(kind=kind, tag=tag, text=" ".join(words) or None)
-        self.app.call_from_thread(self.post_message, TimelineScreen.Filtered(rows))
+        if not get_current_worker().is_cancelled:  # a newer filter replaced this one: drop its rows
+            self.app.call_from_thread(self.post_message, TimelineScreen.Filtered(rows))
 
     @on(Filtered)
     def _filtered(self, message: Filtered) -> None:
