@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from ir.cli_cases import abort_cmd, cases_cmd, decide_cmd, note_cmd, timeline_cmd, verify_cmd
-from ir.cli_playbooks import playbook_group
-from ir.cli_support import actor_of, guarded, workspace_of
+from ir.cli.cases import abort_cmd, cases_cmd, decide_cmd, note_cmd, timeline_cmd, verify_cmd
+from ir.cli.playbooks import playbook_group
+from ir.cli.support import actor_of, guarded, workspace_of
 from ir.core.errors import InputError
 from ir.core.text import neutralise
 
@@ -121,7 +121,7 @@ def _parse_pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
 def _engine(ws: Any, as_json: bool) -> Any:
     from ir.actions import default_registry
     from ir.backends import WorkspaceBackends
-    from ir.console import EventPrinter
+    from ir.cli.console import EventPrinter
     from ir.core.engine import Engine
 
     return Engine(
@@ -134,7 +134,7 @@ def _engine(ws: Any, as_json: bool) -> Any:
 
 
 def _finish(summary: Any, as_json: bool) -> None:
-    from ir.console import print_summary
+    from ir.cli.console import print_summary
 
     print_summary(summary, sys.stdout, as_json=as_json)
     if summary.exit_code and summary.message and not as_json:

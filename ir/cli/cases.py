@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ir.cli_support import actor_of, fail, guarded, workspace_of
+from ir.cli.support import actor_of, fail, guarded, workspace_of
 from ir.core.errors import ExitCode
 from ir.core.text import neutralise
 
