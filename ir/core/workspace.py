@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -58,6 +59,25 @@ class DecisionSettings(Frozen):
     """A re-enable decision needs `--approve-as` someone other than the decider (two-person rule)."""
 
 
+class AllowedSigner(Frozen):
+    """One allowed signer's key and what they may sign."""
+
+    key: str
+    """Their SSH public key, `TYPE BASE64 [comment]` (ssh-ed25519 or ecdsa-sha2-nistp*)."""
+    role: Literal["responder", "service"] = "responder"
+    """`responder` may decide and checkpoint; `service` (an alert pipeline) may checkpoint, never decide."""
+
+
+class SigningSettings(Frozen):
+    """Who may sign decisions and journal heads (SSH keys, SSHSIG, namespace `agent-ir`)."""
+
+    allowed_signers: dict[str, str | AllowedSigner] = Field(default_factory=dict)
+    """Principal → public key (a responder) or `{key, role}`; adding one is a reviewed commit."""
+    demo_key: bool = False
+    """Demo workspaces only: create `.ir/demo-signing-key` on first need and trust it for
+    `demo-responder` in this workspace alone (`ir verify` reports it as a demo key)."""
+
+
 class Settings(Frozen):
     """The whole of `ir.yaml`."""
 
@@ -77,6 +97,8 @@ class Settings(Frozen):
     """Ansible inventory."""
     decisions: DecisionSettings = Field(default_factory=DecisionSettings)
     """Re-enable decisions."""
+    signing: SigningSettings = Field(default_factory=SigningSettings)
+    """Allowed signers of decisions and journal heads."""
     approvers: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Named groups of people who may approve steps, e.g. `oncall: [alice, bob]`."""
 
