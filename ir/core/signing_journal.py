@@ -9,7 +9,7 @@ one case, or for another place in the journal, does not verify here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from ir.core.errors import IrError
 from ir.core.journal import Journal, Record, canonical
 from ir.core.redaction import redact
-from ir.core.signing import NAMESPACE, BadSignature, public_info, sign, verify
-from ir.core.signing_trust import RESPONDER, Trust, signer_for
+from ir.core.signing import NAMESPACE, BadSignature, PrivateKey, sign, verify
+from ir.core.signing_trust import RESPONDER, Signer, Trust, signer_for
 
 if TYPE_CHECKING:
     from ir.core.events import RunSummary
@@ -56,9 +56,18 @@ class Signed:
 
 
 def sign_head(
-    journal: Journal, case_id: str, trust: Trust | None, actor: str, key: Path | None, reason: str, writer: Any = None
+    journal: Journal,
+    case_id: str,
+    trust: Trust | None,
+    actor: str,
+    key: Path | None,
+    reason: str,
+    writer: Callable[[str, Mapping[str, Any]], Record] | None = None,
 ) -> Signed:
-    """Append a checkpoint signing the journal's head, when an allowed key is at hand."""
+    """Append a checkpoint signing the journal's head, when an allowed key is at hand.
+
+    `writer` appends the record (the engine's recorder, so the checkpoint is also an event).
+    """
     head = journal.records[-1]
     if trust is None:
         return Signed(head.seq, head.hash, unsigned="journal head not signed: no allowed signers were given")
@@ -88,7 +97,9 @@ def sign_run(
     )
 
 
-def sign_decision(case_id: str, data: Mapping[str, Any], signers: Sequence[tuple[Any, Any]]) -> dict[str, Any]:
+def sign_decision(
+    case_id: str, data: Mapping[str, Any], signers: Sequence[tuple[Signer, PrivateKey]]
+) -> dict[str, Any]:
     """`data` (redacted as the journal will store it) with one signature per (Signer, private key)."""
     body = redact(dict(data))
     message = decision_bytes(case_id, body)
@@ -187,7 +198,9 @@ def check_journal(
     return report
 
 
-def _check_checkpoint(rec: Record, before: Record | None, case_id: str, trust: Trust) -> tuple[str | None, Any]:
+def _check_checkpoint(
+    rec: Record, before: Record | None, case_id: str, trust: Trust
+) -> tuple[str | None, Signer | None]:
     signed = rec.data.get("signed") or {}
     if before is None or signed != {"seq": before.seq, "hash": before.hash}:
         return "does not sign the record before it (moved or copied)", None
@@ -200,11 +213,6 @@ def _check_checkpoint(rec: Record, before: Record | None, case_id: str, trust: T
     if signer is None:
         return f"signed by {who} ({info.fingerprint}), not an allowed signer in {trust.source}", None
     return None, signer
-
-
-def public_fingerprint(private: Any) -> str:
-    """The fingerprint of a private key's public half."""
-    return public_info(private.public_key()).fingerprint
 
 
 def head_status(case_dir: Path, trust: Trust, actor: str, key: Path | None) -> str:

@@ -129,8 +129,8 @@ def file_trust(path: Path, *, second_approver: bool = False) -> Trust:
         at = next((i for i, f in enumerate(fields) if f.startswith(("ssh-", "ecdsa-"))), None)
         if at is None or at + 1 >= len(fields):
             raise InputError(f"{path}:{lineno}: not an allowed_signers line (principals [options] TYPE KEY)")
-        options = " ".join(fields[1:at])
-        if "namespaces=" in options and NAMESPACE not in options:
+        namespaces = [o.split("=", 1)[1].strip('"') for o in fields[1:at] if o.startswith("namespaces=")]
+        if namespaces and NAMESPACE not in namespaces[0].split(","):
             continue  # a key for other namespaces signs nothing here
         key = parse_public_key(" ".join(fields[at : at + 2]), f"{path}:{lineno}")
         role = SERVICE if "role=service" in fields[at + 2 :] else RESPONDER

@@ -65,6 +65,10 @@ def test_a_decision_copied_from_another_case_does_not_verify_or_release(tmp_path
     summary = json.loads(refused.stdout.splitlines()[-1])
     assert summary["steps"]["thaw"] == "failed" and "does not verify" in summary["message"]
     assert world(ws)["containers"]["support-bot"]["status"] == "paused"
+    planned = ir_cmd(
+        "run", "agent-reenable", "--agent", "support-bot", "--param", f"incident={victim}", "--dry-run", cwd=ws
+    )
+    assert f"case {victim} release refused: the reenable decision of case" in " ".join(planned.stdout.split())
     assert ir_cmd("verify", approved, cwd=ws).returncode == 0  # the real one still stands
 
 
@@ -174,7 +178,7 @@ def test_two_person_rule_needs_two_distinct_keys(tmp_path: Path, signers: Any) -
     assert same.returncode == 4 and "the two-person rule needs two distinct keys" in same.stderr
     assert "decision" not in [r["type"] for r in records(ws, incident)]
 
-    signers(ws, "bob")
+    signers(ws, "bob", kind="ecdsa")
     both = ir_cmd("decide", incident, "--decision", "reenable", "--by", "alice", "--approve-as", "bob", *GOOD, cwd=ws)
     assert both.returncode == 0, both.stderr
     assert "signed by alice (SHA256:" in both.stdout and ", bob (SHA256:" in both.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,3 +123,37 @@ def test_a_service_key_never_decides_and_an_unlisted_key_never_signs(tmp_path: P
         signer_for(trust, "alertbot", tmp_path / "stranger", decide=False)
     with pytest.raises(NoSigner, match=r"no signing key for carol: run `ir keys init --as carol`"):
         signer_for(trust, "carol", None, decide=False)
+
+
+def test_an_engine_given_no_trust_refuses_every_release(workspace: Path, signers: Any) -> None:
+    from ir.core.decision import Decision, decide
+    from ir.core.engine import Engine
+    from ir.core.signing_trust import workspace_trust
+    from ir.core.workspace import find_workspace
+    from tests.unit.test_engine import Harness
+
+    signers(workspace, "alice", "tester")
+    h = Harness(workspace)  # an Engine(...) without the trust keyword
+    case = Path(str(h.run(approve_all=True).case_dir))
+    trust = workspace_trust(find_workspace(workspace))
+    decide(
+        case,
+        decision=Decision.REENABLE,
+        by="alice",
+        reason="fixed",
+        approve_as=None,
+        second_approver=False,
+        trust=trust,
+        root_cause="injected mail",
+        accept_follow_ups=True,
+    )
+
+    refused = h.run("agent-reenable", params={"incident": case.name}, approve_all=True)
+    assert refused.steps["thaw"] == "failed" and "no allowed signers were given" in str(refused.message)
+    assert h.world.inspect("support-bot").status == "paused"
+    assert refused.signed_by is None and "no allowed signers" in str(refused.unsigned)
+
+    h.engine = Engine(registry=h.engine.registry, backends=h.backends, workspace=h.ws.root, trust=trust)
+    released = h.run("agent-reenable", params={"incident": case.name}, approve_all=True)
+    assert released.steps["thaw"] == "succeeded" and released.signed_by == "tester"
+    assert h.world.inspect("support-bot").status == "running"
