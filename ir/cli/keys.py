@@ -52,16 +52,25 @@ def keys_init(ctx: click.Context, actor: str | None, kind: str, force: bool) -> 
 @keys_group.command("show")
 @click.option("--as", "actor", metavar="WHO", help="Whose key (default: $IR_USER or login name).")
 @click.option("--key", type=click.Path(dir_okay=False), help="This private key file instead of the lookup.")
+@click.option(
+    "--allowed-signers",
+    "as_file",
+    is_flag=True,
+    help="Print the workspace's allowed signers as an OpenSSH allowed_signers file (for ssh-keygen -Y verify).",
+)
 @click.pass_context
 @guarded
-def keys_show(ctx: click.Context, actor: str | None, key: str | None) -> None:
+def keys_show(ctx: click.Context, actor: str | None, key: str | None, as_file: bool) -> None:
     """Print WHO's public key and fingerprint, and whether this workspace allows it (and as what)."""
     from ir.core.signing import load_private_key, public_info
     from ir.core.signing_trust import Trust, key_path, workspace_trust
 
     who = actor_of(actor)
-    ws = _workspace(ctx)
+    ws = _workspace(ctx) if not as_file else workspace_of(ctx)
     trust = workspace_trust(ws) if ws is not None else Trust()
+    if as_file:
+        click.echo(neutralise(trust.allowed_signers_file(), keep_newlines=True), nl=False)
+        return
     path = key_path(who, trust, Path(key) if key else None)
     if path is None:
         raise InputError(f"no signing key for {who}: run `ir keys init --as {who}`")

@@ -235,7 +235,8 @@ def test_a_copied_case_verifies_against_an_allowed_signers_file_and_ssh_keygen(t
     alone = ir_cmd("verify", str(copy), cwd=tmp_path)
     assert alone.returncode == 1 and "pass --allowed-signers FILE" in alone.stderr
     allowed = tmp_path / "allowed_signers"
-    allowed.write_text(f'tester namespaces="agent-ir" {keys["tester"]}\n')
+    allowed.write_text(ir_cmd("keys", "show", "--allowed-signers", cwd=ws, check=True).stdout)
+    assert f'tester namespaces="agent-ir" {keys["tester"]} role=responder' in allowed.read_text()
     assert ir_cmd("verify", str(copy), "--allowed-signers", str(allowed), cwd=tmp_path).returncode == 0
 
     recs = records(ws, case)
