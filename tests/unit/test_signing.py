@@ -140,7 +140,7 @@ def test_an_engine_given_no_trust_refuses_every_release(workspace: Path, signers
         case,
         decision=Decision.REENABLE,
         by="alice",
-        reason="fixed",
+        reason="fixed; old api_key=abcdef1234567890 rotated",  # stored redacted: the signature covers that
         approve_as=None,
         second_approver=False,
         trust=trust,
@@ -153,6 +153,7 @@ def test_an_engine_given_no_trust_refuses_every_release(workspace: Path, signers
     assert h.world.inspect("support-bot").status == "paused"
     assert refused.signed_by is None and "no allowed signers" in str(refused.unsigned)
 
+    assert "abcdef1234567890" not in (case / "journal.jsonl").read_text()
     h.engine = Engine(registry=h.engine.registry, backends=h.backends, workspace=h.ws.root, trust=trust)
     released = h.run("agent-reenable", params={"incident": case.name}, approve_all=True)
     assert released.steps["thaw"] == "succeeded" and released.signed_by == "tester"
