@@ -12,7 +12,7 @@ from typing import Any
 
 from ir.core.action import Action, ActionParams, Check, Plan, StepContext
 from ir.core.case import load_state
-from ir.core.decision import Decision, approved
+from ir.core.decision import Decision, approved, release_check
 from ir.core.errors import CaseError
 
 
@@ -39,9 +39,13 @@ class ReadIncident(Action[IncidentParams]):
         return load_state(folder)
 
     def plan(self, ctx: StepContext, params: IncidentParams) -> Plan:
+        from ir.core.signing_trust import workspace_trust
+        from ir.core.workspace import find_workspace
+
         state = self._state(ctx, params)
-        decision = approved(state, Decision.REENABLE)
-        note = "has an approved reenable decision" if decision else "has NO approved reenable decision: release refused"
+        cases = ctx.case_dir.parent if ctx.case_dir else ctx.workspace / "cases"
+        refusal, _ = release_check(cases / params.incident, state, "", workspace_trust(find_workspace(ctx.workspace)))
+        note = "has an approved reenable decision, signed" if refusal is None else f"release refused: {refusal}"
         return Plan(notes=(f"case {params.incident} {note}",))
 
     def execute(self, ctx: StepContext, params: IncidentParams) -> Mapping[str, Any]:

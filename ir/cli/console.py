@@ -112,6 +112,9 @@ def print_summary(summary: RunSummary, out: TextIO, *, as_json: bool) -> None:
                 f"{neutralise(str(item['why']))}\n"
             )
     if summary.head:
-        out.write(f"journal head: seq {summary.head[0]} sha256 {summary.head[1]}\n")
+        signed = f" signed by {neutralise(summary.signed_by)}" if summary.signed_by else " (not signed)"
+        out.write(f"journal head: seq {summary.head[0]} sha256 {summary.head[1]}{signed}\n")
+        if summary.unsigned:
+            out.write(f"{neutralise(summary.unsigned)}\n")
     if summary.message:
         out.write(f"{neutralise(summary.message)}\n")

@@ -41,6 +41,8 @@ from ir.core.playbook import LoadedPlaybook, Step, resolve_params
 from ir.core.ports import Backends
 from ir.core.recorder import CaseEvidence, Recorder
 from ir.core.retry import delay_for
+from ir.core.signing_journal import sign_run
+from ir.core.signing_trust import Trust
 from ir.core.substitution import SubstitutionError, evaluate_condition, render
 from ir.core.timeouts import StepTimeout, call_with_timeout
 
@@ -60,6 +62,8 @@ class Engine:
         approvers: Mapping[str, tuple[str, ...]] | None = None,
         on_event: EventHandler | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        trust: Trust | None = None,
+        signing_key: Path | None = None,
     ) -> None:
         self.registry = registry
         self.backends = backends
@@ -67,6 +71,9 @@ class Engine:
         self.approvers = dict(approvers or {})
         self.on_event = on_event or (lambda _e: None)
         self.sleep = sleep
+        self.trust = trust
+        """The allowed signers: who signs heads, which decisions release (None: nobody; no release)."""
+        self.signing_key = signing_key
 
     def start(
         self, *, loaded: LoadedPlaybook, agent: Agent, params: Mapping[str, str], cases_dir: Path, options: RunOptions
@@ -115,7 +122,8 @@ class Engine:
                     "pid": os.getpid(),
                 },
             )
-            return _Run(self, case_dir, loaded, agent, CaseState.replay(journal.records), rec, options).walk()
+            summary = _Run(self, case_dir, loaded, agent, CaseState.replay(journal.records), rec, options).walk()
+            return sign_run(summary, rec, self.trust, options.actor, self.signing_key, "run")
 
     def resume(self, *, case_dir: Path, options: RunOptions) -> RunSummary:
         """Continue a case from its journal: verify real state, then run what is left."""
@@ -142,7 +150,8 @@ class Engine:
                 st = state.step(step.id)
                 if st.status in (StepStatus.FAILED, StepStatus.ERRORED, StepStatus.CANCELLED):
                     st.status = StepStatus.PENDING  # the run stopped here: try again
-            return _Run(self, case_dir, loaded, agent, state, rec, options).walk()
+            summary = _Run(self, case_dir, loaded, agent, state, rec, options).walk()
+            return sign_run(summary, rec, self.trust, options.actor, self.signing_key, "resume")
 
     def allowed_approvers(self, step: Step) -> set[str] | None:
         """The people who may approve `step` (groups expanded), or None when anyone may."""
@@ -366,7 +375,7 @@ class _Run:
     def reenable_refusal(self, step: Step) -> str | None:
         """Why a release step may not run (None when it may); the decision it relies on is journalled."""
         incident = str(self.state.started.get("params", {}).get("incident") or "")
-        refusal, decision = release_check(self.case_dir, self.state, incident)
+        refusal, decision = release_check(self.case_dir, self.state, incident, self.engine.trust)
         if refusal:
             return f"step {step.id}: refused: {refusal}"
         assert decision is not None

@@ -72,6 +72,10 @@ class RunSummary:
     waiting_for: tuple[str, ...] = ()
     follow_ups: tuple[Mapping[str, Any], ...] = ()
     """What could not be done automatically: `what`, `owner`, `why`, `step`."""
+    signed_by: str | None = None
+    """Who signed the head (a `checkpoint` record), when someone did."""
+    unsigned: str | None = None
+    """Why the head was not signed (no key, key not allowed), when it was not."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form: the final object of `--json` output."""
@@ -85,6 +89,9 @@ class RunSummary:
         }
         if self.head:
             out["journal_head"] = {"seq": self.head[0], "hash": self.head[1]}
+            out["signed"] = self.signed_by is not None
+            if self.signed_by:
+                out["signed_by"] = self.signed_by
         if self.message:
             out["message"] = self.message
         if self.waiting_for:

@@ -57,6 +57,7 @@ def run_engine(
     """Start `target` (a new run) or resume it (a case folder); post every event, then Finished."""
     from ir.actions import default_registry
     from ir.core.engine import Engine
+    from ir.core.signing_trust import workspace_trust
 
     def emit(event: Event) -> None:
         post(EngineEvent(event))
@@ -67,6 +68,7 @@ def run_engine(
         workspace=workspace.root,
         approvers=workspace.settings.approvers,
         on_event=emit,
+        trust=workspace_trust(workspace),
     )
     try:
         if isinstance(target, Start):
