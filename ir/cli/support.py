@@ -30,6 +30,11 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted", ExitCode.INTERRUPTED)
+        except OSError as exc:  # a write the core does not wrap (a derived file, a new case folder)
+            from ir.core.evidence import STORAGE_ERRNOS
+
+            code = ExitCode.STORAGE if exc.errno in STORAGE_ERRNOS else ExitCode.STEP_FAILED
+            fail(f"{exc.filename or 'ir'}: {(exc.strerror or str(exc)).lower()}", code)
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__

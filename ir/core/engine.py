@@ -31,6 +31,7 @@ from ir.core.errors import (
     IrError,
     JournalError,
     PlaybookError,
+    StorageError,
 )
 from ir.core.events import EventHandler, RunOptions, RunSummary
 from ir.core.evidence import EvidenceStore
@@ -138,6 +139,9 @@ class Engine:
                     "approve_all": options.approve_all,
                 },
             )
+            removed = EvidenceStore(case_dir).remove_parts()  # we hold the case lock: no capture is live
+            if removed:
+                rec.write("evidence.parts_removed", {"files": removed})
             for step in loaded.playbook.steps:
                 st = state.step(step.id)
                 if st.status in (StepStatus.FAILED, StepStatus.ERRORED, StepStatus.CANCELLED):
@@ -266,6 +270,8 @@ class _Run:
         if self.state.step(step.id).intent_open:
             try:
                 check = action.verify(ctx, params)
+            except StorageError:
+                raise  # the case cannot be written: end the run, write nothing more
             except IrError as exc:
                 return self.result(step, StepStatus.ERRORED, {}, f"step {step.id}: verify failed: {exc}", exc.exit_code)
             self.record("step.verified", {"step": step.id, "done": check.done, "detail": check.detail}, step.id)
@@ -295,6 +301,8 @@ class _Run:
                     self.record("step.intent", intent, step.id)
                     ctx.prior = self.state.priors.get(step.id, {})
                 outputs = call_with_timeout(lambda: action.execute(ctx, params), step.timeout, sink)
+            except StorageError:
+                raise  # the case cannot be written: end the run, write nothing more
             except IrError as exc:
                 if getattr(exc, "transient", False) and attempt - first < step.retry.max_attempts:
                     wait = delay_for(step.retry, attempt - first)
