@@ -200,6 +200,34 @@ def playbook_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The playbooks of a folder that load, and one problem (`file:line:col: message`) per file that does not."""
+
+    playbooks: tuple[LoadedPlaybook, ...]
+    problems: tuple[str, ...]
+
+
+def list_playbooks(folder: Path) -> Listing:
+    """Load every playbook of `folder`; a bad file is named in `problems` and never hides the others."""
+    good: list[LoadedPlaybook] = []
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for path in playbook_files(folder):
+        try:
+            loaded = load_playbook(path)
+        except PlaybookError as exc:
+            problems.append(str(exc))
+            continue
+        book_id = loaded.playbook.id
+        if book_id in seen:
+            problems.append(f"{loaded.located.where(('id',))}: playbook id {book_id!r} is also used by {seen[book_id]}")
+            continue
+        seen[book_id] = path.name
+        good.append(loaded)
+    return Listing(tuple(good), tuple(problems))
+
+
 def find_playbook(folder: Path, name: str) -> LoadedPlaybook:
     """A playbook by id (or by path), from the workspace's playbook folder."""
     candidate = Path(name)
