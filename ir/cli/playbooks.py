@@ -49,7 +49,13 @@ def playbook_show(ctx: click.Context, playbook_id: str) -> None:
     if book.description:
         click.echo(book.description.rstrip() + "\n")
     for name, spec in book.params.items():
-        click.echo(f"param {name} ({spec.type}, default {spec.default!r}): {spec.description}")
+        bounds = [f"{k} {v!r}" for k, v in (("min", spec.min_), ("max", spec.max_)) if v is not None]
+        if spec.choices is not None:
+            bounds.append("one of " + ", ".join(repr(c) for c in spec.choices))
+        if spec.pattern is not None:
+            bounds.append(f"matching {spec.pattern!r}")
+        shown = ", ".join([spec.type, f"default {spec.default!r}", *bounds])
+        click.echo(neutralise(f"param {name} ({shown}): {spec.description}"))
     for i, step in enumerate(book.steps, 1):
         gate = "  [approval required]" if step.approval.required else ""
         when = f"  when {step.when}" if step.when is not None else ""

@@ -77,7 +77,7 @@ class Engine:
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise PlaybookError(problems[0] + more)
-        values = resolve_params(loaded.playbook, dict(params))
+        values = resolve_params(loaded.playbook, dict(params), loaded.located)
         _check_step_names(loaded, options)
         if options.dry_run:
             return dry_run(

@@ -113,3 +113,12 @@ def test_two_files_with_one_playbook_id_are_named(workspace: Path) -> None:
     assert listed.stderr.splitlines()[0] == (
         f"{books / 'zz-copy.yaml'}:2:1: playbook id 'agent-compromise' is also used by agent-compromise.yaml"
     )
+
+
+def test_a_param_out_of_its_bounds_is_refused_before_any_case_exists(workspace: Path) -> None:
+    ran = ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--param", "stop_timeout=-5", cwd=workspace)
+    assert ran.returncode == 2
+    (line,) = ran.stderr.splitlines()
+    book = workspace / "playbooks" / "agent-compromise.yaml"
+    assert line == f"ir: error: {book}:19:3: param stop_timeout: -5 is less than the minimum 0"
+    assert list((workspace / "cases").iterdir()) == []
