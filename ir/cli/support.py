@@ -34,7 +34,8 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             from ir.core.evidence import STORAGE_ERRNOS
 
             code = ExitCode.STORAGE if exc.errno in STORAGE_ERRNOS else ExitCode.STEP_FAILED
-            fail(f"{exc.filename or 'ir'}: {(exc.strerror or str(exc)).lower()}", code)
+            problem = (exc.strerror or str(exc)).lower()
+            fail(f"{exc.filename}: {problem}" if exc.filename else problem, code)
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__

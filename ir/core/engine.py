@@ -36,7 +36,7 @@ from ir.core.errors import (
 from ir.core.events import EventHandler, RunOptions, RunSummary
 from ir.core.evidence import EvidenceStore
 from ir.core.inventory import Agent
-from ir.core.journal import Journal
+from ir.core.journal import Journal, storage_problem
 from ir.core.lint import lint
 from ir.core.playbook import LoadedPlaybook, Step, resolve_params
 from ir.core.ports import Backends
@@ -92,7 +92,10 @@ class Engine:
         case_id = new_case_id(agent.id, loaded.playbook.id)
         case_dir = cases_dir / case_id
         case_dir.mkdir(parents=True)
-        (case_dir / PLAYBOOK_FILE).write_text(loaded.text, encoding="utf-8")
+        try:
+            (case_dir / PLAYBOOK_FILE).write_text(loaded.text, encoding="utf-8")
+        except OSError as exc:  # a full disk before the journal exists: say where, exit 5
+            raise StorageError(f"{case_dir / PLAYBOOK_FILE}: {storage_problem(exc)} while creating the case") from exc
         os.chmod(case_dir / PLAYBOOK_FILE, 0o444)
         book = loaded.playbook
         with Journal(case_dir).open(create=True) as journal:

@@ -41,3 +41,11 @@ def test_a_snapshot_that_fills_the_disk_ends_the_run_with_one_line(tmp_path: Pat
         again = ir_cmd("verify", str(case))
         assert again.returncode == 0 and again.stdout.split("head ")[1] == head, again.stdout + again.stderr
         assert "torn" not in again.stderr
+
+        # A new run on the full disk fails before its journal exists, and says where.
+        again_run = ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=ws)
+        assert again_run.returncode == 5, again_run.stdout + again_run.stderr
+        (line,) = again_run.stderr.splitlines()
+        assert line.startswith("ir: error: ") and line.endswith(
+            "/playbook.yaml: no space left on device while creating the case"
+        )
