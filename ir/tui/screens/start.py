@@ -41,7 +41,8 @@ def start_incident(screen: Screen[None], agent_id: str | None = None) -> None:
         books, bad = startable_playbooks(workspace.playbooks_dir)
         if bad:
             names = "; ".join(bad)
-            screen.notify(f"{len(bad)} playbook file(s) not loaded: {names}", severity="warning", timeout=30)
+            notice = f"{len(bad)} playbook file(s) not loaded: {names}"
+            screen.notify(notice, severity="warning", timeout=30, markup=False)  # file names are not markup
         if not books:
             screen.notify(f"no playbook to start in {workspace.playbooks_dir}", severity="error")
             return
