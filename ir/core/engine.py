@@ -31,11 +31,12 @@ from ir.core.errors import (
     IrError,
     JournalError,
     PlaybookError,
+    StorageError,
 )
 from ir.core.events import EventHandler, RunOptions, RunSummary
 from ir.core.evidence import EvidenceStore
 from ir.core.inventory import Agent
-from ir.core.journal import Journal
+from ir.core.journal import Journal, storage_problem
 from ir.core.lint import lint
 from ir.core.playbook import LoadedPlaybook, Step, resolve_params
 from ir.core.ports import Backends
@@ -83,7 +84,7 @@ class Engine:
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise PlaybookError(problems[0] + more)
-        values = resolve_params(loaded.playbook, dict(params))
+        values = resolve_params(loaded.playbook, dict(params), loaded.located)
         _check_step_names(loaded, options)
         if options.dry_run:
             return dry_run(
@@ -98,7 +99,10 @@ class Engine:
         case_id = new_case_id(agent.id, loaded.playbook.id)
         case_dir = cases_dir / case_id
         case_dir.mkdir(parents=True)
-        (case_dir / PLAYBOOK_FILE).write_text(loaded.text, encoding="utf-8")
+        try:
+            (case_dir / PLAYBOOK_FILE).write_text(loaded.text, encoding="utf-8")
+        except OSError as exc:  # a full disk before the journal exists: say where, exit 5
+            raise StorageError(f"{case_dir / PLAYBOOK_FILE}: {storage_problem(exc)} while creating the case") from exc
         os.chmod(case_dir / PLAYBOOK_FILE, 0o444)
         book = loaded.playbook
         with Journal(case_dir).open(create=True) as journal:
@@ -146,6 +150,9 @@ class Engine:
                     "approve_all": options.approve_all,
                 },
             )
+            removed = EvidenceStore(case_dir).remove_parts()  # we hold the case lock: no capture is live
+            if removed:
+                rec.write("evidence.parts_removed", {"files": removed})
             for step in loaded.playbook.steps:
                 st = state.step(step.id)
                 if st.status in (StepStatus.FAILED, StepStatus.ERRORED, StepStatus.CANCELLED):
@@ -275,6 +282,8 @@ class _Run:
         if self.state.step(step.id).intent_open:
             try:
                 check = action.verify(ctx, params)
+            except StorageError:
+                raise  # the case cannot be written: end the run, write nothing more
             except IrError as exc:
                 return self.result(step, StepStatus.ERRORED, {}, f"step {step.id}: verify failed: {exc}", exc.exit_code)
             self.record("step.verified", {"step": step.id, "done": check.done, "detail": check.detail}, step.id)
@@ -304,6 +313,8 @@ class _Run:
                     self.record("step.intent", intent, step.id)
                     ctx.prior = self.state.priors.get(step.id, {})
                 outputs = call_with_timeout(lambda: action.execute(ctx, params), step.timeout, sink)
+            except StorageError:
+                raise  # the case cannot be written: end the run, write nothing more
             except IrError as exc:
                 if getattr(exc, "transient", False) and attempt - first < step.retry.max_attempts:
                     wait = delay_for(step.retry, attempt - first)

@@ -16,6 +16,7 @@
     ├── JournalError             (exit 1)  the case journal is damaged (tampering)
     ├── CaseLocked               (exit 2)  another process is running this case
     ├── DryRunViolation          (exit 1)  a mutating call was attempted during a dry run
+    ├── StorageError             (exit 5)  the disk is full or failing (ENOSPC, EIO) on a case write
     └── Interrupted              (exit 130)
 
 Exceptions never print or log themselves: the CLI and TUI decide how to present them.
@@ -36,6 +37,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     BACKEND_UNAVAILABLE = 3
     APPROVAL = 4
+    STORAGE = 5
     INTERRUPTED = 130
 
 
@@ -121,6 +123,12 @@ class CaseLocked(IrError):
 
 class DryRunViolation(IrError):
     """An action tried a mutating backend call while the engine was in dry-run mode."""
+
+
+class StorageError(IrError):
+    """A journal or evidence write failed because the disk is full or failing; nothing half-written is kept."""
+
+    exit_code = ExitCode.STORAGE
 
 
 class Interrupted(IrError):

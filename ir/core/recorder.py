@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ir.core.action import EvidenceItem, EvidenceSink
 from ir.core.case import CaseState
-from ir.core.errors import IrError
+from ir.core.errors import IrError, StorageError
 from ir.core.events import Event, EventHandler
 from ir.core.evidence import EvidenceStore
 from ir.core.journal import Journal, Record
@@ -34,27 +34,49 @@ class Recorder:
     def write(self, kind: str, data: Mapping[str, Any], step: str | None = None) -> Record:
         """Append and fsync one record, then emit it as an event."""
         with self._lock:
+            torn = bool(self._failpoint and self._failpoint[3] == "torn")
+            if torn and self.at_failpoint(kind, step):
+                self.journal.tear(kind, data)  # half a record on disk, as a power cut mid-write leaves it
+                _die()
             rec = self.journal.append(kind, data)
             self.last = rec
-            self._maybe_crash(kind, step)
+            if not torn and self.at_failpoint(kind, step):
+                _die()
         self.on_event(Event(kind=kind, data=rec.data, step=step, case=self.case_id, seq=rec.seq, ts=rec.ts))
         return rec
 
-    def _maybe_crash(self, kind: str, step: str | None) -> None:
-        """Crash-test hook: SIGKILL this process right after the n-th matching record."""
+    def at_failpoint(self, kind: str, step: str | None) -> bool:
+        """Crash-test hook: True at the n-th record (or evidence part) that matches the failpoint."""
         if self._failpoint and self._failpoint[0] == kind and self._failpoint[1] in (step, "*"):
             self._failpoint[2] -= 1
-            if self._failpoint[2] == 0:
-                os.kill(os.getpid(), signal.SIGKILL)
+            return bool(self._failpoint[2] == 0)
+        return False
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _parse_failpoint(spec: str) -> list[Any] | None:
-    """`IR_FAILPOINT=KIND:STEP[:N]` (tests only): die after the N-th KIND record of STEP."""
+    """`IR_FAILPOINT=KIND:STEP[:N[:torn]]` (tests only): SIGKILL this process at the N-th KIND of STEP.
+
+    KIND is a record type (die right after that record is fsynced; with `:torn`, after writing
+    only its first half) or `evidence.part` (die half way through writing the N-th evidence file).
+    """
     if not spec:
         return None
-    kind, _, rest = spec.partition(":")
-    step, _, count = rest.partition(":")
-    return [kind, step or "*", int(count or 1)]
+    kind, step, count, mode = [*spec.split(":"), "", "", ""][:4]
+    return [kind, step or "*", int(count or 1), mode]
+
+
+def _dying_half_way(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Yield the first half of the stream's first chunk, then die while the part is on disk."""
+    for chunk in chunks:
+        if chunk:
+            yield chunk[: max(1, len(chunk) // 2)]
+            break
+    _die()  # the store asks for the next chunk only after writing the first half
+    yield b""  # never reached
 
 
 class StepAbandoned(IrError):
@@ -95,7 +117,12 @@ class CaseEvidence(EvidenceSink):
     ) -> EvidenceItem:
         """Stream `chunks` into the store and journal the evidence record."""
         self._guard()
-        stored = self.store_.put(chunks)
+        if self.rec.at_failpoint("evidence.part", self.step_id):
+            chunks = _dying_half_way(chunks)
+        try:
+            stored = self.store_.put(chunks)
+        except StorageError as exc:
+            raise StorageError(f"{exc} (step {self.step_id}, evidence {name!r})") from exc
         self._guard()
         data = {
             "step": self.step_id,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ir.core.case import PLAYBOOK_FILE
 from ir.core.errors import InputError
-from ir.core.evidence import EvidenceStore
+from ir.core.evidence import EvidenceStore, leftover_part_warnings
 from ir.core.journal import JOURNAL_FILE, is_open, read
 from ir.core.playbook import content_hash
 from ir.core.signing_journal import SignatureReport, check_journal
@@ -87,6 +87,7 @@ def verify_case(
             report.problems.extend(
                 _check_playbook(case_dir / PLAYBOOK_FILE, str(book.get("sha256")), book.get("text_sha256"))
             )
+    report.warnings.extend(leftover_part_warnings(case_dir))
     for sha in store.blobs():
         if sha not in referenced:
             report.warnings.append(

@@ -106,7 +106,7 @@ def plan_steps(workspace: Workspace, backends: Any, target: Start, started: dict
             values = dict(started.get("params") or {})
         else:
             agent = workspace.inventory.get(target.agent_id, str(workspace.inventory_path))
-            values = resolve_params(target.loaded.playbook, dict(target.params))
+            values = resolve_params(target.loaded.playbook, dict(target.params), target.loaded.located)
         dry_run(
             registry=default_registry(),
             backends=backends,
