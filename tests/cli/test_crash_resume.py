@@ -13,6 +13,7 @@ import json
 import signal
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,8 @@ TORN = {
 
 
 @pytest.mark.parametrize("failpoint", list(POINTS.values()), ids=list(POINTS))
-def test_kill_then_resume_finishes_with_nothing_applied_twice(workspace: Path, failpoint: str) -> None:
+def test_kill_then_resume_finishes_with_nothing_applied_twice(workspace: Path, failpoint: str, signers: Any) -> None:
+    signers(workspace, "tester")  # signatures on: the resumed run ends with a signed head
     killed = ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=workspace, env={"IR_FAILPOINT": failpoint})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     case = only_case(workspace)
@@ -73,9 +75,11 @@ def test_kill_then_resume_finishes_with_nothing_applied_twice(workspace: Path, f
     assert world["status"] == "paused" and world["networks"] == []
     disconnects = [r for r in records if r["type"] == "step.output" and "disconnected" in str(r["data"]["line"])]
     assert sorted(str(r["data"]["line"]).rsplit(" ", 1)[1] for r in disconnects) == ["agents-net", "egress-proxy"]
-    verified = ir_cmd("verify", str(case))
+    verified = ir_cmd("verify", "--strict", str(case))
     assert verified.returncode == 0, verified.stderr
-    assert "warning" not in verified.stderr  # no torn line, no part, no stray blob is left
+    assert "warning" not in verified.stderr  # no torn line, no part, no stray blob, no unsigned tail
+    assert records[-1]["type"] == "checkpoint" and records[-1]["data"]["principal"] == "tester"
+    assert f"signed head: seq {records[-2]['seq']}" in verified.stdout, verified.stdout
     assert not list((case / "evidence" / ".tmp").iterdir())
     if failpoint in TORN:
         (notice,) = [r["data"] for r in records if r["type"] == TORN[failpoint][1]]
