@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from ir.core.action import EvidenceItem, EvidenceSink
@@ -41,20 +43,31 @@ class Recorder:
         return rec
 
     def _maybe_crash(self, kind: str, step: str | None) -> None:
-        """Crash-test hook: SIGKILL this process right after the n-th matching record."""
+        """Crash-test hook: SIGKILL this process (or pause it) right after the n-th matching record."""
         if self._failpoint and self._failpoint[0] == kind and self._failpoint[1] in (step, "*"):
             self._failpoint[2] -= 1
-            if self._failpoint[2] == 0:
+            if self._failpoint[2] == 0 and self._failpoint[3] == "pause":
+                _pause(Path(os.environ["IR_FAILPOINT_FILE"]))
+            elif self._failpoint[2] == 0:
                 os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _parse_failpoint(spec: str) -> list[Any] | None:
-    """`IR_FAILPOINT=KIND:STEP[:N]` (tests only): die after the N-th KIND record of STEP."""
+    """`IR_FAILPOINT=KIND:STEP[:N[:pause]]` (tests only): die after the N-th KIND record of STEP,
+    or with `pause`, create `$IR_FAILPOINT_FILE.paused` and wait until `$IR_FAILPOINT_FILE` exists."""
     if not spec:
         return None
     kind, _, rest = spec.partition(":")
-    step, _, count = rest.partition(":")
-    return [kind, step or "*", int(count or 1)]
+    step, _, rest = rest.partition(":")
+    count, _, mode = rest.partition(":")
+    return [kind, step or "*", int(count or 1), mode or "kill"]
+
+
+def _pause(release: Path) -> None:
+    """Hold the process (and every lock it has) until a test lets it go by creating `release`."""
+    Path(f"{release}.paused").touch()
+    while not release.exists():
+        time.sleep(0.01)
 
 
 class StepAbandoned(IrError):
