@@ -8,7 +8,8 @@ who they are into the file (pid, case, actor, start time, host) *after* locking,
 Why flock and not "the file exists": the kernel drops a flock when the process holding it dies,
 however it dies — SIGKILL, OOM, a power cut ends it with the machine. So the file alone means
 nothing: a file left by a killed holder is not held, the next run takes the lock, and its stale
-metadata is overwritten (and reported to the caller once, for the journal). The metadata is
+metadata is overwritten (and reported to the caller once, for the journal). A holder that ends
+normally empties the file before letting go, so leftover metadata always means a holder died. The metadata is
 only believed while the flock is held, and even then only to name the holder in a message.
 flock is per open file description and works on local filesystems; a workspace on NFS should
 not be shared by two machines running `ir` at once.
@@ -40,6 +41,7 @@ class AgentLock:
         self.path = workspace / LOCKS_DIR / f"{agent_id}.lock"
         self.agent_id = agent_id
         self._fd: int | None = None
+        self._keep = b""
         self.stale: dict[str, str] | None = None
         """What a dead holder's file said, when this lock was taken over from one (not trusted)."""
 
@@ -54,6 +56,7 @@ class AgentLock:
             os.close(fd)
             raise AgentBusy(f"agent {self.agent_id} is busy: {describe(holder)}") from None
         self.stale = _read_meta(fd) or None
+        self._keep = os.pread(fd, _META_LIMIT, 0) if self.stale else b""
         meta = {"pid": str(os.getpid()), "case": case, "actor": actor, "since": utc_now(), "host": socket.gethostname()}
         blob = json.dumps(meta, sort_keys=True).encode() + b"\n"
         os.pwrite(fd, blob, 0)  # write, then cut: a reader never sees an empty file while we hold it
@@ -61,18 +64,17 @@ class AgentLock:
         self._fd = fd
         return self
 
-    def set_case(self, case: str) -> None:
-        """Name the case in the metadata once it exists."""
-        if self._fd is None:
-            return
-        meta = _read_meta(self._fd) | {"case": case}
-        blob = json.dumps(meta, sort_keys=True).encode() + b"\n"
-        os.pwrite(self._fd, blob, 0)
-        os.ftruncate(self._fd, len(blob))
+    def recorded_stale(self) -> dict[str, str]:
+        """The stale metadata, once, for the journal: after this, release need not keep it."""
+        stale, self.stale, self._keep = self.stale or {}, None, b""
+        return stale
 
     def release(self) -> None:
-        """Let go of the lock (the file stays; without the flock it means nothing)."""
+        """Let go of the lock, emptied first — only a holder that died leaves its metadata behind —
+        unless it took over a dead holder's file and journalled nothing about it (a refused run)."""
         if self._fd is not None:
+            os.pwrite(self._fd, self._keep, 0)
+            os.ftruncate(self._fd, len(self._keep))
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -481,7 +481,7 @@ class _Run:
 
 def _stale(lock: AgentLock) -> dict[str, Any]:
     """What a dead holder's agent lock file said, for the record (the lock was taken over)."""
-    return {"stale_agent_lock": lock.stale} if lock.stale else {}
+    return {"stale_agent_lock": lock.recorded_stale()} if lock.stale else {}
 
 
 def _is_error(exc: IrError) -> bool:
