@@ -92,3 +92,13 @@ def test_a_playbook_without_containment_steps_is_not_assessed(workspace: Path) -
     h = Harness(workspace)
     summary = h.run(text=(workspace / "playbooks" / "agent-reenable.yaml").read_text(), params={"incident": "x"})
     assert "still_live" not in finished(summary.case_dir)[-1]
+
+
+def test_when_cloudtrail_stays_down_what_was_minted_is_reported_unknown_not_contained(tmp_path: Path) -> None:
+    h = Harness(make_workspace(tmp_path / "ws", agents=AGENT, world=CLOUD))
+    h.world.store.inject_fault("lookup_events", "transient", times=99)
+    summary = h.run(approve_all=True)
+    assert summary.status == RunStatus.FAILED
+    (item,) = summary.still_live
+    assert item["step"] == "minted" and item["what"].startswith("what it finds could not be read: cloudtrail")
+    assert item["why"].startswith("step minted failed: step minted: cloudtrail LookupEvents")
