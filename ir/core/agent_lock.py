@@ -24,14 +24,15 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from ir.core.case import RunStatus, list_cases
+from ir.core.case import RunStatus, load_state
 from ir.core.errors import AgentBusy
-from ir.core.journal import utc_now
+from ir.core.journal import JOURNAL_FILE, utc_now
 
 LOCKS_DIR = Path(".ir") / "locks"
 OPEN_STATUSES = frozenset({RunStatus.AWAITING_APPROVAL, RunStatus.INTERRUPTED, RunStatus.RUNNING})
 """A case in one of these is not finished: `ir resume` continues it."""
 _META_LIMIT = 4096
+_TAIL = 65536
 
 
 class AgentLock:
@@ -115,9 +116,13 @@ def describe(meta: dict[str, str]) -> str:
 def open_case(cases_dir: Path, agent_id: str, playbook_id: str) -> Path | None:
     """The agent's unfinished case of `playbook_id` (awaiting approval or interrupted), if any."""
     marker = f"-{agent_id}-{playbook_id}-"
-    for path, state in list_cases(cases_dir):
-        if marker not in path.name:
-            continue  # cheap filter on the case id; the journal decides
+    if not cases_dir.is_dir():
+        return None
+    named = sorted((p for p in cases_dir.iterdir() if marker in p.name), reverse=True)  # cheap: by case id
+    for path in named:
+        if not (path / JOURNAL_FILE).is_file() or _ended(path / JOURNAL_FILE):
+            continue
+        state = load_state(path)  # the whole journal decides
         book = state.started.get("playbook", {}).get("id")
         agent = state.started.get("agent", {}).get("id")
         if agent == agent_id and book == playbook_id and state.run_status in OPEN_STATUSES:
@@ -134,6 +139,30 @@ def refuse_second_case(cases_dir: Path, agent_id: str, playbook_id: str) -> None
             f"continue it with `ir resume {found.name}`, or add to it with `ir run {playbook_id} "
             f"--agent {agent_id} --attach`"
         )
+
+
+def _ended(journal: Path) -> bool:
+    """Whether the journal's last run record says the run ended for good (read from its tail only,
+    so a workspace with hundreds of cases of the agent does not slow every new run down)."""
+    try:
+        with journal.open("rb") as handle:
+            handle.seek(max(0, journal.stat().st_size - _TAIL), 0)
+            lines = handle.read().splitlines()
+    except OSError:
+        return False
+    for line in reversed(lines):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a torn last line, or the cut first line of the tail
+        kind = rec.get("type") if isinstance(rec, dict) else None
+        if kind == "run.aborted":
+            return True
+        if kind == "run.finished":
+            return str((rec.get("data") or {}).get("status")) not in OPEN_STATUSES
+        if isinstance(kind, str) and kind.startswith("run."):
+            return False
+    return False
 
 
 def _read_meta(fd: int) -> dict[str, str]:

@@ -41,8 +41,9 @@ def attach(
     """Journal the request in the agent's open case (held or unfinished); None when there is none."""
     target: Path | None = None
     held = holder(workspace, agent_id)
-    if held and held.get("case") and (cases_dir / held["case"] / JOURNAL_FILE).is_file():
-        target = cases_dir / held["case"]
+    name = (held or {}).get("case", "")
+    if name and Path(name).name == name and not name.startswith(".") and (cases_dir / name / JOURNAL_FILE).is_file():
+        target = cases_dir / name
     if target is None:
         target = open_case(cases_dir, agent_id, playbook_id)
     if target is None:
