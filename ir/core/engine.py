@@ -190,6 +190,8 @@ class _Run:
         self.state, self.rec, self.options = state, rec, options
         self.recheck = recheck
         """Steps this resume evaluates again: one still skipped by its `when:` is not journalled twice."""
+        self.live: list[LiveItem] | None = None
+        """What is still live, once the end of the walk assessed it (None: not assessed)."""
         self.store = EvidenceStore(case_dir)
         self.world = WorldAccess(engine.backends, agent, dry_run=False)
 
@@ -226,9 +228,9 @@ class _Run:
     def conclude(self, code: ExitCode, message: str | None) -> RunSummary:
         """End the walk: any failed step makes the run failed (or errored), whichever walk failed it;
         with none, the run succeeded only if real state says nothing is still live."""
-        live = self.assess()
+        self.live = self.assess()
         statuses = {self.state.step(s.id).status for s in self.loaded.playbook.steps}
-        return self.finish(*verdict(statuses, live, code, message), live=live)
+        return self.finish(*verdict(statuses, self.live, code, message))
 
     def assess(self) -> list[LiveItem] | None:
         """What the containment steps left live, from real state (None: the playbook contains nothing)."""
@@ -441,27 +443,17 @@ class _Run:
         return False
 
     def finish(
-        self,
-        status: RunStatus,
-        code: ExitCode,
-        message: str | None,
-        waiting: tuple[str, ...] = (),
-        live: list[LiveItem] | None = None,
+        self, status: RunStatus, code: ExitCode, message: str | None, waiting: tuple[str, ...] = ()
     ) -> RunSummary:
         """Journal the end of the run (with what is still live, once assessed) and summarise it."""
         collect(self.case_dir, self.rec.journal.records, self.record)
         steps = {s.id: str(self.state.step(s.id).status) for s in self.loaded.playbook.steps}
         data = {"status": str(status), "steps": steps, "message": message, "follow_ups": len(self.state.follow_ups)}
-        self.record("run.finished", data | ({"still_live": live} if live is not None else {}))
-        return self.summary(status, code, message, waiting, live or [])
+        self.record("run.finished", data | ({"still_live": self.live} if self.live is not None else {}))
+        return self.summary(status, code, message, waiting)
 
     def summary(
-        self,
-        status: RunStatus,
-        code: ExitCode,
-        message: str | None,
-        waiting: tuple[str, ...] = (),
-        live: list[LiveItem] | None = None,
+        self, status: RunStatus, code: ExitCode, message: str | None, waiting: tuple[str, ...] = ()
     ) -> RunSummary:
         """The summary of the run as it stands."""
         steps = {s.id: str(self.state.step(s.id).status) for s in self.loaded.playbook.steps}
@@ -475,7 +467,7 @@ class _Run:
             exit_code=code,
             waiting_for=waiting,
             follow_ups=tuple(self.state.follow_ups),
-            still_live=tuple(live or ()),
+            still_live=tuple(self.live or ()),
         )
 
 
