@@ -25,6 +25,8 @@ from ir.core.errors import CaseLocked
 from ir.core.journal import JOURNAL_FILE, Journal, Record
 
 SPOOL_DIR = "attached"
+SPOOL_LIMIT = 65536
+"""Bytes a spooled note may take; a bigger file is not one we wrote (it is set aside)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ def collect(case_dir: Path, records: list[Record], write: Callable[[str, Mapping
 def _load(path: Path) -> dict[str, Any] | None:
     """A spool file's note data, or None when it is not one (it is set aside, not journalled)."""
     try:
+        if path.stat().st_size > SPOOL_LIMIT:
+            return None
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
