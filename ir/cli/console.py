@@ -111,6 +111,13 @@ def print_summary(summary: RunSummary, out: TextIO, *, as_json: bool) -> None:
                 f"  - {neutralise(str(item['what']))} — owner {neutralise(str(item['owner']))}: "
                 f"{neutralise(str(item['why']))}\n"
             )
+    if summary.still_live:
+        out.write(f"still live ({len(summary.still_live)}), containment is not whole:\n")
+        for item in summary.still_live:
+            out.write(
+                f"  - {neutralise(str(item['what']))} — step {neutralise(str(item['step']))}: "
+                f"{neutralise(str(item['why']))}\n"
+            )
     if summary.head:
         signed = f" signed by {neutralise(summary.signed_by)}" if summary.signed_by else " (not signed)"
         out.write(f"journal head: seq {summary.head[0]} sha256 {summary.head[1]}{signed}\n")

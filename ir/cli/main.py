@@ -170,6 +170,9 @@ def _terminate_as_interrupt() -> None:
 @click.option("--as", "actor", metavar="WHO", help="Who is running this (default: $IR_USER or login name).")
 @click.option("--key", type=click.Path(dir_okay=False), help="Private key that signs the journal head at the end.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON event per line, then a summary object.")
+@click.option(
+    "--attach", is_flag=True, help="If the agent has an open case, add this request to it as a note instead of a run."
+)
 @click.pass_context
 @guarded
 def run_cmd(
@@ -184,6 +187,7 @@ def run_cmd(
     actor: str | None,
     key: str | None,
     as_json: bool,
+    attach: bool,
 ) -> None:
     """Run PLAYBOOK against an agent: a new case, journalled step by step."""
     from ir.core.events import RunOptions
@@ -200,10 +204,36 @@ def run_cmd(
         approve=frozenset(approve),
         overrides=_parse_pairs(overrides, "--override"),
     )
+    if attach and not dry_run:
+        _attach(ws, agent.id, loaded.playbook.id, _parse_pairs(params, "--param"), options.actor)
     summary = _engine(ws, as_json, key).start(
         loaded=loaded, agent=agent, params=_parse_pairs(params, "--param"), cases_dir=ws.cases_dir, options=options
     )
     _finish(summary, as_json)
+
+
+def _attach(ws: Any, agent_id: str, playbook_id: str, params: dict[str, str], actor: str) -> None:
+    """`--attach`: journal the request in the agent's open case and exit 0; return when there is none."""
+    from ir.core.attach import attach
+
+    done = attach(
+        workspace=ws.root,
+        cases_dir=ws.cases_dir,
+        agent_id=agent_id,
+        playbook_id=playbook_id,
+        params=params,
+        actor=actor,
+    )
+    if done is None:
+        return
+    if done.seq is not None:
+        click.echo(f"attached to open case {done.case_dir.name}: note recorded (journal seq {done.seq})")
+    else:
+        click.echo(
+            f"attached to case {done.case_dir.name}, which a live run holds: "
+            "the note is journalled at its next step or when it finishes"
+        )
+    sys.exit(0)
 
 
 @cli.command("resume")

@@ -53,6 +53,8 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"
     PLANNED = "planned"
     ABORTED = "aborted"
+    INCOMPLETE = "incomplete"
+    """No step failed in the last walk, but containment is not whole: something is still live."""
 
 
 @dataclass

@@ -12,6 +12,8 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,10 @@ from pydantic import ValidationError
 
 from ir.core.access import WorldAccess
 from ir.core.action import Action, Registry, StepContext
-from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, new_case_id, pinned_playbook
+from ir.core.agent_lock import AgentLock, refuse_second_case
+from ir.core.attach import collect
+from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, load_state, new_case_id, pinned_playbook
+from ir.core.containment import LiveItem, has_containment, skip_reasons, steps_to_redo, still_live, verdict
 from ir.core.decision import release_check
 from ir.core.dryrun import bad_args, dry_run
 from ir.core.errors import (
@@ -27,7 +32,6 @@ from ir.core.errors import (
     BackendUnavailable,
     CaseError,
     ExitCode,
-    InputError,
     IrError,
     JournalError,
     PlaybookError,
@@ -85,7 +89,7 @@ class Engine:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise PlaybookError(problems[0] + more)
         values = resolve_params(loaded.playbook, dict(params), loaded.located)
-        _check_step_names(loaded, options)
+        options.check_steps(loaded)
         if options.dry_run:
             return dry_run(
                 registry=self.registry,
@@ -98,14 +102,19 @@ class Engine:
             )
         case_id = new_case_id(agent.id, loaded.playbook.id)
         case_dir = cases_dir / case_id
-        case_dir.mkdir(parents=True)
-        try:
-            (case_dir / PLAYBOOK_FILE).write_text(loaded.text, encoding="utf-8")
-        except OSError as exc:  # a full disk before the journal exists: say where, exit 5
-            raise StorageError(f"{case_dir / PLAYBOOK_FILE}: {storage_problem(exc)} while creating the case") from exc
-        os.chmod(case_dir / PLAYBOOK_FILE, 0o444)
         book = loaded.playbook
-        with Journal(case_dir).open(create=True) as journal:
+        with ExitStack() as held:  # the agent's lock, then the new case's journal, to the end of the walk
+            lock = held.enter_context(AgentLock(self.workspace, agent.id).acquire(case=case_id, actor=options.actor))
+            refuse_second_case(cases_dir, agent.id, book.id)  # one open case per (agent, playbook)
+            case_dir.mkdir(parents=True)
+            try:
+                (case_dir / PLAYBOOK_FILE).write_text(loaded.text, encoding="utf-8")
+            except OSError as exc:  # a full disk before the journal exists: say where, exit 5
+                raise StorageError(
+                    f"{case_dir / PLAYBOOK_FILE}: {storage_problem(exc)} while creating the case"
+                ) from exc
+            os.chmod(case_dir / PLAYBOOK_FILE, 0o444)
+            journal = held.enter_context(Journal(case_dir).open(create=True))
             rec = Recorder(journal, case_id, self.on_event)
             rec.write(
                 "run.started",
@@ -124,21 +133,29 @@ class Engine:
                     "params": values,
                     "actor": options.actor,
                     "pid": os.getpid(),
-                },
+                }
+                | _stale(lock),
             )
             summary = _Run(self, case_dir, loaded, agent, CaseState.replay(journal.records), rec, options).walk()
             return sign_run(summary, rec, self.trust, options.actor, self.signing_key, "run")
 
     def resume(self, *, case_dir: Path, options: RunOptions) -> RunSummary:
-        """Continue a case from its journal: verify real state, then run what is left."""
-        with Journal(case_dir).open() as journal:
+        """Continue a case from its journal: verify real state, then run what is left (holding the
+        agent's lock); what a failed step kept from running is evaluated again."""
+        agent_id = str(load_state(case_dir).started.get("agent", {}).get("id") or "")
+        if not agent_id:
+            raise CaseError(f"{case_dir}: journal has no run.started record")
+        with (
+            AgentLock(self.workspace, agent_id).acquire(case=case_dir.name, actor=options.actor) as lock,
+            Journal(case_dir).open() as journal,
+        ):
             state = CaseState.replay(journal.records)
             if not state.started:
                 raise CaseError(f"{case_dir}: journal has no run.started record")
             if state.run_status == RunStatus.ABORTED:
                 raise CaseError(f"{case_dir.name}: the run was aborted ({state.aborted}); start a new run instead")
             loaded = pinned_playbook(case_dir, state)
-            _check_step_names(loaded, options)
+            options.check_steps(loaded)
             agent = Agent.model_validate(state.started["agent"])
             rec = Recorder(journal, state.case_id, self.on_event)
             rec.write(
@@ -148,16 +165,16 @@ class Engine:
                     "pid": os.getpid(),
                     "approve": sorted(options.approve),
                     "approve_all": options.approve_all,
-                },
+                }
+                | _stale(lock),
             )
             removed = EvidenceStore(case_dir).remove_parts()  # we hold the case lock: no capture is live
             if removed:
                 rec.write("evidence.parts_removed", {"files": removed})
-            for step in loaded.playbook.steps:
-                st = state.step(step.id)
-                if st.status in (StepStatus.FAILED, StepStatus.ERRORED, StepStatus.CANCELLED):
-                    st.status = StepStatus.PENDING  # the run stopped here: try again
-            summary = _Run(self, case_dir, loaded, agent, state, rec, options).walk()
+            redo = steps_to_redo(self.registry, loaded.playbook.steps, state, journal.records)
+            for step_id in redo:
+                state.step(step_id).status = StepStatus.PENDING  # the run stopped, skipped or left it: again
+            summary = _Run(self, case_dir, loaded, agent, state, rec, options, recheck=frozenset(redo)).walk()
             return sign_run(summary, rec, self.trust, options.actor, self.signing_key, "resume")
 
     def allowed_approvers(self, step: Step) -> set[str] | None:
@@ -185,9 +202,14 @@ class _Run:
         state: CaseState,
         rec: Recorder,
         options: RunOptions,
+        recheck: frozenset[str] = frozenset(),
     ) -> None:
         self.engine, self.case_dir, self.loaded, self.agent = engine, case_dir, loaded, agent
         self.state, self.rec, self.options = state, rec, options
+        self.recheck = recheck
+        """Steps this resume evaluates again: one still skipped by its `when:` is not journalled twice."""
+        self.live: list[LiveItem] | None = None
+        """What is still live, once the end of the walk assessed it (None: not assessed)."""
         self.store = EvidenceStore(case_dir)
         self.world = WorldAccess(engine.backends, agent, dry_run=False)
 
@@ -201,6 +223,7 @@ class _Run:
         worst, message, current = ExitCode.OK, None, None
         try:
             for index, step in enumerate(self.loaded.playbook.steps):
+                collect(self.case_dir, self.rec.journal.records, self.record)  # notes attached meanwhile
                 if self.state.step(step.id).status.terminal:
                     continue
                 current = step.id
@@ -212,15 +235,48 @@ class _Run:
                     return self.finish(RunStatus.AWAITING_APPROVAL, code, text, waiting=(step.id,))
                 worst, message = max(worst, code), message or text
                 if step.on_failure == "stop":
-                    errored = self.state.step(step.id).status == StepStatus.ERRORED
-                    return self.finish(RunStatus.ERRORED if errored else RunStatus.FAILED, worst, message)
+                    break
+            current = None
+            return self.conclude(worst, message)
         except KeyboardInterrupt:
             self.record("run.interrupted", {"step": current})
-            return self.summary(RunStatus.INTERRUPTED, ExitCode.INTERRUPTED, f"interrupted during step {current}")
-        if worst == ExitCode.OK:
-            return self.finish(RunStatus.SUCCEEDED, worst, message)
-        errored = any(self.state.step(s.id).status == StepStatus.ERRORED for s in self.loaded.playbook.steps)
-        return self.finish(RunStatus.ERRORED if errored else RunStatus.FAILED, worst, message)
+            where = f"during step {current}" if current else "while checking what is still live"
+            return self.summary(RunStatus.INTERRUPTED, ExitCode.INTERRUPTED, f"interrupted {where}")
+
+    def conclude(self, code: ExitCode, message: str | None) -> RunSummary:
+        """End the walk: any failed step makes the run failed (or errored), whichever walk failed it;
+        with none, the run succeeded only if real state says nothing is still live."""
+        self.live = self.assess()
+        statuses = {self.state.step(s.id).status for s in self.loaded.playbook.steps}
+        return self.finish(*verdict(statuses, self.live, code, message))
+
+    def assess(self) -> list[LiveItem] | None:
+        """What the containment steps left live, from real state (None: the playbook contains nothing)."""
+        steps, registry = self.loaded.playbook.steps, self.engine.registry
+        if not has_containment(registry, steps):
+            return None
+        world = WorldAccess(self.engine.backends, self.agent, dry_run=True)  # reads only
+        context = partial(self.context, world=world, evidence=None, dry_run=True)
+        return still_live(registry, steps, self.state, self.scope(), context, skip_reasons(self.rec.journal.records))
+
+    def context(
+        self, step: Step, *, world: WorldAccess, evidence: CaseEvidence | None, dry_run: bool = False
+    ) -> StepContext:
+        """What an action sees while it runs (or verifies) `step`."""
+        return StepContext(
+            case_id=self.state.case_id,
+            run_id=self.state.case_id,
+            step_id=step.id,
+            agent=self.agent,
+            world=world,
+            workspace=self.engine.workspace,
+            evidence=evidence,
+            output=evidence.output if evidence else lambda _line: None,
+            follow_up=evidence.follow_up if evidence else lambda *_args: None,
+            case_dir=self.case_dir,
+            dry_run=dry_run,
+            prior=self.state.priors.get(step.id, {}),
+        )
 
     def scope(self) -> dict[str, Any]:
         """What `${{ ... }}` references can see."""
@@ -240,6 +296,9 @@ class _Run:
         try:
             scope = self.scope()
             if step.when is not None and not evaluate_condition(step.when, scope):
+                if step.id in self.recheck and self.state.step(step.id).status == StepStatus.PENDING:
+                    self.state.step(step.id).status = StepStatus.SKIPPED  # as journalled: nothing new to say
+                    return None
                 self.record("step.skipped", {"step": step.id, "reason": f"when: {step.when} is false"}, step.id)
                 return None
             args = render(step.with_, scope)
@@ -266,19 +325,7 @@ class _Run:
             self.record("override", {"step": step.id, "by": self.options.actor, "reason": reason}, step.id)
 
         sink = CaseEvidence(self.store, self.rec, self.state, step.id)
-        ctx = StepContext(
-            case_id=self.state.case_id,
-            run_id=self.state.case_id,
-            step_id=step.id,
-            agent=self.agent,
-            world=self.world,
-            workspace=self.engine.workspace,
-            evidence=sink,
-            output=sink.output,
-            follow_up=sink.follow_up,
-            case_dir=self.case_dir,
-            prior=self.state.priors.get(step.id, {}),
-        )
+        ctx = self.context(step, world=self.world, evidence=sink)
         if self.state.step(step.id).intent_open:
             try:
                 check = action.verify(ctx, params)
@@ -420,12 +467,11 @@ class _Run:
     def finish(
         self, status: RunStatus, code: ExitCode, message: str | None, waiting: tuple[str, ...] = ()
     ) -> RunSummary:
-        """Journal the end of the run and summarise it."""
+        """Journal the end of the run (with what is still live, once assessed) and summarise it."""
+        collect(self.case_dir, self.rec.journal.records, self.record)
         steps = {s.id: str(self.state.step(s.id).status) for s in self.loaded.playbook.steps}
-        self.record(
-            "run.finished",
-            {"status": str(status), "steps": steps, "message": message, "follow_ups": len(self.state.follow_ups)},
-        )
+        data = {"status": str(status), "steps": steps, "message": message, "follow_ups": len(self.state.follow_ups)}
+        self.record("run.finished", data | ({"still_live": self.live} if self.live is not None else {}))
         return self.summary(status, code, message, waiting)
 
     def summary(
@@ -443,22 +489,15 @@ class _Run:
             exit_code=code,
             waiting_for=waiting,
             follow_ups=tuple(self.state.follow_ups),
+            still_live=tuple(self.live or ()),
         )
+
+
+def _stale(lock: AgentLock) -> dict[str, Any]:
+    """What a dead holder's agent lock file said, for the record (the lock was taken over)."""
+    return {"stale_agent_lock": lock.recorded_stale()} if lock.stale else {}
 
 
 def _is_error(exc: IrError) -> bool:
     """True when our code or infrastructure broke (errored), not when the action said no (failed)."""
     return isinstance(exc, BackendUnavailable | StepTimeout | JournalError) or exc.exit_code == ExitCode.BAD_INPUT
-
-
-def _check_step_names(loaded: LoadedPlaybook, options: RunOptions) -> None:
-    known = {s.id for s in loaded.playbook.steps}
-    for name in sorted(options.approve | set(options.overrides) | set(options.skip)):
-        if name not in known:
-            raise PlaybookError(
-                f"playbook {loaded.playbook.id}: no step {name!r} to approve, override or skip "
-                f"(steps: {', '.join(sorted(known))})"
-            )
-    for name, reason in options.skip.items():
-        if not reason.strip():
-            raise InputError(f"skipping step {name} needs a reason (--reason)")

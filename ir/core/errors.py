@@ -13,6 +13,7 @@
     │   └── BackendUnavailable   (exit 3)  the daemon or endpoint cannot be reached at all
     ├── ApprovalRequired         (exit 4)  a step waits for an approval
     ├── ApprovalRefused          (exit 4)  the approver is not allowed, or said no
+    ├── AgentBusy                (exit 4)  another run holds the agent, or it has an open case
     ├── JournalError             (exit 1)  the case journal is damaged (tampering)
     ├── CaseLocked               (exit 2)  another process is running this case
     ├── DryRunViolation          (exit 1)  a mutating call was attempted during a dry run
@@ -107,6 +108,13 @@ class ApprovalRequired(IrError):
 
 class ApprovalRefused(IrError):
     """An approval was given by someone not allowed to give it, or was declined."""
+
+    exit_code = ExitCode.APPROVAL
+
+
+class AgentBusy(IrError):
+    """Another run or resume holds the agent's lock, or the agent already has an open case of
+    the playbook: one active containment per agent (resume that case, or `--attach` to it)."""
 
     exit_code = ExitCode.APPROVAL
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from ir.core.action import EvidenceItem, EvidenceSink
@@ -41,7 +43,10 @@ class Recorder:
             rec = self.journal.append(kind, data)
             self.last = rec
             if not torn and self.at_failpoint(kind, step):
-                _die()
+                if self._failpoint and self._failpoint[3] == "pause":
+                    _pause(Path(os.environ["IR_FAILPOINT_FILE"]))
+                else:
+                    _die()
         self.on_event(Event(kind=kind, data=rec.data, step=step, case=self.case_id, seq=rec.seq, ts=rec.ts))
         return rec
 
@@ -57,11 +62,20 @@ def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _pause(release: Path) -> None:
+    """Hold the process (and every lock it has) until a test lets it go by creating `release`."""
+    Path(f"{release}.paused").touch()
+    while not release.exists():
+        time.sleep(0.01)
+
+
 def _parse_failpoint(spec: str) -> list[Any] | None:
-    """`IR_FAILPOINT=KIND:STEP[:N[:torn]]` (tests only): SIGKILL this process at the N-th KIND of STEP.
+    """`IR_FAILPOINT=KIND:STEP[:N[:torn|pause]]` (tests only): SIGKILL this process at the N-th KIND of STEP.
 
     KIND is a record type (die right after that record is fsynced; with `:torn`, after writing
-    only its first half) or `evidence.part` (die half way through writing the N-th evidence file).
+    only its first half; with `:pause`, create `$IR_FAILPOINT_FILE.paused` and wait, holding every
+    lock, until `$IR_FAILPOINT_FILE` exists) or `evidence.part` (die half way through writing the
+    N-th evidence file).
     """
     if not spec:
         return None

@@ -31,7 +31,7 @@ from ir.tui.widgets.step_detail import StepDetail, plan_text
 from ir.tui.widgets.steps import StepList
 
 ENDED = (str(RunStatus.SUCCEEDED), str(RunStatus.ABORTED))
-STOPPED = (str(RunStatus.FAILED), str(RunStatus.ERRORED))
+STOPPED = (str(RunStatus.FAILED), str(RunStatus.ERRORED), str(RunStatus.INCOMPLETE))
 SKIPPABLE = ("pending", "awaiting_approval", "failed", "errored")
 
 
