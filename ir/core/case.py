@@ -6,6 +6,7 @@ The journal is the only source of truth; `CaseState` is derived from it and neve
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -15,6 +16,28 @@ from typing import Any
 from ir.core.errors import CaseError, JournalError
 from ir.core.journal import JOURNAL_FILE, Record, is_open, read
 from ir.core.playbook import LoadedPlaybook, parse_playbook
+from ir.core.records import (
+    ApprovalGranted,
+    ApprovalWaiting,
+    DecisionPayload,
+    EvidenceAdded,
+    EvidenceUnavailable,
+    FollowUp,
+    Kind,
+    Note,
+    Override,
+    Payload,
+    RunAborted,
+    RunFinished,
+    RunInterrupted,
+    RunResumed,
+    RunStarted,
+    StepIntent,
+    StepResult,
+    StepSkipped,
+    StepStarted,
+    payload_of,
+)
 
 PLAYBOOK_FILE = "playbook.yaml"
 
@@ -49,6 +72,8 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ERRORED = "errored"
+    INCOMPLETE = "incomplete"
+    """No step failed in this walk, but containment is not whole: something is still live."""
     AWAITING_APPROVAL = "awaiting_approval"
     INTERRUPTED = "interrupted"
     PLANNED = "planned"
@@ -64,22 +89,41 @@ class StepState:
     error: str | None = None
     intent_open: bool = False
     attempts: int = 0
+    action: str | None = None
+    """The action the journal says the step runs (None until it is started or waits)."""
+    skipped: StepSkipped | None = None
+    """Who skipped the step and why (by is None when its `when:` did), while it stays skipped."""
+    approved_by: str | None = None
+    """Who approved the step, once someone has."""
 
 
 @dataclass
 class CaseState:
-    """Everything the journal says about a case's run."""
+    """Everything the journal says about a case's run: the one reader of a journal.
+
+    Built only from typed payloads (`ir.core.records`); screens, printers, `ir cases` and the
+    report ask it and never interpret raw records themselves.
+    """
 
     case_id: str = ""
+    run: RunStarted | None = None
+    """The run's start: case, pinned playbook, agent, params (None before `run.started`)."""
     started: dict[str, Any] = field(default_factory=dict)
+    """The `run.started` data as written (`run` is the typed form)."""
     steps: dict[str, StepState] = field(default_factory=dict)
     approvals: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)
     priors: dict[str, dict[str, Any]] = field(default_factory=dict)
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    unavailable: list[dict[str, Any]] = field(default_factory=list)
-    follow_ups: list[dict[str, Any]] = field(default_factory=list)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[EvidenceAdded] = field(default_factory=list)
+    unavailable: list[EvidenceUnavailable] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    """Open follow-ups, deduplicated by `what` (the latest wins)."""
+    decisions: list[RecordedDecision] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    waits: dict[str, ApprovalWaiting] = field(default_factory=dict)
+    """Step id → its latest approval wait."""
+    finished: RunFinished | None = None
+    """The latest end of a walk through the steps."""
     aborted: str | None = None
     """Who aborted the run and why, once someone has."""
     run_status: RunStatus = RunStatus.RUNNING
@@ -89,63 +133,104 @@ class CaseState:
         """State of one step (pending when the journal never mentions it)."""
         return self.steps.setdefault(step_id, StepState())
 
+    @property
+    def agent_id(self) -> str:
+        """The agent the run is about ('?' before the run started)."""
+        return self.run.agent_id if self.run else "?"
+
+    @property
+    def waiting(self) -> ApprovalWaiting | None:
+        """The step the run waits on for approval, while it does."""
+        if self.run_status != RunStatus.AWAITING_APPROVAL:
+            return None
+        return next((w for sid, w in self.waits.items() if self.step(sid).status == StepStatus.AWAITING_APPROVAL), None)
+
+    @property
+    def still_live(self) -> list[dict[str, Any]]:
+        """What the latest run end said containment left live (keys, sessions, minted principals)."""
+        return list(self.finished.still_live) if self.finished else []
+
+    @property
+    def actions(self) -> dict[str, str]:
+        """Step id → action, for the steps the journal names an action for."""
+        return {sid: st.action for sid, st in self.steps.items() if st.action}
+
     def apply(self, rec: Record) -> None:
         """Fold one journal record into the state."""
-        data, kind = rec.data, rec.type
         self.head = (rec.seq, rec.hash)
-        step_id = data.get("step")
-        if kind == "run.started":
-            self.started = dict(data)
-            self.case_id = str(data.get("case", ""))
-            self.run_status = RunStatus.RUNNING
-        elif kind == "run.resumed":
-            self.run_status = RunStatus.RUNNING
-        elif kind == "step.started" and step_id:
-            st = self.step(step_id)
-            st.status, st.attempts = StepStatus.RUNNING, int(data.get("attempt", st.attempts + 1))
-        elif kind == "step.intent" and step_id:
-            self.step(step_id).intent_open = True
-            if "prior" in data and step_id not in self.priors:
-                self.priors[step_id] = dict(data["prior"])
-        elif kind == "step.result" and step_id:
-            st = self.step(step_id)
-            st.status = StepStatus(data["status"])
-            st.outputs = dict(data.get("outputs") or {})
-            st.error = data.get("error")
-            st.intent_open = False
-        elif kind == "step.skipped" and step_id:
-            self.step(step_id).status = StepStatus.SKIPPED
-        elif kind == "approval.waiting" and step_id:
-            self.step(step_id).status = StepStatus.AWAITING_APPROVAL
-        elif kind == "approval.granted" and step_id:
-            self.approvals[step_id] = str(data.get("by", ""))
-            self.step(step_id).status = StepStatus.PENDING
-        elif kind == "override" and step_id:
-            self.overrides[step_id] = str(data.get("reason", ""))
-        elif kind == "evidence.added":
-            self.evidence.append(dict(data))
-        elif kind == "decision":
-            self.decisions.append({**data, "seq": rec.seq, "hash": rec.hash})
-        elif kind == "followup":
-            item = {k: data.get(k) for k in ("step", "what", "owner", "why")}
-            self.follow_ups = [f for f in self.follow_ups if f["what"] != item["what"]] + [item]
-        elif kind == "evidence.unavailable":
-            self.unavailable.append(dict(data))
-        elif kind == "run.finished":
-            self.run_status = RunStatus(data["status"])
-        elif kind == "run.interrupted":
-            self.run_status = RunStatus.INTERRUPTED
-        elif kind == "run.aborted":
-            self.run_status = RunStatus.ABORTED
-            self.aborted = f"by {data.get('by')}: {data.get('reason')}"
+        self.fold(payload_of(rec, f"journal seq {rec.seq}"), rec)
+
+    def fold(self, p: Payload, rec: Record) -> None:
+        """Fold one typed payload (of record `rec`) into the state."""
+        match p:
+            case RunStarted():
+                self.run, self.started, self.case_id = p, dict(rec.data), p.case
+                self.run_status = RunStatus.RUNNING
+            case RunResumed():
+                self.run_status = RunStatus.RUNNING
+            case StepStarted():
+                st = self.step(p.step)
+                st.status, st.attempts, st.action, st.skipped = StepStatus.RUNNING, p.attempt, p.action, None
+            case StepIntent():
+                st = self.step(p.step)
+                st.intent_open, st.action = True, p.action or st.action
+                if p.prior is not None and p.step not in self.priors:
+                    self.priors[p.step] = dict(p.prior)
+            case StepResult():
+                st = self.step(p.step)
+                st.status, st.outputs, st.error, st.intent_open = StepStatus(p.status), dict(p.outputs), p.error, False
+            case StepSkipped():
+                st = self.step(p.step)
+                st.status, st.skipped = StepStatus.SKIPPED, p
+            case ApprovalWaiting():
+                st = self.step(p.step)
+                st.status, st.action = StepStatus.AWAITING_APPROVAL, p.action or st.action
+                self.waits[p.step] = p
+            case ApprovalGranted():
+                self.approvals[p.step] = p.by
+                st = self.step(p.step)
+                st.status, st.approved_by = StepStatus.PENDING, p.by
+            case Override():
+                self.overrides[p.step] = p.reason
+            case EvidenceAdded():
+                self.evidence.append(p)
+            case EvidenceUnavailable():
+                self.unavailable.append(p)
+            case DecisionPayload() if rec.type == Kind.DECISION:
+                self.decisions.append(RecordedDecision.model_validate({**rec.data, "seq": rec.seq, "hash": rec.hash}))
+            case FollowUp():
+                self.follow_ups = [f for f in self.follow_ups if f.what != p.what] + [p]
+            case Note():
+                self.notes.append(p)
+            case RunFinished():
+                self.finished, self.run_status = p, RunStatus(p.status)
+            case RunInterrupted():
+                self.run_status = RunStatus.INTERRUPTED
+            case RunAborted():
+                self.run_status = RunStatus.ABORTED
+                self.aborted = f"by {p.by}: {p.reason}"
 
     @classmethod
-    def replay(cls, records: list[Record]) -> CaseState:
+    def replay(cls, records: Iterable[Record]) -> CaseState:
         """The state after every record, in order."""
         state = cls()
         for rec in records:
             state.apply(rec)
         return state
+
+
+class RecordedDecision(DecisionPayload):
+    """A decision with where it sits in the journal (a release names the record it relies on)."""
+
+    seq: int
+    """The decision record's journal seq."""
+    hash: str
+    """The decision record's journal hash."""
+
+
+def steps_running(loaded: LoadedPlaybook, *actions: str) -> list[str]:
+    """The ids of the playbook's steps that run one of `actions`, in playbook order."""
+    return [step.id for step in loaded.playbook.steps if step.action in actions]
 
 
 def new_case_id(agent_id: str, playbook_id: str, now: datetime | None = None) -> str:
@@ -180,7 +265,7 @@ def pinned_playbook(case_dir: Path, state: CaseState | None = None) -> LoadedPla
     except OSError as exc:
         raise CaseError(f"{path}: cannot read the case's pinned playbook: {exc.strerror}") from None
     if state is not None:
-        pinned = state.started.get("playbook", {}).get("sha256")
+        pinned = state.run.playbook.sha256 if state.run else None
         if loaded.sha256 != pinned:
             raise JournalError(f"{path}: content hash {loaded.sha256[:12]} differs from the pinned {str(pinned)[:12]}")
     return loaded
@@ -215,16 +300,16 @@ def agent_status(cases: list[tuple[Path, CaseState]], agent_id: str, baseline: s
     if baseline == "decommissioned":
         return status, because
     for path, state in sorted(cases, key=lambda item: item[0].name):
-        if state.started.get("agent", {}).get("id") != agent_id:
+        if state.run is None or state.run.agent_id != agent_id:
             continue
-        if "incident" in (state.started.get("params") or {}):
+        if "incident" in state.run.params:
             if state.run_status == RunStatus.SUCCEEDED:
                 status, because = "active", path.name
             continue
         status, because = "contained", path.name
         for decision in state.decisions:
-            if decision.get("decision") == "keep-disabled":
+            if decision.decision == "keep-disabled":
                 status = "disabled"
-            elif decision.get("decision") == "decommission":
+            elif decision.decision == "decommission":
                 status = "decommissioned"
     return status, because

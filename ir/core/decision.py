@@ -13,9 +13,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ir.core.case import CaseState, StepStatus, load_state, pinned_playbook
+from ir.core.case import CaseState, RecordedDecision, StepStatus, load_state, pinned_playbook
 from ir.core.errors import ApprovalRefused, InputError
 from ir.core.journal import Journal, Record
+from ir.core.records import Kind
 from ir.core.verify import verify_case
 
 
@@ -117,12 +118,12 @@ def decide(
             "agent": state.started.get("agent", {}).get("id"),
         }
         if refusal:
-            journal.append("decision.refused", {**base, "why": refusal})
+            journal.append(Kind.DECISION_REFUSED, {**base, "why": refusal})
             raise ApprovalRefused(refusal)
-        return journal.append("decision", {**base, "approved": bool(approve_as) or not second_approver})
+        return journal.append(Kind.DECISION, {**base, "approved": bool(approve_as) or not second_approver})
 
 
-def approved(state: CaseState, decision: Decision) -> dict[str, Any] | None:
+def approved(state: CaseState, decision: Decision) -> RecordedDecision | None:
     """The latest decision of the case, if it is `decision` and approved."""
     if not state.decisions:
         return None
@@ -130,7 +131,7 @@ def approved(state: CaseState, decision: Decision) -> dict[str, Any] | None:
     return last if last.get("decision") == str(decision) and last.get("approved") else None
 
 
-def release_check(case_dir: Path, state: CaseState, incident: str) -> tuple[str | None, dict[str, Any] | None]:
+def release_check(case_dir: Path, state: CaseState, incident: str) -> tuple[str | None, RecordedDecision | None]:
     """(why a release may not run, the approved reenable decision it may run on).
 
     The decision is looked up in the incident case named by `incident` (a sibling folder of

@@ -40,6 +40,7 @@ from ir.core.lint import lint
 from ir.core.playbook import LoadedPlaybook, Step, resolve_params
 from ir.core.ports import Backends
 from ir.core.recorder import CaseEvidence, Recorder
+from ir.core.records import Kind
 from ir.core.retry import delay_for
 from ir.core.substitution import SubstitutionError, evaluate_condition, render
 from ir.core.timeouts import StepTimeout, call_with_timeout
@@ -97,7 +98,7 @@ class Engine:
         with Journal(case_dir).open(create=True) as journal:
             rec = Recorder(journal, case_id, self.on_event)
             rec.write(
-                "run.started",
+                Kind.RUN_STARTED,
                 {
                     "case": case_id,
                     "run_id": case_id,
@@ -130,7 +131,7 @@ class Engine:
             agent = Agent.model_validate(state.started["agent"])
             rec = Recorder(journal, state.case_id, self.on_event)
             rec.write(
-                "run.resumed",
+                Kind.RUN_RESUMED,
                 {
                     "actor": options.actor,
                     "pid": os.getpid(),
@@ -199,7 +200,7 @@ class _Run:
                     errored = self.state.step(step.id).status == StepStatus.ERRORED
                     return self.finish(RunStatus.ERRORED if errored else RunStatus.FAILED, worst, message)
         except KeyboardInterrupt:
-            self.record("run.interrupted", {"step": current})
+            self.record(Kind.RUN_INTERRUPTED, {"step": current})
             return self.summary(RunStatus.INTERRUPTED, ExitCode.INTERRUPTED, f"interrupted during step {current}")
         if worst == ExitCode.OK:
             return self.finish(RunStatus.SUCCEEDED, worst, message)
@@ -224,7 +225,7 @@ class _Run:
         try:
             scope = self.scope()
             if step.when is not None and not evaluate_condition(step.when, scope):
-                self.record("step.skipped", {"step": step.id, "reason": f"when: {step.when} is false"}, step.id)
+                self.record(Kind.STEP_SKIPPED, {"step": step.id, "reason": f"when: {step.when} is false"}, step.id)
                 return None
             args = render(step.with_, scope)
             params = action.Params.model_validate(args)
@@ -247,7 +248,7 @@ class _Run:
                     "succeeded in this case (capture first, or override with a recorded reason)"
                 )
                 return self.result(step, StepStatus.FAILED, {}, text, ExitCode.STEP_FAILED)
-            self.record("override", {"step": step.id, "by": self.options.actor, "reason": reason}, step.id)
+            self.record(Kind.OVERRIDE, {"step": step.id, "by": self.options.actor, "reason": reason}, step.id)
 
         sink = CaseEvidence(self.store, self.rec, self.state, step.id)
         ctx = StepContext(
@@ -268,7 +269,7 @@ class _Run:
                 check = action.verify(ctx, params)
             except IrError as exc:
                 return self.result(step, StepStatus.ERRORED, {}, f"step {step.id}: verify failed: {exc}", exc.exit_code)
-            self.record("step.verified", {"step": step.id, "done": check.done, "detail": check.detail}, step.id)
+            self.record(Kind.STEP_VERIFIED, {"step": step.id, "done": check.done, "detail": check.detail}, step.id)
             if check.done:
                 return self.result(step, StepStatus.SUCCEEDED, dict(check.outputs), None, ExitCode.OK, recovered=True)
         return self.execute(step, action, ctx, params, args, sink)
@@ -280,7 +281,7 @@ class _Run:
         first = attempt = self.state.step(step.id).attempts  # earlier runs' attempts do not count
         while True:
             attempt += 1
-            self.record("step.started", {"step": step.id, "action": action.name, "attempt": attempt}, step.id)
+            self.record(Kind.STEP_STARTED, {"step": step.id, "action": action.name, "attempt": attempt}, step.id)
             try:
                 if action.mutates:
                     intent = {
@@ -292,14 +293,16 @@ class _Run:
                     }
                     if step.id not in self.state.priors:
                         intent["prior"] = dict(action.prior(ctx, params))
-                    self.record("step.intent", intent, step.id)
+                    self.record(Kind.STEP_INTENT, intent, step.id)
                     ctx.prior = self.state.priors.get(step.id, {})
                 outputs = call_with_timeout(lambda: action.execute(ctx, params), step.timeout, sink)
             except IrError as exc:
                 if getattr(exc, "transient", False) and attempt - first < step.retry.max_attempts:
                     wait = delay_for(step.retry, attempt - first)
                     self.record(
-                        "step.retry", {"step": step.id, "attempt": attempt, "error": str(exc), "delay_s": wait}, step.id
+                        Kind.STEP_RETRY,
+                        {"step": step.id, "attempt": attempt, "error": str(exc), "delay_s": wait},
+                        step.id,
                     )
                     self.engine.sleep(wait)
                     continue
@@ -323,7 +326,7 @@ class _Run:
             data["error"] = error
         if recovered:
             data["recovered"] = True
-        self.record("step.result", data, step.id)
+        self.record(Kind.STEP_RESULT, data, step.id)
         return None if status == StepStatus.SUCCEEDED else (status, code, error or status)
 
     def approve(self, step: Step, action: str, args: Any) -> Outcome:
@@ -333,7 +336,7 @@ class _Run:
             allowed = self.engine.allowed_approvers(step)
             if allowed is not None and options.actor not in allowed:
                 self.record(
-                    "approval.refused",
+                    Kind.APPROVAL_REFUSED,
                     {"step": step.id, "by": options.actor, "reason": "not an approver for this step"},
                     step.id,
                 )
@@ -341,11 +344,11 @@ class _Run:
                     f"step {step.id}: {options.actor} may not approve it (approvers: {', '.join(sorted(allowed))})"
                 )
             self.record(
-                "approval.granted", {"step": step.id, "by": options.actor, "action": action, "args": args}, step.id
+                Kind.APPROVAL_GRANTED, {"step": step.id, "by": options.actor, "action": action, "args": args}, step.id
             )
             return None
         self.record(
-            "approval.waiting",
+            Kind.APPROVAL_WAITING,
             {"step": step.id, "action": action, "args": args, "approvers": list(step.approval.approvers)},
             step.id,
         )
@@ -360,7 +363,7 @@ class _Run:
                 "resume without --skip so verify() reads the real state first"
             )
             return self.result(step, StepStatus.ERRORED, {}, text, ExitCode.BAD_INPUT)
-        self.record("step.skipped", {"step": step.id, "reason": reason, "by": self.options.actor}, step.id)
+        self.record(Kind.STEP_SKIPPED, {"step": step.id, "reason": reason, "by": self.options.actor}, step.id)
         return None
 
     def reenable_refusal(self, step: Step) -> str | None:
@@ -371,7 +374,7 @@ class _Run:
             return f"step {step.id}: refused: {refusal}"
         assert decision is not None
         self.record(
-            "decision.checked",
+            Kind.DECISION_CHECKED,
             {
                 "step": step.id,
                 "case": incident or self.state.case_id,
@@ -403,7 +406,7 @@ class _Run:
         """Journal the end of the run and summarise it."""
         steps = {s.id: str(self.state.step(s.id).status) for s in self.loaded.playbook.steps}
         self.record(
-            "run.finished",
+            Kind.RUN_FINISHED,
             {"status": str(status), "steps": steps, "message": message, "follow_ups": len(self.state.follow_ups)},
         )
         return self.summary(status, code, message, waiting)

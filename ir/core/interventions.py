@@ -11,6 +11,7 @@ from pathlib import Path
 from ir.core.case import CaseState, RunStatus, pinned_playbook
 from ir.core.errors import CaseError, InputError
 from ir.core.journal import Journal, Record
+from ir.core.records import Kind
 
 NOTE_LIMIT = 4000
 """Characters a note may hold: enough for a paragraph, not a place to paste logs (use evidence)."""
@@ -29,7 +30,7 @@ def add_note(case_dir: Path, *, by: str, text: str, step: str | None = None) -> 
         if step is not None and step not in _step_ids(case_dir):
             raise InputError(f"{case_dir.name}: no step {step!r} in this case's playbook")
         data = {"by": by, "text": text} | ({"step": step} if step else {})
-        return journal.append("note", data)
+        return journal.append(Kind.NOTE, data)
 
 
 def abort_run(case_dir: Path, *, by: str, reason: str) -> Record:
@@ -47,7 +48,7 @@ def abort_run(case_dir: Path, *, by: str, reason: str) -> Record:
         left = [sid for sid in _step_ids(case_dir) if not state.step(sid).status.terminal]
         intents = [sid for sid, st in state.steps.items() if st.intent_open]
         return journal.append(
-            "run.aborted",
+            Kind.RUN_ABORTED,
             {"by": by, "reason": reason, "previous_status": str(state.run_status), "open_steps": left}
             | ({"unverified_calls": intents} if intents else {}),
         )

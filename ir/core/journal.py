@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.core.errors import CaseLocked, JournalError
+from ir.core.records import Kind
 from ir.core.redaction import redact
 
 GENESIS = "0" * 64
@@ -196,7 +197,7 @@ class Journal:
         side = self.case_dir / f"journal.torn-{digest[:12]}"
         side.write_bytes(raw)
         os.truncate(self.path, offset)
-        self.append("journal.torn_tail", {"bytes": len(raw), "sha256": digest, "saved_as": side.name})
+        self.append(Kind.JOURNAL_TORN_TAIL, {"bytes": len(raw), "sha256": digest, "saved_as": side.name})
 
     def append(self, type_: str, data: Mapping[str, Any]) -> Record:
         """Redact, chain, write and fsync one record; returns it."""

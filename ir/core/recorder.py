@@ -18,6 +18,7 @@ from ir.core.errors import IrError
 from ir.core.events import Event, EventHandler
 from ir.core.evidence import EvidenceStore
 from ir.core.journal import Journal, Record
+from ir.core.records import Kind
 
 
 class Recorder:
@@ -82,13 +83,13 @@ class CaseEvidence(EvidenceSink):
     def follow_up(self, what: str, owner: str, why: str) -> None:
         """Journal something that could not be done automatically, with who owns it."""
         self._guard()
-        self.rec.write("followup", {"step": self.step_id, "what": what, "owner": owner, "why": why}, self.step_id)
+        self.rec.write(Kind.FOLLOWUP, {"step": self.step_id, "what": what, "owner": owner, "why": why}, self.step_id)
         self.state.apply(self.rec.last)
 
     def output(self, line: str) -> None:
         """Journal one line of live output."""
         self._guard()
-        self.rec.write("step.output", {"step": self.step_id, "line": line}, self.step_id)
+        self.rec.write(Kind.STEP_OUTPUT, {"step": self.step_id, "line": line}, self.step_id)
 
     def store(
         self, name: str, chunks: Iterable[bytes], *, source: str, method: str, sensitive: bool = False
@@ -105,7 +106,7 @@ class CaseEvidence(EvidenceSink):
             "method": method,
             "sensitive": sensitive,
         }
-        self.rec.write("evidence.added", data, self.step_id)
+        self.rec.write(Kind.EVIDENCE_ADDED, data, self.step_id)
         self.state.apply(self.rec.last)
         return EvidenceItem(name=name, sha256=stored.sha256, size=stored.size, step=self.step_id)
 
@@ -119,7 +120,7 @@ class CaseEvidence(EvidenceSink):
     def unavailable(self, name: str, reason: str) -> None:
         """Journal that artifact `name` could not be acquired, and why."""
         self._guard()
-        self.rec.write("evidence.unavailable", {"step": self.step_id, "name": name, "reason": reason}, self.step_id)
+        self.rec.write(Kind.EVIDENCE_UNAVAILABLE, {"step": self.step_id, "name": name, "reason": reason}, self.step_id)
         self.state.apply(self.rec.last)
 
     def recorded_unavailable(self, name: str) -> str | None:

@@ -10,6 +10,7 @@ from ir.core.case import PLAYBOOK_FILE
 from ir.core.evidence import EvidenceStore
 from ir.core.journal import JOURNAL_FILE, read
 from ir.core.playbook import content_hash
+from ir.core.records import Kind
 from ir.core.yamlsafe import YamlInputError, load_file
 
 
@@ -40,14 +41,14 @@ def verify_case(case_dir: Path) -> CaseReport:
     store = EvidenceStore(case_dir)
     referenced: set[str] = set()
     for rec in checked.records:
-        if rec.type == "evidence.added":
+        if rec.type == Kind.EVIDENCE_ADDED:
             sha, size = str(rec.data.get("sha256")), rec.data.get("size")
             referenced.add(sha)
             report.evidence += 1
             problem = store.check(sha, int(size) if size is not None else None)
             if problem:
                 report.problems.append(f"{problem} (evidence {rec.data.get('name')!r}, journal seq {rec.seq})")
-        elif rec.type == "run.started":
+        elif rec.type == Kind.RUN_STARTED:
             book = rec.data.get("playbook") or {}
             report.problems.extend(
                 _check_playbook(case_dir / PLAYBOOK_FILE, str(book.get("sha256")), book.get("text_sha256"))
