@@ -176,9 +176,8 @@ def cases_cmd(ctx: click.Context) -> None:
 
     ws = workspace_of(ctx)
     for path, state in list_cases(ws.cases_dir):
-        book = state.started.get("playbook", {})
-        agent = state.started.get("agent", {}).get("id", "?")
-        click.echo(f"{path.name:<60} {agent:<16} {book.get('id', '?')} {book.get('version', '')}  {state.run_status}")
+        book = f"{state.run.playbook.id} {state.run.playbook.version}" if state.run else "? "
+        click.echo(f"{path.name:<60} {state.agent_id:<16} {book}  {state.run_status}")
 
 
 @click.command("note")

@@ -41,7 +41,7 @@ def abort_run(case_dir: Path, *, by: str, reason: str) -> Record:
         raise InputError("aborting a run needs who decided it (--by)")
     with Journal(case_dir).open() as journal:
         state = CaseState.replay(journal.records)
-        if not state.started:
+        if state.run is None:
             raise CaseError(f"{case_dir}: journal has no run.started record")
         if state.run_status in (RunStatus.SUCCEEDED, RunStatus.ABORTED):
             raise InputError(f"{case_dir.name}: the run already ended ({state.run_status}); nothing to abort")

@@ -249,6 +249,32 @@ class StepOutput(StepPayload):
     """The line (text from the agent's world: neutralise before display)."""
 
 
+class PlannedChange(BaseModel):
+    """One change a dry run found a step would make."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    resource: Any = None
+    """What would change (`aws.iam_user:agent-x`, a container)."""
+    attribute: Any = None
+    """Which of its attributes."""
+    before: Any = None
+    """Its value now."""
+    after: Any = None
+    """Its value after the step."""
+
+
+class StepPlan(BaseModel):
+    """What a dry run found a step would do."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    changes: list[PlannedChange] = Field(default_factory=list)
+    """Each change, from → to."""
+    notes: list[Any] = Field(default_factory=list)
+    """What else a person should know."""
+
+
 class StepPlanned(StepPayload):
     """Dry run only (never journalled): what a step would change."""
 
@@ -258,8 +284,8 @@ class StepPlanned(StepPayload):
     """The rendered arguments."""
     approval: bool = False
     """Whether the step needs approval."""
-    plan: dict[str, Any] = Field(default_factory=dict)
-    """`changes` (resource, attribute, before, after) and `notes`."""
+    plan: StepPlan = Field(default_factory=StepPlan)
+    """The changes and notes."""
     error: str | None = None
     """Why it could not be planned."""
 

@@ -8,6 +8,7 @@ resumes the case with that step approved. Text from the agent's world is plain t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,11 +22,12 @@ from textual.widgets import Footer, Header, ListView, RichLog, Static
 
 from ir.core.case import CaseState, RunStatus, pinned_playbook
 from ir.core.errors import IrError
-from ir.core.events import Event, RunOptions
-from ir.core.journal import is_open, read
+from ir.core.events import RunOptions
+from ir.core.journal import Record, is_open, read
 from ir.core.playbook import LoadedPlaybook, find_playbook
+from ir.core.records import ApprovalWaiting, Payload, RunStarted, StepPlanned, parse, payload_of
 from ir.core.text import neutralise
-from ir.tui.run_lines import describe
+from ir.tui.run_lines import log_line, step_status
 from ir.tui.run_workers import EngineEvent, Finished, Planned, Start, plan_steps, run_engine
 from ir.tui.widgets.step_detail import StepDetail, plan_text
 from ir.tui.widgets.steps import StepList
@@ -67,10 +69,10 @@ class RunScreen(Screen[None]):
         self.params = params or {}
         self.case_dir = case_dir
         self.loaded: LoadedPlaybook | None = None
-        self.started: dict[str, Any] = {}
+        self.run_started: RunStarted | None = None
         self.statuses: dict[str, str] = {}
-        self.plans: dict[str, dict[str, Any]] = {}
-        self.waiting: dict[str, Any] | None = None
+        self.plans: dict[str, StepPlanned] = {}
+        self.waiting: ApprovalWaiting | None = None
         self.running = False
         self.planning = False
         self.finished: str | None = None
@@ -93,18 +95,14 @@ class RunScreen(Screen[None]):
                 self.loaded = pinned_playbook(self.case_dir)
                 records = read(self.case_dir / "journal.jsonl").records
                 state = CaseState.replay(records)
-                self.started = state.started
-                self.agent_id = str(state.started.get("agent", {}).get("id"))
+                self.run_started, self.agent_id, self.waiting = state.run, state.agent_id, state.waiting
                 self.statuses = {s.id: str(state.step(s.id).status) for s in self.loaded.playbook.steps}
                 self.read_only = is_open(self.case_dir)
                 if state.run_status != RunStatus.RUNNING:
                     self.finished = str(state.run_status)
                 elif not self.read_only:  # not finished, and nobody holds it: the run was killed
                     self.finished = str(RunStatus.INTERRUPTED)
-                for rec in records:
-                    self._show(Event(kind=rec.type, data=rec.data, step=rec.data.get("step"), seq=rec.seq, ts=rec.ts))
-                if state.run_status != RunStatus.AWAITING_APPROVAL:
-                    self.waiting = None  # an old wait, long since approved or skipped
+                self._log_history(records)
             else:
                 self.loaded = find_playbook(workspace.playbooks_dir, str(self.playbook_ref))
                 self.statuses = {s.id: "pending" for s in self.loaded.playbook.steps}
@@ -141,7 +139,7 @@ class RunScreen(Screen[None]):
         elif self.running:
             text = "running…"
         elif self.waiting:
-            text = f"step {self.waiting['step']} waits for approval: y to review it, s to skip it with a reason"
+            text = f"step {self.waiting.step} waits for approval: y to review it, s to skip it with a reason"
         elif self.finished == str(RunStatus.INTERRUPTED):
             text = "run interrupted: r resumes it (a step whose call may have happened is verified first)"
         elif self.finished in STOPPED:
@@ -153,14 +151,24 @@ class RunScreen(Screen[None]):
         self.query_one("#status", Static).update(Text(text))
         self.refresh_bindings()
 
-    def _show(self, event: Event) -> bool:
-        """Log the event's line and apply its step status; True when a step's status changed."""
-        status, line = describe(event.kind, event.data)
-        changed = status is not None and self.statuses.get(str(event.data["step"])) != status
-        if status is not None:
-            self.statuses[str(event.data["step"])] = status
-        if event.kind == "approval.waiting":
-            self.waiting = dict(event.data)
+    def _log_history(self, records: list[Record]) -> None:
+        """The output log of a case opened from its journal: one line per record worth one."""
+        log = self.query_one("#output", RichLog)
+        for rec in records:
+            line = log_line(payload_of(rec, f"journal seq {rec.seq}"))
+            if line is not None:
+                log.write(Text(neutralise(line)))
+
+    def _show(self, payload: Payload) -> bool:
+        """Log the payload's line and apply its step status; True when a step's status changed."""
+        moved, line = step_status(payload), log_line(payload)
+        changed = False
+        if moved is not None:
+            step, status = moved
+            changed = self.statuses.get(step) != status
+            self.statuses[step] = str(status)
+        if isinstance(payload, ApprovalWaiting):
+            self.waiting = payload
         if line is not None:
             self.query_one("#output", RichLog).write(Text(neutralise(line)))
         return changed
@@ -169,10 +177,11 @@ class RunScreen(Screen[None]):
 
     @on(EngineEvent)
     def _engine_event(self, message: EngineEvent) -> None:
-        if message.event.kind == "run.started":
-            self.case_dir = self.app.workspace.cases_dir / str(message.event.data["case"])  # type: ignore[attr-defined]
-            self.started = dict(message.event.data)
-        if self._show(message.event):  # output lines leave the step list as it is
+        payload = parse(message.event.kind, message.event.data)
+        if isinstance(payload, RunStarted):
+            self.case_dir = self.app.workspace.cases_dir / payload.case  # type: ignore[attr-defined]
+            self.run_started = payload
+        if self._show(payload):  # output lines leave the step list as it is
             self._refresh_steps()
 
     @on(Finished)
@@ -247,11 +256,11 @@ class RunScreen(Screen[None]):
         if self.waiting is None:
             return
         waiting = self.waiting
-        plan = plan_text(self.plans[waiting["step"]]) if waiting["step"] in self.plans else None
+        plan = plan_text(self.plans[waiting.step]) if waiting.step in self.plans else None
 
         def decided(approved: bool | None) -> None:
             if approved:
-                self._launch(approve=frozenset({str(waiting["step"])}))
+                self._launch(approve=frozenset({waiting.step}))
 
         self.app.push_screen(ApprovalModal(waiting, plan), decided)
 
@@ -301,14 +310,14 @@ class RunScreen(Screen[None]):
         prompt = "Abort this run for good? Why (nothing is rolled back; it cannot be resumed):"
         self.app.push_screen(TextPrompt(prompt, "the reason goes into the journal"), answered)
 
-    def _record(self, write: Any) -> bool:
+    def _record(self, write: Callable[[], Record]) -> bool:
         """Write one record into the case (a note, an abort); show it, or the error as a notification."""
         try:
             rec = write()
         except IrError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return False
-        self._show(Event(kind=rec.type, data=rec.data, step=rec.data.get("step"), seq=rec.seq, ts=rec.ts))
+        self._show(payload_of(rec))
         return True
 
     def action_plan(self) -> None:
@@ -371,5 +380,5 @@ class RunScreen(Screen[None]):
         app: Any = self.app
         assert self.loaded is not None
         target = Start(self.loaded, str(self.agent_id), self.params)
-        message = plan_steps(app.workspace, app.backends, target, self.started)
+        message = plan_steps(app.workspace, app.backends, target, self.run_started)
         app.call_from_thread(self.post_message, message)
