@@ -207,12 +207,13 @@ def abort_cmd(ctx: click.Context, case: str, reason: str, actor: str | None) -> 
     """End a case's run for good: it cannot be resumed; what was done stays done and recorded."""
     from ir.core.case import resolve_case
     from ir.core.interventions import abort_run
+    from ir.core.records import RunAborted
 
     case_dir = resolve_case(workspace_of(ctx).cases_dir, case)
     record = abort_run(case_dir, by=actor_of(actor), reason=reason)
     click.echo(f"run aborted in {case_dir.name} (journal seq {record.seq}, sha256 {record.hash})")
-    left = record.data.get("open_steps") or []
-    if left:
-        click.echo(f"  not run: {', '.join(left)}")
-    for step in record.data.get("unverified_calls") or []:
+    aborted = RunAborted.model_validate(record.data)
+    if aborted.open_steps:
+        click.echo(f"  not run: {', '.join(aborted.open_steps)}")
+    for step in aborted.unverified_calls:
         click.echo(f"  warning: step {step} made a call whose result was never recorded; check its target by hand")

@@ -113,8 +113,8 @@ class CaseEvidence(EvidenceSink):
     def recorded(self, name: str) -> EvidenceItem | None:
         """The item `name` this step already recorded (a resumed step does not capture it again)."""
         for item in self.state.evidence:
-            if item.get("step") == self.step_id and item.get("name") == name:
-                return EvidenceItem(name=name, sha256=item["sha256"], size=item["size"], step=self.step_id)
+            if item.step == self.step_id and item.name == name:
+                return EvidenceItem(name=name, sha256=item.sha256, size=item.size, step=self.step_id)
         return None
 
     def unavailable(self, name: str, reason: str) -> None:
@@ -126,6 +126,6 @@ class CaseEvidence(EvidenceSink):
     def recorded_unavailable(self, name: str) -> str | None:
         """The reason this step already recorded for `name` being unavailable, if any."""
         for item in self.state.unavailable:
-            if item.get("step") == self.step_id and item.get("name") == name:
-                return str(item.get("reason", ""))
+            if item.step == self.step_id and item.name == name:
+                return item.reason
         return None

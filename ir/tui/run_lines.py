@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ir.core.case import StepStatus
+from ir.core.case import RunStatus, StepStatus
 from ir.core.records import (
     ApprovalGranted,
     ApprovalWaiting,
@@ -19,6 +19,36 @@ from ir.core.records import (
     StepSkipped,
     StepStarted,
 )
+
+ENDED = (str(RunStatus.SUCCEEDED), str(RunStatus.ABORTED))
+"""Run statuses after which nothing more runs in the case."""
+STOPPED = (str(RunStatus.FAILED), str(RunStatus.ERRORED))
+"""Run statuses a responder may retry, skip past or abort."""
+
+
+def status_line(
+    *,
+    read_only: bool,
+    running: bool,
+    waiting: ApprovalWaiting | None,
+    finished: str | None,
+    case: str | None,
+    idle: str,
+) -> str:
+    """The run screen's status line: where the run is and which keys move it on."""
+    if read_only:
+        return "case is open in another process: read-only view"
+    if running:
+        return "running…"
+    if waiting:
+        return f"step {waiting.step} waits for approval: y to review it, s to skip it with a reason"
+    if finished == str(RunStatus.INTERRUPTED):
+        return "run interrupted: r resumes it (a step whose call may have happened is verified first)"
+    if finished in STOPPED:
+        return f"run {finished}: r retries, s skips the step with a reason, x aborts the run"
+    if finished:
+        return f"run {finished}" + (f" — case {case}" if case else "")
+    return idle
 
 
 def step_status(p: Payload) -> tuple[str, StepStatus] | None:

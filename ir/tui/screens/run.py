@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ListView, RichLog, Static
+from textual.widgets import Footer, Header, ListView, Static
 
 from ir.core.case import CaseState, RunStatus, pinned_playbook
 from ir.core.errors import IrError
@@ -26,14 +26,12 @@ from ir.core.events import RunOptions
 from ir.core.journal import Record, is_open, read
 from ir.core.playbook import LoadedPlaybook, find_playbook
 from ir.core.records import ApprovalWaiting, Payload, RunStarted, StepPlanned, parse, payload_of
-from ir.core.text import neutralise
-from ir.tui.run_lines import log_line, step_status
+from ir.tui.run_lines import ENDED, STOPPED, status_line, step_status
 from ir.tui.run_workers import EngineEvent, Finished, Planned, Start, plan_steps, run_engine
+from ir.tui.widgets.run_log import RunLog
 from ir.tui.widgets.step_detail import StepDetail, plan_text
 from ir.tui.widgets.steps import StepList
 
-ENDED = (str(RunStatus.SUCCEEDED), str(RunStatus.ABORTED))
-STOPPED = (str(RunStatus.FAILED), str(RunStatus.ERRORED))
 SKIPPABLE = ("pending", "awaiting_approval", "failed", "errored")
 
 
@@ -84,7 +82,7 @@ class RunScreen(Screen[None]):
             yield StepList(id="steps")
             with Vertical(id="detail"):
                 yield StepDetail(id="step-detail")
-                yield RichLog(id="output", wrap=True, markup=False, highlight=False)
+                yield RunLog(id="output")
         yield Static(id="status")
         yield Footer()
 
@@ -102,7 +100,7 @@ class RunScreen(Screen[None]):
                     self.finished = str(state.run_status)
                 elif not self.read_only:  # not finished, and nobody holds it: the run was killed
                     self.finished = str(RunStatus.INTERRUPTED)
-                self._log_history(records)
+                self.query_one(RunLog).replay(records)
             else:
                 self.loaded = find_playbook(workspace.playbooks_dir, str(self.playbook_ref))
                 self.statuses = {s.id: "pending" for s in self.loaded.playbook.steps}
@@ -134,43 +132,26 @@ class RunScreen(Screen[None]):
         self.refresh_bindings()
 
     def _set_status(self) -> None:
-        if self.read_only:
-            text = "case is open in another process: read-only view"
-        elif self.running:
-            text = "running…"
-        elif self.waiting:
-            text = f"step {self.waiting.step} waits for approval: y to review it, s to skip it with a reason"
-        elif self.finished == str(RunStatus.INTERRUPTED):
-            text = "run interrupted: r resumes it (a step whose call may have happened is verified first)"
-        elif self.finished in STOPPED:
-            text = f"run {self.finished}: r retries, s skips the step with a reason, x aborts the run"
-        elif self.finished:
-            text = f"run {self.finished}" + (f" — case {self.case_dir.name}" if self.case_dir else "")
-        else:
-            text = f"press r to start {self.playbook_ref} for {self.agent_id}"
+        text = status_line(
+            read_only=self.read_only,
+            running=self.running,
+            waiting=self.waiting,
+            finished=self.finished,
+            case=self.case_dir.name if self.case_dir else None,
+            idle=f"press r to start {self.playbook_ref} for {self.agent_id}",
+        )
         self.query_one("#status", Static).update(Text(text))
         self.refresh_bindings()
 
-    def _log_history(self, records: list[Record]) -> None:
-        """The output log of a case opened from its journal: one line per record worth one."""
-        log = self.query_one("#output", RichLog)
-        for rec in records:
-            line = log_line(payload_of(rec, f"journal seq {rec.seq}"))
-            if line is not None:
-                log.write(Text(neutralise(line)))
-
     def _show(self, payload: Payload) -> bool:
         """Log the payload's line and apply its step status; True when a step's status changed."""
-        moved, line = step_status(payload), log_line(payload)
-        changed = False
+        moved, changed = step_status(payload), False
         if moved is not None:
-            step, status = moved
-            changed = self.statuses.get(step) != status
-            self.statuses[step] = str(status)
+            changed = self.statuses.get(moved[0]) != moved[1]
+            self.statuses[moved[0]] = str(moved[1])
         if isinstance(payload, ApprovalWaiting):
             self.waiting = payload
-        if line is not None:
-            self.query_one("#output", RichLog).write(Text(neutralise(line)))
+        self.query_one(RunLog).add(payload)
         return changed
 
     # -- messages from the workers ----------------------------------------------------------------
@@ -189,7 +170,7 @@ class RunScreen(Screen[None]):
         self.running = False
         if message.error:
             self.notify(message.error, severity="error", timeout=10)
-            self.query_one("#output", RichLog).write(Text(neutralise(f"error: {message.error}")))
+            self.query_one(RunLog).say(f"error: {message.error}")
         elif message.summary is not None:
             summary = message.summary
             if summary.status != RunStatus.AWAITING_APPROVAL:
