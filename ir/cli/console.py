@@ -126,10 +126,7 @@ def print_summary(summary: RunSummary, out: TextIO, *, as_json: bool) -> None:
     if summary.follow_ups:
         out.write(f"follow-ups ({len(summary.follow_ups)}), not done automatically:\n")
         for item in summary.follow_ups:
-            out.write(
-                f"  - {neutralise(str(item['what']))} — owner {neutralise(str(item['owner']))}: "
-                f"{neutralise(str(item['why']))}\n"
-            )
+            out.write(f"  - {neutralise(item.what)} — owner {neutralise(item.owner)}: {neutralise(item.why)}\n")
     if summary.head:
         out.write(f"journal head: seq {summary.head[0]} sha256 {summary.head[1]}\n")
     if summary.message:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ir.core.case import RunStatus
 from ir.core.errors import ExitCode
+from ir.core.records import FollowUp
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class RunSummary:
     message: str | None = None
     exit_code: ExitCode = ExitCode.OK
     waiting_for: tuple[str, ...] = ()
-    follow_ups: tuple[Mapping[str, Any], ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
     """What could not be done automatically: `what`, `owner`, `why`, `step`."""
 
     def as_dict(self) -> dict[str, Any]:

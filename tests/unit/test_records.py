@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from ir.cli.console import EventPrinter
+from ir.cli.console import EventPrinter, print_summary
 from ir.core.case import CaseState, StepStatus, load_state
 from ir.core.errors import JournalError
-from ir.core.events import Event
+from ir.core.events import Event, RunSummary
 from ir.core.journal import Journal, Record, read
 from ir.core.records import PAYLOADS, Kind, Payload, StepResult, parse, payload_of
 from ir.core.verify import verify_case
@@ -137,6 +137,24 @@ def test_the_cli_printer_and_the_run_screen_say_what_they_said_before(cases: Pat
         assert "\n".join(screen) + "\n" == (GOLDEN / f"{label}.screen.txt").read_text(), label
 
 
+def test_the_run_summary_prints_follow_ups_from_the_reader_as_before(cases: Path) -> None:
+    state = load_state(cases / INCIDENT)
+    out = io.StringIO()
+    for as_json in (False, True):
+        steps = {k: str(v.status) for k, v in state.steps.items()}
+        summary = RunSummary(
+            status=state.run_status,
+            steps=steps,
+            case_dir="cases/x",
+            case_id="x",
+            head=state.head,
+            message="done",
+            follow_ups=tuple(state.follow_ups),
+        )
+        print_summary(summary, out, as_json=as_json)
+    assert out.getvalue() == (GOLDEN / "compromise.summary.txt").read_text()
+
+
 def test_run_json_keeps_its_shape(tmp_path: Path) -> None:
     ws = demo_workspace(tmp_path)
     run = ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--yes", "--json", cwd=ws)
@@ -145,7 +163,7 @@ def test_run_json_keeps_its_shape(tmp_path: Path) -> None:
     for line in run.stdout.splitlines():
         obj = json.loads(line)
         if obj.get("summary"):
-            shape.append(["summary", sorted(obj), obj["status"], obj["steps"]])
+            shape.append(["summary", sorted(obj), obj["status"], obj["steps"], [sorted(f) for f in obj["follow_ups"]]])
         else:
             shape.append([obj["event"], obj["step"], sorted(obj), sorted(obj["data"])])
     assert shape == json.loads((GOLDEN / "run.json-shape.json").read_text())
