@@ -36,6 +36,7 @@ from ir.core.records import (
     StepResult,
     StepSkipped,
     StepStarted,
+    StillLive,
     payload_of,
 )
 
@@ -72,12 +73,12 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ERRORED = "errored"
-    INCOMPLETE = "incomplete"
-    """No step failed in this walk, but containment is not whole: something is still live."""
     AWAITING_APPROVAL = "awaiting_approval"
     INTERRUPTED = "interrupted"
     PLANNED = "planned"
     ABORTED = "aborted"
+    INCOMPLETE = "incomplete"
+    """No step failed in the last walk, but containment is not whole: something is still live."""
 
 
 @dataclass
@@ -146,9 +147,9 @@ class CaseState:
         return next((w for sid, w in self.waits.items() if self.step(sid).status == StepStatus.AWAITING_APPROVAL), None)
 
     @property
-    def still_live(self) -> list[dict[str, Any]]:
+    def still_live(self) -> list[StillLive]:
         """What the latest run end said containment left live (keys, sessions, minted principals)."""
-        return list(self.finished.still_live) if self.finished else []
+        return list(self.finished.still_live or []) if self.finished else []
 
     @property
     def actions(self) -> dict[str, str]:

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from ir.cli.console import EventPrinter, print_summary
-from ir.core.case import CaseState, StepStatus, load_state
+from ir.core.case import CaseState, RunStatus, StepStatus, load_state
 from ir.core.errors import JournalError
 from ir.core.events import Event, RunSummary
 from ir.core.journal import Journal, Record, read
-from ir.core.records import PAYLOADS, Kind, Payload, StepResult, parse, payload_of
+from ir.core.records import PAYLOADS, Checkpoint, Kind, Payload, StepResult, parse, payload_of
 from ir.core.verify import verify_case
 from ir.tui.run_lines import log_line, step_status
 from tests.cli.test_timeline_cli import demo_workspace
@@ -264,3 +264,55 @@ def test_reenable_reads_the_incident_by_action_not_by_step_id(tmp_path: Path) ->
     }
     assert [n["name"] for n in read_out["networks"]] == ["agents-net", "egress-proxy"]
     assert read_out["minted_users"] == ["support-bot-helper"]
+
+
+def test_the_records_other_parts_of_issue_9_add_parse_and_fold() -> None:
+    head = {"seq": 41, "hash": "ab" * 32}
+    rows: list[tuple[str, dict[str, Any]]] = [
+        (
+            "run.started",
+            {"case": "c1", "playbook": {"id": "agent-compromise", "version": "1.2.0"}, "agent": {"id": "a"}},
+        ),
+        ("step.skipped", {"step": "minted-keys", "reason": "when: steps.minted.status == succeeded is false"}),
+        ("evidence.parts_removed", {"files": [{"name": "filesystem.tar.tmp", "size": 4096}]}),
+        (
+            "derived.added",
+            {"step": "timeline", "name": "timeline", "path": "timeline.jsonl", "sha256": "cd", "size": 9},
+        ),
+        ("note", {"by": "bot", "text": "second alert", "attached": {"request": "r1", "alert": "x"}}),
+        (
+            "run.finished",
+            {
+                "status": "incomplete",
+                "steps": {"minted-keys": "skipped"},
+                "message": None,
+                "follow_ups": 0,
+                "still_live": [{"what": "access key AKIA3 of support-bot-helper is Active", "step": "minted-keys"}],
+            },
+        ),
+        (
+            "checkpoint",
+            {
+                "signed": head,
+                "principal": "alice",
+                "key": "SHA256:xyz",
+                "namespace": "agent-ir",
+                "reason": "run",
+                "signature": "-----BEGIN SSH SIGNATURE-----",
+            },
+        ),
+    ]
+    state = CaseState()
+    for seq, (kind, data) in enumerate(rows, start=1):
+        payload = parse(kind, data)
+        assert type(payload) is PAYLOADS[Kind(kind)] and dict(payload) == data
+        state.apply(Record(seq=seq, ts="t", type=kind, data=data, prev="0", hash=f"h{seq}"))
+    assert state.run_status == RunStatus.INCOMPLETE
+    assert [(item.what, item.step) for item in state.still_live] == [
+        ("access key AKIA3 of support-bot-helper is Active", "minted-keys")
+    ]
+    skipped = state.step("minted-keys").skipped
+    assert skipped is not None and skipped.by is None
+    assert state.notes[0].attached == {"request": "r1", "alert": "x"}
+    checkpoint = parse(*rows[-1])
+    assert isinstance(checkpoint, Checkpoint) and checkpoint.signed == head

@@ -48,6 +48,7 @@ from ir.core.records.runs import (
     StepSkipped,
     StepStarted,
     StepVerified,
+    StillLive,
 )
 
 __all__ = [
@@ -87,6 +88,7 @@ __all__ = [
     "StepSkipped",
     "StepStarted",
     "StepVerified",
+    "StillLive",
     "parse",
     "payload_of",
 ]

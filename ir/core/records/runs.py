@@ -65,6 +65,19 @@ class RunResumed(Payload):
     """Whether every step was approved (`--yes`)."""
 
 
+class StillLive(BaseModel):
+    """One thing containment should have taken away and real state says is still live."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    what: str
+    """What is live, in one line (an access key still Active, a role whose old sessions work)."""
+    step: str = ""
+    """The step that should have handled it."""
+    why: str = ""
+    """Why it is still live (or why it could not be read: unknown is not contained)."""
+
+
 class RunFinished(Payload):
     """A walk through the steps ended (for good, or at an approval)."""
 
@@ -76,8 +89,8 @@ class RunFinished(Payload):
     """The first problem, when there was one."""
     follow_ups: int = 0
     """How many follow-ups the case holds."""
-    still_live: list[dict[str, Any]] = Field(default_factory=list)
-    """What containment left live (keys, sessions, minted principals), when the run knows."""
+    still_live: list[StillLive] | None = None
+    """What containment left live, when the run assessed it (None: not assessed; older runs never did)."""
 
 
 class RunInterrupted(Payload):
