@@ -81,6 +81,30 @@ class RunStatus(StrEnum):
     """No step failed in the last walk, but containment is not whole: something is still live."""
 
 
+FOLDED = frozenset(
+    {
+        Kind.RUN_STARTED,
+        Kind.RUN_RESUMED,
+        Kind.RUN_FINISHED,
+        Kind.RUN_INTERRUPTED,
+        Kind.RUN_ABORTED,
+        Kind.STEP_STARTED,
+        Kind.STEP_INTENT,
+        Kind.STEP_RESULT,
+        Kind.STEP_SKIPPED,
+        Kind.APPROVAL_WAITING,
+        Kind.APPROVAL_GRANTED,
+        Kind.OVERRIDE,
+        Kind.EVIDENCE_ADDED,
+        Kind.EVIDENCE_UNAVAILABLE,
+        Kind.DECISION,
+        Kind.FOLLOWUP,
+        Kind.NOTE,
+    }
+)
+"""The record kinds that change a case's state (`CaseState.fold` has a branch for each)."""
+
+
 @dataclass
 class StepState:
     """A step's state as the journal tells it."""
@@ -159,7 +183,8 @@ class CaseState:
     def apply(self, rec: Record) -> None:
         """Fold one journal record into the state."""
         self.head = (rec.seq, rec.hash)
-        self.fold(payload_of(rec, f"journal seq {rec.seq}"), rec)
+        if rec.type in FOLDED:  # the rest (output lines above all) change no state: not parsed on every replay
+            self.fold(payload_of(rec, f"journal seq {rec.seq}"), rec)
 
     def fold(self, p: Payload, rec: Record) -> None:
         """Fold one typed payload (of record `rec`) into the state."""
