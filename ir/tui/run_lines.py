@@ -22,8 +22,8 @@ from ir.core.records import (
 
 ENDED = (str(RunStatus.SUCCEEDED), str(RunStatus.ABORTED))
 """Run statuses after which nothing more runs in the case."""
-STOPPED = (str(RunStatus.FAILED), str(RunStatus.ERRORED))
-"""Run statuses a responder may retry, skip past or abort."""
+STOPPED = (str(RunStatus.FAILED), str(RunStatus.ERRORED), str(RunStatus.INCOMPLETE))
+"""Run statuses a responder may retry (resume redoes what is missing), skip past or abort."""
 
 
 def status_line(

@@ -316,3 +316,13 @@ def test_the_records_other_parts_of_issue_9_add_parse_and_fold() -> None:
     assert state.notes[0].attached == {"request": "r1", "alert": "x"}
     checkpoint = parse(*rows[-1])
     assert isinstance(checkpoint, Checkpoint) and checkpoint.signed == head
+
+
+def test_ir_cases_lists_old_cases_as_before(tmp_path: Path) -> None:
+    ws = demo_workspace(tmp_path)
+    shutil.copytree(FIXTURES / "cases", ws / "cases")
+    listed = ir_cmd("cases", cwd=ws, check=True).stdout.splitlines()
+    assert listed == [
+        f"{REENABLE:<60} support-bot      agent-reenable 1.0.0  succeeded",
+        f"{INCIDENT:<60} support-bot      agent-compromise 1.2.0  succeeded",
+    ]
