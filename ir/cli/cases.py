@@ -212,9 +212,8 @@ def cases_cmd(ctx: click.Context) -> None:
 
     ws = workspace_of(ctx)
     for path, state in list_cases(ws.cases_dir):
-        book = state.started.get("playbook", {})
-        agent = state.started.get("agent", {}).get("id", "?")
-        click.echo(f"{path.name:<60} {agent:<16} {book.get('id', '?')} {book.get('version', '')}  {state.run_status}")
+        book = f"{state.run.playbook.id} {state.run.playbook.version}" if state.run else "? "
+        click.echo(f"{path.name:<60} {state.agent_id:<16} {book}  {state.run_status}")
 
 
 @click.command("note")
@@ -251,6 +250,7 @@ def abort_cmd(ctx: click.Context, case: str, reason: str, actor: str | None, key
     """End a case's run for good: it cannot be resumed; what was done stays done and recorded."""
     from ir.core.case import resolve_case
     from ir.core.interventions import abort_run
+    from ir.core.records import RunAborted
     from ir.core.signing_journal import head_status
     from ir.core.signing_trust import workspace_trust
 
@@ -260,8 +260,8 @@ def abort_cmd(ctx: click.Context, case: str, reason: str, actor: str | None, key
     record = abort_run(case_dir, by=who, reason=reason, trust=trust, key=key_path)
     click.echo(f"run aborted in {case_dir.name} (journal seq {record.seq}, sha256 {record.hash})")
     click.echo(neutralise(head_status(case_dir, trust, who, key_path)))
-    left = record.data.get("open_steps") or []
-    if left:
-        click.echo(f"  not run: {', '.join(left)}")
-    for step in record.data.get("unverified_calls") or []:
+    aborted = RunAborted.model_validate(record.data)
+    if aborted.open_steps:
+        click.echo(f"  not run: {', '.join(aborted.open_steps)}")
+    for step in aborted.unverified_calls:
         click.echo(f"  warning: step {step} made a call whose result was never recorded; check its target by hand")

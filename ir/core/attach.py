@@ -23,6 +23,7 @@ from typing import Any
 from ir.core.agent_lock import holder, open_case
 from ir.core.errors import CaseLocked
 from ir.core.journal import JOURNAL_FILE, Journal, Record
+from ir.core.records import Kind
 
 SPOOL_DIR = "attached"
 SPOOL_LIMIT = 65536
@@ -61,7 +62,7 @@ def attach(
     }
     try:
         with Journal(target).open() as journal:
-            return Attached(target, journal.append("note", data).seq)
+            return Attached(target, journal.append(Kind.NOTE, data).seq)
     except CaseLocked:
         pass
     spool = target / SPOOL_DIR
@@ -85,7 +86,7 @@ def collect(case_dir: Path, records: list[Record], write: Callable[[str, Mapping
     done = {
         str(r.data["attached"].get("request"))
         for r in records
-        if r.type == "note" and isinstance(r.data.get("attached"), dict)
+        if r.type == Kind.NOTE and isinstance(r.data.get("attached"), dict)
     }
     count = 0
     for path in sorted(spool.glob("*.json")):
@@ -94,7 +95,7 @@ def collect(case_dir: Path, records: list[Record], write: Callable[[str, Mapping
             os.replace(path, path.with_suffix(".rejected"))
             continue
         if str(data["attached"].get("request")) not in done:
-            write("note", data)
+            write(Kind.NOTE, data)
             count += 1
         path.unlink()
     return count

@@ -15,9 +15,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ir.core.case import CaseState, StepStatus, load_state, pinned_playbook
+from ir.core.case import CaseState, RecordedDecision, StepStatus, load_state, pinned_playbook
 from ir.core.errors import ApprovalRefused, InputError
 from ir.core.journal import JOURNAL_FILE, Journal, Record, read
+from ir.core.records import Kind
 from ir.core.signing_journal import case_id_of, decision_signers, sign_decision, sign_head
 from ir.core.signing_trust import NoSigner, Trust, case_trust, signer_for
 from ir.core.verify import verify_case
@@ -136,7 +137,7 @@ def decide(
             "agent": state.started.get("agent", {}).get("id"),
         }
         if refusal:
-            journal.append("decision.refused", {**base, "why": refusal})
+            journal.append(Kind.DECISION_REFUSED, {**base, "why": refusal})
             sign_head(journal, state.case_id, trust, by, key, "decision")
             raise ApprovalRefused(refusal)
         head = journal.records[-1]
@@ -145,12 +146,12 @@ def decide(
             "approved": bool(approve_as) or not second_approver,
             "follows": {"seq": head.seq, "hash": head.hash},
         }
-        record = journal.append("decision", sign_decision(state.case_id, data, signers))
+        record = journal.append(Kind.DECISION, sign_decision(state.case_id, data, signers))
         sign_head(journal, state.case_id, trust, by, key, "decision")
         return record
 
 
-def approved(state: CaseState, decision: Decision) -> dict[str, Any] | None:
+def approved(state: CaseState, decision: Decision) -> RecordedDecision | None:
     """The latest decision of the case, if it is `decision` and approved."""
     if not state.decisions:
         return None
@@ -160,7 +161,7 @@ def approved(state: CaseState, decision: Decision) -> dict[str, Any] | None:
 
 def release_check(
     case_dir: Path, state: CaseState, incident: str, trust: Trust | None
-) -> tuple[str | None, dict[str, Any] | None]:
+) -> tuple[str | None, RecordedDecision | None]:
     """(why a release may not run, the approved reenable decision it may run on).
 
     The decision is looked up in the incident case named by `incident` (a sibling folder of

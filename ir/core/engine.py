@@ -45,6 +45,7 @@ from ir.core.lint import lint
 from ir.core.playbook import LoadedPlaybook, Step, resolve_params
 from ir.core.ports import Backends
 from ir.core.recorder import CaseEvidence, Recorder
+from ir.core.records import Kind
 from ir.core.retry import delay_for
 from ir.core.signing_journal import sign_run
 from ir.core.signing_trust import Trust
@@ -117,7 +118,7 @@ class Engine:
             journal = held.enter_context(Journal(case_dir).open(create=True))
             rec = Recorder(journal, case_id, self.on_event)
             rec.write(
-                "run.started",
+                Kind.RUN_STARTED,
                 {
                     "case": case_id,
                     "run_id": case_id,
@@ -159,7 +160,7 @@ class Engine:
             agent = Agent.model_validate(state.started["agent"])
             rec = Recorder(journal, state.case_id, self.on_event)
             rec.write(
-                "run.resumed",
+                Kind.RUN_RESUMED,
                 {
                     "actor": options.actor,
                     "pid": os.getpid(),
@@ -170,7 +171,7 @@ class Engine:
             )
             removed = EvidenceStore(case_dir).remove_parts()  # we hold the case lock: no capture is live
             if removed:
-                rec.write("evidence.parts_removed", {"files": removed})
+                rec.write(Kind.EVIDENCE_PARTS_REMOVED, {"files": removed})
             redo = steps_to_redo(self.registry, loaded.playbook.steps, state, journal.records)
             for step_id in redo:
                 state.step(step_id).status = StepStatus.PENDING  # the run stopped, skipped or left it: again
@@ -239,7 +240,7 @@ class _Run:
             current = None
             return self.conclude(worst, message)
         except KeyboardInterrupt:
-            self.record("run.interrupted", {"step": current})
+            self.record(Kind.RUN_INTERRUPTED, {"step": current})
             where = f"during step {current}" if current else "while checking what is still live"
             return self.summary(RunStatus.INTERRUPTED, ExitCode.INTERRUPTED, f"interrupted {where}")
 
@@ -299,7 +300,7 @@ class _Run:
                 if step.id in self.recheck and self.state.step(step.id).status == StepStatus.PENDING:
                     self.state.step(step.id).status = StepStatus.SKIPPED  # as journalled: nothing new to say
                     return None
-                self.record("step.skipped", {"step": step.id, "reason": f"when: {step.when} is false"}, step.id)
+                self.record(Kind.STEP_SKIPPED, {"step": step.id, "reason": f"when: {step.when} is false"}, step.id)
                 return None
             args = render(step.with_, scope)
             params = action.Params.model_validate(args)
@@ -322,7 +323,7 @@ class _Run:
                     "succeeded in this case (capture first, or override with a recorded reason)"
                 )
                 return self.result(step, StepStatus.FAILED, {}, text, ExitCode.STEP_FAILED)
-            self.record("override", {"step": step.id, "by": self.options.actor, "reason": reason}, step.id)
+            self.record(Kind.OVERRIDE, {"step": step.id, "by": self.options.actor, "reason": reason}, step.id)
 
         sink = CaseEvidence(self.store, self.rec, self.state, step.id)
         ctx = self.context(step, world=self.world, evidence=sink)
@@ -333,7 +334,7 @@ class _Run:
                 raise  # the case cannot be written: end the run, write nothing more
             except IrError as exc:
                 return self.result(step, StepStatus.ERRORED, {}, f"step {step.id}: verify failed: {exc}", exc.exit_code)
-            self.record("step.verified", {"step": step.id, "done": check.done, "detail": check.detail}, step.id)
+            self.record(Kind.STEP_VERIFIED, {"step": step.id, "done": check.done, "detail": check.detail}, step.id)
             if check.done:
                 return self.result(step, StepStatus.SUCCEEDED, dict(check.outputs), None, ExitCode.OK, recovered=True)
         return self.execute(step, action, ctx, params, args, sink)
@@ -345,7 +346,7 @@ class _Run:
         first = attempt = self.state.step(step.id).attempts  # earlier runs' attempts do not count
         while True:
             attempt += 1
-            self.record("step.started", {"step": step.id, "action": action.name, "attempt": attempt}, step.id)
+            self.record(Kind.STEP_STARTED, {"step": step.id, "action": action.name, "attempt": attempt}, step.id)
             try:
                 if action.mutates:
                     intent = {
@@ -357,7 +358,7 @@ class _Run:
                     }
                     if step.id not in self.state.priors:
                         intent["prior"] = dict(action.prior(ctx, params))
-                    self.record("step.intent", intent, step.id)
+                    self.record(Kind.STEP_INTENT, intent, step.id)
                     ctx.prior = self.state.priors.get(step.id, {})
                 outputs = call_with_timeout(lambda: action.execute(ctx, params), step.timeout, sink)
             except StorageError:
@@ -366,7 +367,9 @@ class _Run:
                 if getattr(exc, "transient", False) and attempt - first < step.retry.max_attempts:
                     wait = delay_for(step.retry, attempt - first)
                     self.record(
-                        "step.retry", {"step": step.id, "attempt": attempt, "error": str(exc), "delay_s": wait}, step.id
+                        Kind.STEP_RETRY,
+                        {"step": step.id, "attempt": attempt, "error": str(exc), "delay_s": wait},
+                        step.id,
                     )
                     self.engine.sleep(wait)
                     continue
@@ -390,7 +393,7 @@ class _Run:
             data["error"] = error
         if recovered:
             data["recovered"] = True
-        self.record("step.result", data, step.id)
+        self.record(Kind.STEP_RESULT, data, step.id)
         return None if status == StepStatus.SUCCEEDED else (status, code, error or status)
 
     def approve(self, step: Step, action: str, args: Any) -> Outcome:
@@ -400,7 +403,7 @@ class _Run:
             allowed = self.engine.allowed_approvers(step)
             if allowed is not None and options.actor not in allowed:
                 self.record(
-                    "approval.refused",
+                    Kind.APPROVAL_REFUSED,
                     {"step": step.id, "by": options.actor, "reason": "not an approver for this step"},
                     step.id,
                 )
@@ -408,11 +411,11 @@ class _Run:
                     f"step {step.id}: {options.actor} may not approve it (approvers: {', '.join(sorted(allowed))})"
                 )
             self.record(
-                "approval.granted", {"step": step.id, "by": options.actor, "action": action, "args": args}, step.id
+                Kind.APPROVAL_GRANTED, {"step": step.id, "by": options.actor, "action": action, "args": args}, step.id
             )
             return None
         self.record(
-            "approval.waiting",
+            Kind.APPROVAL_WAITING,
             {"step": step.id, "action": action, "args": args, "approvers": list(step.approval.approvers)},
             step.id,
         )
@@ -427,7 +430,7 @@ class _Run:
                 "resume without --skip so verify() reads the real state first"
             )
             return self.result(step, StepStatus.ERRORED, {}, text, ExitCode.BAD_INPUT)
-        self.record("step.skipped", {"step": step.id, "reason": reason, "by": self.options.actor}, step.id)
+        self.record(Kind.STEP_SKIPPED, {"step": step.id, "reason": reason, "by": self.options.actor}, step.id)
         return None
 
     def reenable_refusal(self, step: Step) -> str | None:
@@ -438,7 +441,7 @@ class _Run:
             return f"step {step.id}: refused: {refusal}"
         assert decision is not None
         self.record(
-            "decision.checked",
+            Kind.DECISION_CHECKED,
             {
                 "step": step.id,
                 "case": incident or self.state.case_id,
@@ -471,7 +474,7 @@ class _Run:
         collect(self.case_dir, self.rec.journal.records, self.record)
         steps = {s.id: str(self.state.step(s.id).status) for s in self.loaded.playbook.steps}
         data = {"status": str(status), "steps": steps, "message": message, "follow_ups": len(self.state.follow_ups)}
-        self.record("run.finished", data | ({"still_live": self.live} if self.live is not None else {}))
+        self.record(Kind.RUN_FINISHED, data | ({"still_live": self.live} if self.live is not None else {}))
         return self.summary(status, code, message, waiting)
 
     def summary(

@@ -9,6 +9,7 @@ from typing import Any
 from ir.core.case import RunStatus
 from ir.core.errors import ExitCode, InputError, PlaybookError
 from ir.core.playbook import LoadedPlaybook
+from ir.core.records import FollowUp
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class RunSummary:
     message: str | None = None
     exit_code: ExitCode = ExitCode.OK
     waiting_for: tuple[str, ...] = ()
-    follow_ups: tuple[Mapping[str, Any], ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
     """What could not be done automatically: `what`, `owner`, `why`, `step`."""
     signed_by: str | None = None
     """Who signed the head (a `checkpoint` record), when someone did."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from ir.core.case import CaseState, RunStatus, pinned_playbook
 from ir.core.errors import CaseError, InputError
 from ir.core.journal import Journal, Record
+from ir.core.records import Kind
 from ir.core.signing_journal import case_id_of, sign_head
 from ir.core.signing_trust import Trust, case_trust
 
@@ -34,7 +35,7 @@ def add_note(
         if step is not None and step not in _step_ids(case_dir):
             raise InputError(f"{case_dir.name}: no step {step!r} in this case's playbook")
         data = {"by": by, "text": text} | ({"step": step} if step else {})
-        record = journal.append("note", data)
+        record = journal.append(Kind.NOTE, data)
         _sign(journal, case_dir, trust, by, key, "note")
         return record
 
@@ -47,14 +48,14 @@ def abort_run(case_dir: Path, *, by: str, reason: str, trust: Trust | None = Non
         raise InputError("aborting a run needs who decided it (--by)")
     with Journal(case_dir).open() as journal:
         state = CaseState.replay(journal.records)
-        if not state.started:
+        if state.run is None:
             raise CaseError(f"{case_dir}: journal has no run.started record")
         if state.run_status in (RunStatus.SUCCEEDED, RunStatus.ABORTED):
             raise InputError(f"{case_dir.name}: the run already ended ({state.run_status}); nothing to abort")
         left = [sid for sid in _step_ids(case_dir) if not state.step(sid).status.terminal]
         intents = [sid for sid, st in state.steps.items() if st.intent_open]
         record = journal.append(
-            "run.aborted",
+            Kind.RUN_ABORTED,
             {"by": by, "reason": reason, "previous_status": str(state.run_status), "open_steps": left}
             | ({"unverified_calls": intents} if intents else {}),
         )

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.core.errors import CaseLocked, JournalError, StorageError
+from ir.core.records import Kind
 from ir.core.redaction import redact
 
 GENESIS = "0" * 64
@@ -219,7 +220,7 @@ class Journal:
         side = self.case_dir / f"journal.torn-{digest[:12]}"
         side.write_bytes(raw)
         os.truncate(self.path, offset)
-        self.append("journal.torn_tail", {"bytes": len(raw), "sha256": digest, "saved_as": side.name})
+        self.append(Kind.JOURNAL_TORN_TAIL, {"bytes": len(raw), "sha256": digest, "saved_as": side.name})
 
     def _encode(self, type_: str, data: Mapping[str, Any]) -> tuple[Record, bytes]:
         if self._fd is None:

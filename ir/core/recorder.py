@@ -20,6 +20,7 @@ from ir.core.errors import IrError, StorageError
 from ir.core.events import Event, EventHandler
 from ir.core.evidence import EvidenceStore
 from ir.core.journal import Journal, Record
+from ir.core.records import Kind
 
 
 class Recorder:
@@ -118,13 +119,13 @@ class CaseEvidence(EvidenceSink):
     def follow_up(self, what: str, owner: str, why: str) -> None:
         """Journal something that could not be done automatically, with who owns it."""
         self._guard()
-        self.rec.write("followup", {"step": self.step_id, "what": what, "owner": owner, "why": why}, self.step_id)
+        self.rec.write(Kind.FOLLOWUP, {"step": self.step_id, "what": what, "owner": owner, "why": why}, self.step_id)
         self.state.apply(self.rec.last)
 
     def output(self, line: str) -> None:
         """Journal one line of live output."""
         self._guard()
-        self.rec.write("step.output", {"step": self.step_id, "line": line}, self.step_id)
+        self.rec.write(Kind.STEP_OUTPUT, {"step": self.step_id, "line": line}, self.step_id)
 
     def store(
         self, name: str, chunks: Iterable[bytes], *, source: str, method: str, sensitive: bool = False
@@ -146,26 +147,26 @@ class CaseEvidence(EvidenceSink):
             "method": method,
             "sensitive": sensitive,
         }
-        self.rec.write("evidence.added", data, self.step_id)
+        self.rec.write(Kind.EVIDENCE_ADDED, data, self.step_id)
         self.state.apply(self.rec.last)
         return EvidenceItem(name=name, sha256=stored.sha256, size=stored.size, step=self.step_id)
 
     def recorded(self, name: str) -> EvidenceItem | None:
         """The item `name` this step already recorded (a resumed step does not capture it again)."""
         for item in self.state.evidence:
-            if item.get("step") == self.step_id and item.get("name") == name:
-                return EvidenceItem(name=name, sha256=item["sha256"], size=item["size"], step=self.step_id)
+            if item.step == self.step_id and item.name == name:
+                return EvidenceItem(name=name, sha256=item.sha256, size=item.size, step=self.step_id)
         return None
 
     def unavailable(self, name: str, reason: str) -> None:
         """Journal that artifact `name` could not be acquired, and why."""
         self._guard()
-        self.rec.write("evidence.unavailable", {"step": self.step_id, "name": name, "reason": reason}, self.step_id)
+        self.rec.write(Kind.EVIDENCE_UNAVAILABLE, {"step": self.step_id, "name": name, "reason": reason}, self.step_id)
         self.state.apply(self.rec.last)
 
     def recorded_unavailable(self, name: str) -> str | None:
         """The reason this step already recorded for `name` being unavailable, if any."""
         for item in self.state.unavailable:
-            if item.get("step") == self.step_id and item.get("name") == name:
-                return str(item.get("reason", ""))
+            if item.step == self.step_id and item.name == name:
+                return item.reason
         return None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ir.core.errors import IrError
 from ir.core.journal import Journal, Record, canonical
+from ir.core.records import Kind
 from ir.core.redaction import redact
 from ir.core.signing import NAMESPACE, BadSignature, PrivateKey, sign, verify
 from ir.core.signing_trust import RESPONDER, Signer, Trust, signer_for
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from ir.core.events import RunSummary
     from ir.core.recorder import Recorder
 
-CHECKPOINT = "checkpoint"
+CHECKPOINT = Kind.CHECKPOINT
 
 
 def checkpoint_bytes(case: str, seq: int, hash_: str) -> bytes:

@@ -11,6 +11,7 @@ from ir.core.errors import InputError
 from ir.core.evidence import EvidenceStore, leftover_part_warnings
 from ir.core.journal import JOURNAL_FILE, is_open, read
 from ir.core.playbook import content_hash
+from ir.core.records import Kind
 from ir.core.signing_journal import SignatureReport, check_journal
 from ir.core.signing_trust import Trust, case_trust
 from ir.core.yamlsafe import YamlInputError, load_file
@@ -75,14 +76,14 @@ def verify_case(
     store = EvidenceStore(case_dir)
     referenced: set[str] = set()
     for rec in checked.records:
-        if rec.type == "evidence.added":
+        if rec.type == Kind.EVIDENCE_ADDED:
             sha, size = str(rec.data.get("sha256")), rec.data.get("size")
             referenced.add(sha)
             report.evidence += 1
             problem = store.check(sha, int(size) if size is not None else None)
             if problem:
                 report.problems.append(f"{problem} (evidence {rec.data.get('name')!r}, journal seq {rec.seq})")
-        elif rec.type == "run.started":
+        elif rec.type == Kind.RUN_STARTED:
             book = rec.data.get("playbook") or {}
             report.problems.extend(
                 _check_playbook(case_dir / PLAYBOOK_FILE, str(book.get("sha256")), book.get("text_sha256"))
