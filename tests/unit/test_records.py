@@ -155,7 +155,8 @@ def test_the_run_summary_prints_follow_ups_from_the_reader_as_before(cases: Path
         print_summary(summary, out, as_json=as_json)
         printed.append(out.getvalue())
     human, as_json = (GOLDEN / "compromise.summary.txt").read_text().rsplit("\n{", 1)
-    assert printed[0] == human + "\n"
+    # The head line now also says whether the head was signed (this summary carries no signer).
+    assert printed[0] == human.replace("365562a522\ndone", "365562a522 (not signed)\ndone") + "\n"
     before, now = json.loads("{" + as_json), json.loads(printed[1])
     assert {k: now[k] for k in before} == before  # the contract is extended, never renamed
 
