@@ -10,10 +10,12 @@ import os
 import signal
 import threading
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from ir.core.action import EvidenceItem, EvidenceSink
 from ir.core.case import CaseState
+from ir.core.derived import DERIVED_ADDED, record_data
 from ir.core.errors import IrError
 from ir.core.events import Event, EventHandler
 from ir.core.evidence import EvidenceStore
@@ -128,3 +130,10 @@ class CaseEvidence(EvidenceSink):
             if item.get("step") == self.step_id and item.get("name") == name:
                 return str(item.get("reason", ""))
         return None
+
+    def derived(self, name: str, path: Path) -> EvidenceItem:
+        """Hash `path` (a file this step wrote into the case) and journal its `derived.added` record."""
+        self._guard()
+        data = record_data(self.store_.case_dir, path, name=name, step=self.step_id)
+        self.rec.write(DERIVED_ADDED, data, self.step_id)
+        return EvidenceItem(name=name, sha256=data["sha256"], size=data["size"], step=self.step_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ir.core.case import PLAYBOOK_FILE
+from ir.core.derived import check_derived
 from ir.core.evidence import EvidenceStore
 from ir.core.journal import JOURNAL_FILE, read
 from ir.core.playbook import content_hash
@@ -52,6 +53,9 @@ def verify_case(case_dir: Path) -> CaseReport:
             report.problems.extend(
                 _check_playbook(case_dir / PLAYBOOK_FILE, str(book.get("sha256")), book.get("text_sha256"))
             )
+    derived = check_derived(case_dir, checked.records)  # timeline.jsonl, ansible artifacts
+    report.problems.extend(derived.problems)
+    report.warnings.extend(derived.warnings)
     for sha in store.blobs():
         if sha not in referenced:
             report.warnings.append(
