@@ -210,6 +210,8 @@ def _assignment(match: re.Match[str]) -> str:
     name = normal_name(match["name"])
     if name.split("_")[-1] in _REFERENCE_WORDS or name in _NOT_SECRET_NAMES:
         return match[0]
+    if match["sep"].startswith('"') and not is_secret_name(name):
+        return match[0]  # a JSON field: its name decides, as for structures (`"secrets": [ids]`)
     return match["name"] + match["sep"] + MASK
 
 
