@@ -52,3 +52,27 @@ def test_a_tampered_timeline_is_not_shown(tmp_path: Path) -> None:
             )
 
     asyncio.run(scenario())
+
+
+def test_the_explorer_masks_secret_named_fields_of_any_timeline_file(tmp_path: Path) -> None:
+    """A timeline written before secret-named redaction (or by another tool) still shows no secret."""
+    ws = demo_workspace(tmp_path)
+    source = ws / "old-timeline.jsonl"
+    event = {**FORGED, "tool": {"name": "db.query", "arguments": {"password": "canary-screen-1"}}}
+    source.write_text(json.dumps(event) + "\n")
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(160, 45)) as pilot:
+            app.push_screen(TimelineScreen(source))
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, TimelineScreen) and screen.index is not None
+            screen.query_one(TimelineView).focus()
+            await pilot.press("down", "up")
+            await pilot.pause()
+            details = str(screen.query_one("#details").text)  # type: ignore[attr-defined]
+            assert '"password": "[redacted: secret-named field]"' in details
+            assert "canary-screen-1" not in details
+
+    asyncio.run(scenario())
