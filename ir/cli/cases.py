@@ -178,7 +178,8 @@ def cases_cmd(ctx: click.Context) -> None:
     for path, state in list_cases(ws.cases_dir):
         book = state.started.get("playbook", {})
         agent = state.started.get("agent", {}).get("id", "?")
-        click.echo(f"{path.name:<60} {agent:<16} {book.get('id', '?')} {book.get('version', '')}  {state.run_status}")
+        line = f"{path.name:<60} {agent:<16} {book.get('id', '?')} {book.get('version', '')}  {state.run_status}"
+        click.echo(neutralise(line))  # a case folder can come from elsewhere: its journal is not trusted text
 
 
 @click.command("note")

@@ -171,3 +171,19 @@ def test_hostile_log_lines_come_out_inert_in_every_format(tmp_path: Path) -> Non
     live = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not c.lstrip("-").isdigit()]
     assert live == []
     assert '\'=HYPERLINK("http://x","y")' in cells and "'@SUM(1)" in cells and "'-1+1" in cells
+
+
+def test_ir_cases_shows_a_copied_case_with_hostile_names_as_text(tmp_path: Path) -> None:
+    from ir.core.journal import Journal
+
+    ws = demo_workspace(tmp_path)
+    case = ws / "cases" / "20261120T031200Z-x-agent-compromise-0001"
+    case.mkdir(parents=True)
+    journal = Journal(case).open(create=True)
+    book = {"id": "agent-compromise\x1b]52;c;ZXZpbA==\x07", "version": "1.0.0"}
+    journal.append("run.started", {"case": case.name, "playbook": book, "agent": {"id": "x\x9b2J\u202e"}})
+    journal.close()
+    listed = ir_cmd("cases", cwd=ws)
+    assert listed.returncode == 0, listed.stderr
+    assert not RAW_CONTROL.search(listed.stdout), repr(listed.stdout)
+    assert "agent-compromise\\x1b]52;c;ZXZpbA==\\x07" in listed.stdout
