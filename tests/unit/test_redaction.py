@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +170,20 @@ def test_json_safe_escapes_c1_del_and_bidi_and_stays_the_same_value() -> None:
     safe = json_safe(line)
     assert not any(0x7F <= ord(c) <= 0x9F or ord(c) < 0x20 or c in "\u202e\u2066" for c in safe)
     assert json.loads(safe) == {"m": HOSTILE}
+
+
+def test_ansible_artifacts_kept_in_the_case_are_scrubbed(tmp_path: Path) -> None:
+    from ir.backends.ansible import _scrub_artifacts
+
+    run = tmp_path / "artifacts" / "0001"
+    (run / "job_events").mkdir(parents=True)
+    args = {"name": "svc", "password": "canary-ansible-1", "api_key": "canary-ansible-2"}
+    event = {"event": "runner_on_ok", "event_data": {"res": {"invocation": {"module_args": args}}}}
+    (run / "job_events" / "1-a.json").write_text(json.dumps(event))
+    (run / "stdout").write_text('ok: [h1] => {"password": "canary-ansible-3"}\n')
+    (run / "command").write_text(json.dumps({"command": ["ansible-playbook"], "env": {"DB_TOKEN": "canary-4"}}))
+    _scrub_artifacts(str(tmp_path))
+    written = "".join(p.read_text() for p in run.rglob("*") if p.is_file())
+    assert "canary" not in written
+    kept = json.loads((run / "job_events" / "1-a.json").read_text())["event_data"]["res"]["invocation"]
+    assert kept["module_args"] == {"name": "svc", "password": NAMED_MASK, "api_key": NAMED_MASK}
