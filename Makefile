@@ -15,7 +15,8 @@ venv: $(BIN)/ir
 
 # The demo: the console on the demo workspace (simulated world: no Docker or cloud account). Start
 # an incident on support-bot and walk it. Without a terminal (CI, a pipe) the same incident runs
-# headless with every gate approved, and the case is verified.
+# headless with every gate approved, and the case is verified. Heads are signed with a demo key
+# that ir creates in .ir/ on first need and that only this workspace trusts (ir.yaml: signing).
 run: venv
 	rm -f .ir/world.json
 	@if [ -t 0 ] && [ -t 1 ]; then \

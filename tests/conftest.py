@@ -259,3 +259,54 @@ agents:
     logs:
       - {type: cloudtrail, path: logs/cloudtrail}
 """
+
+
+# -- signing keys: ssh-keygen key pairs and allowed signers in ir.yaml ----------------------------
+
+
+@pytest.fixture(autouse=True)
+def _own_keys_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets an empty keys dir of its own: never the developer's keys, never IR_SIGNING_KEY."""
+    keys = tmp_path / "keys"
+    monkeypatch.setenv("IR_KEYS_DIR", str(keys))
+    monkeypatch.delenv("IR_SIGNING_KEY", raising=False)
+    return keys
+
+
+def ssh_keygen() -> str:
+    """The path of Debian openssh-client's ssh-keygen (skip, or fail under CI, when absent)."""
+    exe = shutil.which("ssh-keygen")
+    if exe is None:
+        missing("ssh-keygen (openssh-client)", "not on PATH; scripts/install-system-deps installs it")
+    assert exe is not None
+    return exe
+
+
+def make_key(path: Path, kind: str = "ed25519") -> str:
+    """An unencrypted OpenSSH key pair made by ssh-keygen at `path`; returns the public key line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    args = ["-t", kind] + (["-b", "256"] if kind == "ecdsa" else [])
+    subprocess.run([ssh_keygen(), "-q", *args, "-N", "", "-C", path.name, "-f", str(path)], check=True)
+    return " ".join(path.with_name(path.name + ".pub").read_text().split()[:2])
+
+
+def allow_signers(ws: Path, entries: dict[str, Any]) -> None:
+    """Merge `principal: key` (or `{key, role}`) entries into ir.yaml's signing.allowed_signers."""
+    import yaml
+
+    settings = yaml.safe_load((ws / "ir.yaml").read_text()) or {}
+    settings.setdefault("signing", {}).setdefault("allowed_signers", {}).update(entries)
+    (ws / "ir.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+
+
+@pytest.fixture
+def signers(_own_keys_dir: Path) -> Any:
+    """`signers(ws, "alice", "bob", role="responder", kind="ed25519")`: ssh-keygen keys in the test's
+    keys dir (so `ir` finds them by principal), allowed in the workspace's ir.yaml."""
+
+    def add(ws: Path, *names: str, role: str = "responder", kind: str = "ed25519") -> dict[str, str]:
+        made = {name: make_key(_own_keys_dir / name, kind) for name in names}
+        allow_signers(ws, {n: (k if role == "responder" else {"key": k, "role": role}) for n, k in made.items()})
+        return made
+
+    return add

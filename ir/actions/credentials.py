@@ -180,6 +180,7 @@ class DeactivateKeys(Action[PrincipalParams]):
     summary = "Deactivate (never delete) every access key of the agent's IAM users."
     Params = PrincipalParams
     inverse = "credentials.reactivate_keys"
+    contains = True
 
     def prior(self, ctx: StepContext, params: PrincipalParams) -> Mapping[str, Any]:
         cloud, keys = ctx.credentials(), {}
@@ -221,7 +222,7 @@ class DeactivateKeys(Action[PrincipalParams]):
     def verify(self, ctx: StepContext, params: PrincipalParams) -> Check:
         cloud = ctx.credentials()
         active = [
-            f"{user}:{k.key_id}"
+            (user, k.key_id)
             for _, user in targets(ctx, params, ("user",))
             for k in cloud.principal("user", user).access_keys
             if k.status == "Active"
@@ -229,7 +230,10 @@ class DeactivateKeys(Action[PrincipalParams]):
         before = ctx.prior.get("keys", {})
         deactivated = {u: [k["key_id"] for k in keys if k.get("status") == "Active"] for u, keys in before.items()}
         return Check(
-            not active, f"active keys: {', '.join(active) or 'none'}", {"deactivated": deactivated, "failed": {}}
+            not active,
+            f"active keys: {', '.join(f'{u}:{k}' for u, k in active) or 'none'}",
+            {"deactivated": deactivated, "failed": {}},
+            live=tuple(f"{label('user', u)} access key {k} is Active" for u, k in active),
         )
 
 
@@ -276,6 +280,9 @@ class _InlinePolicyAction(Action[PrincipalParams]):
 
     Params = PrincipalParams
     policy_name: str = ""
+    contains = True
+    live_text = "has no {policy}"
+    """How a principal without the policy is reported as still live (`{policy}` is its name)."""
 
     def document(self, ctx: StepContext) -> dict[str, Any]:
         raise NotImplementedError
@@ -311,6 +318,7 @@ class _InlinePolicyAction(Action[PrincipalParams]):
             not missing,
             f"without {self.policy_name}: {', '.join(missing) or 'none'}",
             {"attached": done, "policy": self.policy_name, "failed": {}},
+            live=tuple(f"{who} {self.live_text.format(policy=self.policy_name)}" for who in missing),
         )
 
 
@@ -321,6 +329,7 @@ class DenyAll(_InlinePolicyAction):
     summary = "Attach an inline explicit deny of everything to the agent's IAM users and roles."
     inverse = "credentials.remove_deny_all"
     policy_name = DENY_ALL
+    live_text = "is not denied (no {policy})"
 
     def document(self, ctx: StepContext) -> dict[str, Any]:
         return deny_all_document()
@@ -338,6 +347,7 @@ class RevokeSessions(_InlinePolicyAction):
     name = "credentials.revoke_sessions"
     summary = "Deny sessions issued before now (aws:TokenIssueTime), the cut-off fixed once per case."
     policy_name = REVOKE_SESSIONS
+    live_text = "sessions issued before the cut-off are not denied (no {policy})"
 
     def prior(self, ctx: StepContext, params: PrincipalParams) -> Mapping[str, Any]:
         return {"cutoff": utc_now()[:19] + "Z"}
@@ -353,7 +363,8 @@ class RevokeSessions(_InlinePolicyAction):
 
     def verify(self, ctx: StepContext, params: PrincipalParams) -> Check:
         check = super().verify(ctx, params)
-        return Check(check.done, check.detail, {**check.outputs, "cutoff": ctx.prior.get("cutoff"), "limits": LIMITS})
+        outputs = {**check.outputs, "cutoff": ctx.prior.get("cutoff"), "limits": LIMITS}
+        return Check(check.done, check.detail, outputs, live=check.live)
 
 
 class RemoveDenyAll(Action[PrincipalParams]):
@@ -397,6 +408,7 @@ class RemoveConsoleAccess(Action[PrincipalParams]):
     name = "credentials.remove_console_access"
     summary = "Delete the console password (login profile) of the agent's IAM users; cannot be undone."
     Params = PrincipalParams
+    contains = True
 
     def prior(self, ctx: StepContext, params: PrincipalParams) -> Mapping[str, Any]:
         cloud = ctx.credentials()
@@ -435,4 +447,5 @@ class RemoveConsoleAccess(Action[PrincipalParams]):
             not left,
             f"still with console access: {', '.join(left) or 'none'}",
             {"removed": had, "restore": "not possible: the owner sets a new password", "failed": {}},
+            live=tuple(f"{label('user', u)} still has a console password" for u in left),
         )

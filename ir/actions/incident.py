@@ -2,17 +2,20 @@
 
 `incident.read` hands a re-enable playbook what containment changed (the networks the container
 was cut from, the keys deactivated, the principals the agent minted) and the approved decision.
+It finds those steps by the action they ran in the incident's pinned playbook, never by their
+ids, so a team's own containment playbook with other step names is read the same way.
 `manual.follow_up` records a task a person must do, with its owner.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ir.core.action import Action, ActionParams, Check, Plan, StepContext
-from ir.core.case import load_state
-from ir.core.decision import Decision, approved
+from ir.core.case import CaseState, load_state, pinned_playbook, steps_running
+from ir.core.decision import Decision, approved, release_check
 from ir.core.errors import CaseError
 
 
@@ -31,37 +34,56 @@ class ReadIncident(Action[IncidentParams]):
     Params = IncidentParams
     mutates = False
 
-    def _state(self, ctx: StepContext, params: IncidentParams) -> Any:
+    def _folder(self, ctx: StepContext, params: IncidentParams) -> Path:
         cases = ctx.case_dir.parent if ctx.case_dir else ctx.workspace / "cases"
         folder = cases / params.incident
         if not (folder / "journal.jsonl").is_file():
             raise CaseError(f"{folder}: no such incident case")
-        return load_state(folder)
+        return folder
+
+    def _state(self, ctx: StepContext, params: IncidentParams) -> CaseState:
+        return load_state(self._folder(ctx, params))
 
     def plan(self, ctx: StepContext, params: IncidentParams) -> Plan:
+        from ir.core.signing_trust import workspace_trust
+        from ir.core.workspace import find_workspace
+
         state = self._state(ctx, params)
-        decision = approved(state, Decision.REENABLE)
-        note = "has an approved reenable decision" if decision else "has NO approved reenable decision: release refused"
+        cases = ctx.case_dir.parent if ctx.case_dir else ctx.workspace / "cases"
+        refusal, _ = release_check(cases / params.incident, state, "", workspace_trust(find_workspace(ctx.workspace)))
+        note = "has an approved reenable decision, signed" if refusal is None else f"release refused: {refusal}"
         return Plan(notes=(f"case {params.incident} {note}",))
 
     def execute(self, ctx: StepContext, params: IncidentParams) -> Mapping[str, Any]:
-        state = self._state(ctx, params)
-        if state.started.get("agent", {}).get("id") != ctx.agent.id:
-            raise CaseError(
-                f"case {params.incident} is about agent {state.started.get('agent', {}).get('id')}, not {ctx.agent.id}"
-            )
-        outputs = {sid: st.outputs for sid, st in state.steps.items()}
+        folder = self._folder(ctx, params)
+        state = load_state(folder)
+        if state.agent_id != ctx.agent.id:
+            raise CaseError(f"case {params.incident} is about agent {state.agent_id}, not {ctx.agent.id}")
+        loaded = pinned_playbook(folder, state)
+
+        def outputs(action: str) -> list[dict[str, Any]]:
+            return [state.step(sid).outputs for sid in steps_running(loaded, action)]
+
         deactivated: dict[str, list[str]] = {}
-        for sid in ("keys", "minted-keys"):
-            for user, keys in (outputs.get(sid, {}).get("deactivated") or {}).items():
+        for out in outputs("credentials.deactivate_keys"):
+            for user, keys in (out.get("deactivated") or {}).items():
                 deactivated.setdefault(user, []).extend(keys)
+        networks = [net for out in outputs("container.isolate_network") for net in out.get("networks") or []]
+        minted = [user for out in outputs("credentials.find_minted") for user in out.get("users") or []]
         decision = approved(state, Decision.REENABLE)
         return {
             "case": params.incident,
-            "networks": outputs.get("isolate", {}).get("networks", []),
+            "networks": networks,
             "deactivated": deactivated,
-            "minted_users": outputs.get("minted", {}).get("users", []),
-            "decision": {k: decision[k] for k in ("by", "approved_by", "reason", "seq")} if decision else None,
+            "minted_users": list(dict.fromkeys(minted)),
+            "decision": {
+                "by": decision.by,
+                "approved_by": decision.approved_by,
+                "reason": decision.reason,
+                "seq": decision.seq,
+            }
+            if decision
+            else None,
         }
 
     def verify(self, ctx: StepContext, params: IncidentParams) -> Check:

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from ir.actions.credentials import PrincipalParams, targets
 from ir.core.action import Action, Check, Plan, StepContext
-from ir.core.errors import BackendUnavailable, IrError
+from ir.core.errors import BackendUnavailable, IrError, TransientError
 
 MINTING = {"CreateAccessKey", "CreateUser", "CreateRole", "CreateLoginProfile", "UpdateLoginProfile"}
 
@@ -144,6 +144,7 @@ class FindMinted(Action[MintedParams]):
     summary = "Walk CloudTrail for keys, users, roles and logins the agent's principals created."
     Params = MintedParams
     mutates = False
+    discovers = True
 
     def _paths(self, ctx: StepContext, params: MintedParams) -> list[Path]:
         named = params.paths or [s.path for s in ctx.agent.logs if s.type == "cloudtrail" and s.path]
@@ -162,8 +163,8 @@ class FindMinted(Action[MintedParams]):
             for kind, name in targets(ctx, params, ("user",)):
                 try:
                     records.extend(cloud.lookup_events(name, params.since))
-                except BackendUnavailable:
-                    raise
+                except (BackendUnavailable, TransientError):
+                    raise  # an outage is not "nothing minted": the step fails (and is retried), never guesses
                 except IrError as exc:
                     notes.append(f"LookupEvents for {kind} {name} unavailable: {exc}")
         return records, notes
@@ -174,10 +175,14 @@ class FindMinted(Action[MintedParams]):
             notes=(f"reads CloudTrail from {paths}{' and LookupEvents' if params.lookup else ''}; changes nothing",)
         )
 
-    def execute(self, ctx: StepContext, params: MintedParams) -> Mapping[str, Any]:
+    def _find(self, ctx: StepContext, params: MintedParams) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
         records, notes = self._records(ctx, params)
         seeds = targets(ctx, params)
         found = walk(records, {n for k, n in seeds if k == "user"}, {n for k, n in seeds if k == "role"})
+        return found, records, notes
+
+    def execute(self, ctx: StepContext, params: MintedParams) -> Mapping[str, Any]:
+        found, records, notes = self._find(ctx, params)
         for note in notes:
             ctx.output(note)
         for item in found["found_by"]:
@@ -189,4 +194,7 @@ class FindMinted(Action[MintedParams]):
         return {**found, "records": len(records), "notes": notes}
 
     def verify(self, ctx: StepContext, params: MintedParams) -> Check:
-        return Check(False, "reads only: run again")
+        """Read CloudTrail again: `outputs` is what a run of the step would find now."""
+        found, records, notes = self._find(ctx, params)
+        detail = f"{len(records)} CloudTrail records read; minted users: {', '.join(found['users']) or 'none'}"
+        return Check(True, detail, {**found, "records": len(records), "notes": notes})

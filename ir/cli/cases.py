@@ -15,19 +15,31 @@ from ir.core.text import neutralise
 
 @click.command("verify")
 @click.argument("case")
+@click.option(
+    "--allowed-signers",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Check signatures against this OpenSSH allowed_signers file (a case copied out of its workspace).",
+)
+@click.option("--expect-head", metavar="SEQ:HASH", help="Fail unless the journal holds this record (no rollback).")
+@click.option("--strict", is_flag=True, help="Also fail on an unsigned case, an unsigned tail or an unsigned decision.")
 @click.pass_context
 @guarded
-def verify_cmd(ctx: click.Context, case: str) -> None:
-    """Check a case: journal hash chain, every evidence hash, the pinned playbook."""
+def verify_cmd(
+    ctx: click.Context, case: str, allowed_signers: str | None, expect_head: str | None, strict: bool
+) -> None:
+    """Check a case: journal hash chain, signatures, every evidence hash, the pinned playbook."""
     from ir.core.case import resolve_case
-    from ir.core.verify import verify_case
+    from ir.core.signing_trust import file_trust
+    from ir.core.verify import parse_head, verify_case
 
     path = Path(case)
-    if not (path / "journal.jsonl").is_file():
+    if not path.is_dir():
         path = resolve_case(workspace_of(ctx).cases_dir, case)
-    report = verify_case(path)
+    trust = file_trust(Path(allowed_signers)) if allowed_signers else None
+    report = verify_case(path, trust=trust, expect_head=parse_head(expect_head) if expect_head else None)
     for warning in report.warnings:
         click.echo(f"warning: {neutralise(warning)}", err=True)
+    sig = report.signatures
     if not report.ok:
         for problem in report.problems:
             click.echo(f"FAIL {neutralise(problem)}", err=True)
@@ -36,6 +48,15 @@ def verify_cmd(ctx: click.Context, case: str) -> None:
         f"ok: {report.records} journal records chain correctly, {report.evidence} evidence files match; "
         f"head seq {report.head[0]} sha256 {report.head[1]}"
     )
+    if sig.signed_head:
+        demo = " (a demo key, trusted only by this demo workspace)" if sig.demo else ""
+        click.echo(f"signed head: seq {sig.signed_head[0]} sha256 {sig.signed_head[1]} by {sig.signed_head[2]}{demo}")
+    else:
+        click.echo("signed head: none (unsigned case)")
+    unsigned = sig.unsigned_case or sig.unsigned_tail or sig.unsigned_decisions
+    if strict and unsigned:
+        click.echo("FAIL --strict: the case is not signed up to its head", err=True)
+        sys.exit(int(ExitCode.STEP_FAILED))
 
 
 @click.command("timeline")
@@ -118,6 +139,14 @@ def timeline_cmd(
 @click.option(
     "--approve-as", metavar="WHO", help="Second approver (required for reenable when ir.yaml asks for two people)."
 )
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False),
+    help="The decider's private key (default: $IR_SIGNING_KEY, then the keys dir).",
+)
+@click.option(
+    "--approve-key", type=click.Path(dir_okay=False), help="The second approver's private key (default: the keys dir)."
+)
 @click.option("--root-cause", metavar="TEXT", help="Record the root cause (a re-enable criterion).")
 @click.option(
     "--accept-follow-ups", is_flag=True, help="Accept the case's open follow-ups as open (a re-enable criterion)."
@@ -132,6 +161,8 @@ def decide_cmd(
     by: str,
     reason: str,
     approve_as: str | None,
+    key: str | None,
+    approve_key: str | None,
     root_cause: str | None,
     accept_follow_ups: bool,
     as_json: bool,
@@ -139,6 +170,7 @@ def decide_cmd(
     """Record who decided to re-enable the agent (or not), why, on what evidence, approved by whom."""
     from ir.core.case import resolve_case
     from ir.core.decision import Decision, decide
+    from ir.core.signing_trust import workspace_trust
 
     ws = workspace_of(ctx)
     case_dir = resolve_case(ws.cases_dir, case)
@@ -149,6 +181,9 @@ def decide_cmd(
         reason=reason,
         approve_as=approve_as,
         second_approver=ws.settings.decisions.second_approver,
+        trust=workspace_trust(ws),
+        key=Path(key) if key else None,
+        approve_key=Path(approve_key) if approve_key else None,
         root_cause=root_cause,
         accept_follow_ups=accept_follow_ups,
     )
@@ -163,6 +198,7 @@ def decide_cmd(
         f"  by {neutralise(data['by'])}"
         + (f", approved by {neutralise(str(data['approved_by']))}" if data.get("approved_by") else "")
     )
+    click.echo("  signed by " + ", ".join(f"{s['principal']} ({s['key']})" for s in data["signatures"]))
     for name, criterion in data["criteria"].items():
         click.echo(f"  [{'x' if criterion['met'] else ' '}] {name}: {neutralise(str(criterion['detail']))}")
 
@@ -176,9 +212,8 @@ def cases_cmd(ctx: click.Context) -> None:
 
     ws = workspace_of(ctx)
     for path, state in list_cases(ws.cases_dir):
-        book = state.started.get("playbook", {})
-        agent = state.started.get("agent", {}).get("id", "?")
-        line = f"{path.name:<60} {agent:<16} {book.get('id', '?')} {book.get('version', '')}  {state.run_status}"
+        book = f"{state.run.playbook.id} {state.run.playbook.version}" if state.run else "? "
+        line = f"{path.name:<60} {state.agent_id:<16} {book}  {state.run_status}"
         click.echo(neutralise(line))  # a case folder can come from elsewhere: its journal is not trusted text
 
 
@@ -187,34 +222,47 @@ def cases_cmd(ctx: click.Context) -> None:
 @click.argument("text")
 @click.option("--step", metavar="STEP", help="The step the note is about.")
 @click.option("--as", "actor", metavar="WHO", help="Who writes the note (default: $IR_USER or login name).")
+@click.option("--key", type=click.Path(dir_okay=False), help="Private key that signs the new head.")
 @click.pass_context
 @guarded
-def note_cmd(ctx: click.Context, case: str, text: str, step: str | None, actor: str | None) -> None:
+def note_cmd(ctx: click.Context, case: str, text: str, step: str | None, actor: str | None, key: str | None) -> None:
     """Add a responder's note to the case's journal (what you saw, what you decided and why)."""
     from ir.core.case import resolve_case
     from ir.core.interventions import add_note
+    from ir.core.signing_journal import head_status
+    from ir.core.signing_trust import workspace_trust
 
-    case_dir = resolve_case(workspace_of(ctx).cases_dir, case)
-    record = add_note(case_dir, by=actor_of(actor), text=text, step=step)
+    ws = workspace_of(ctx)
+    case_dir = resolve_case(ws.cases_dir, case)
+    who, trust, key_path = actor_of(actor), workspace_trust(ws), Path(key) if key else None
+    record = add_note(case_dir, by=who, text=text, step=step, trust=trust, key=key_path)
     click.echo(f"note recorded in {case_dir.name} (journal seq {record.seq}, sha256 {record.hash})")
+    click.echo(neutralise(head_status(case_dir, trust, who, key_path)))
 
 
 @click.command("abort")
 @click.argument("case")
 @click.option("--reason", required=True, help="Why the run stops here for good.")
 @click.option("--as", "actor", metavar="WHO", help="Who aborts (default: $IR_USER or login name).")
+@click.option("--key", type=click.Path(dir_okay=False), help="Private key that signs the new head.")
 @click.pass_context
 @guarded
-def abort_cmd(ctx: click.Context, case: str, reason: str, actor: str | None) -> None:
+def abort_cmd(ctx: click.Context, case: str, reason: str, actor: str | None, key: str | None) -> None:
     """End a case's run for good: it cannot be resumed; what was done stays done and recorded."""
     from ir.core.case import resolve_case
     from ir.core.interventions import abort_run
+    from ir.core.records import RunAborted
+    from ir.core.signing_journal import head_status
+    from ir.core.signing_trust import workspace_trust
 
-    case_dir = resolve_case(workspace_of(ctx).cases_dir, case)
-    record = abort_run(case_dir, by=actor_of(actor), reason=reason)
+    ws = workspace_of(ctx)
+    case_dir = resolve_case(ws.cases_dir, case)
+    who, trust, key_path = actor_of(actor), workspace_trust(ws), Path(key) if key else None
+    record = abort_run(case_dir, by=who, reason=reason, trust=trust, key=key_path)
     click.echo(f"run aborted in {case_dir.name} (journal seq {record.seq}, sha256 {record.hash})")
-    left = record.data.get("open_steps") or []
-    if left:
-        click.echo(f"  not run: {', '.join(left)}")
-    for step in record.data.get("unverified_calls") or []:
+    click.echo(neutralise(head_status(case_dir, trust, who, key_path)))
+    aborted = RunAborted.model_validate(record.data)
+    if aborted.open_steps:
+        click.echo(f"  not run: {', '.join(aborted.open_steps)}")
+    for step in aborted.unverified_calls:
         click.echo(f"  warning: step {step} made a call whose result was never recorded; check its target by hand")

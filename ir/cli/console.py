@@ -7,6 +7,25 @@ import sys
 from typing import Any, TextIO
 
 from ir.core.events import Event, RunSummary
+from ir.core.records import (
+    ApprovalGranted,
+    ApprovalWaiting,
+    EvidenceUnavailable,
+    FollowUp,
+    JournalTornTail,
+    Override,
+    Payload,
+    RunResumed,
+    RunStarted,
+    StepOutput,
+    StepPlanned,
+    StepResult,
+    StepRetry,
+    StepSkipped,
+    StepStarted,
+    StepVerified,
+    parse,
+)
 from ir.core.text import neutralise
 
 MARK = {"succeeded": "ok", "failed": "FAILED", "errored": "ERROR", "skipped": "skipped", "planned": "plan"}
@@ -35,62 +54,62 @@ class EventPrinter:
             self.out.flush()
 
     def _human(self, event: Event) -> str | None:
-        d = event.data
-        kind = event.kind
-        if kind == "run.started":
-            book = d["playbook"]
-            book_text = f"{book['id']} {book['version']} (sha256 {book['sha256'][:12]})"
-            return f"case {d['case']}  playbook {book_text}  agent {d['agent']['id']}"
-        if kind == "run.resumed":
-            return f"resuming case {event.case} as {neutralise(str(d.get('actor')))}"
-        if kind == "step.started":
-            attempt = f" (attempt {d['attempt']})" if d.get("attempt", 1) > 1 else ""
-            return f"-> {event.step}: {d['action']}{attempt}"
-        if kind == "step.output":
-            return f"     {neutralise(str(d['line']))}"
-        if kind == "step.verified":
-            verdict = "already done" if d["done"] else "redo"
-            return f"     verified after restart: {neutralise(str(d['detail']))} -> {verdict}"
-        if kind == "step.retry":
-            return f"     transient error, retrying in {d['delay_s']:g}s: {neutralise(str(d['error']))}"
-        if kind == "step.result":
-            status = MARK.get(d["status"], d["status"])
-            extra = f": {neutralise(str(d['error']))}" if d.get("error") else ""
-            recovered = " (found done on resume)" if d.get("recovered") else ""
-            return f"   {event.step}: {status}{recovered}{extra}"
-        if kind == "step.skipped":
-            return f"-- {event.step}: skipped ({neutralise(str(d['reason']))})"
-        if kind == "approval.waiting":
-            return f"?? {event.step}: waits for approval of {d['action']} {_short(d.get('args', {}))}"
-        if kind == "approval.granted":
-            return f"   {event.step}: approved by {neutralise(str(d['by']))}"
-        if kind == "override":
-            who, why = neutralise(str(d["by"])), neutralise(str(d["reason"]))
-            return f"   {event.step}: evidence requirement overridden by {who}: {why}"
-        if kind == "evidence.unavailable":
-            return f"     unavailable {d['name']}: {neutralise(str(d['reason']))}"
-        if kind == "step.planned":
-            return self._planned(d)
-        if kind == "followup":
-            return f"     FOLLOW-UP {neutralise(str(d['what']))} (owner {neutralise(str(d['owner']))})"
-        if kind == "journal.torn_tail":
-            return f"!! a torn journal line ({d['bytes']} bytes) was set aside as {d['saved_as']}"
-        return None
+        return human_line(parse(event.kind, event.data), event.case)
 
-    @staticmethod
-    def _planned(d: Any) -> str:
-        head = f"-> {d['step']}: {d['action']} {_short(d.get('args', {}))}"
-        if d.get("approval"):
-            head += "  [approval required]"
-        if d.get("error"):
-            return head + f"\n     ERROR {neutralise(str(d['error']))}"
-        plan = d.get("plan", {})
-        lines = [
-            f"     {_short(c['resource'])} {_short(c['attribute'])}: {_short(c['before'])} → {_short(c['after'])}"
-            for c in plan.get("changes", [])
-        ]
-        lines += [f"     {neutralise(str(n))}" for n in plan.get("notes", [])]
-        return "\n".join([head, *(lines or ["     no change"])])
+
+def human_line(p: Payload, case: str | None = None) -> str | None:
+    """The line a person reads for one record or event (None: nothing worth a line)."""
+    match p:
+        case RunStarted():
+            book = p.playbook
+            return f"case {p.case}  playbook {book.id} {book.version} (sha256 {book.sha256[:12]})  agent {p.agent_id}"
+        case RunResumed():
+            return f"resuming case {case} as {neutralise(p.actor)}"
+        case StepStarted():
+            attempt = f" (attempt {p.attempt})" if p.attempt > 1 else ""
+            return f"-> {p.step}: {p.action}{attempt}"
+        case StepOutput():
+            return f"     {neutralise(p.line)}"
+        case StepVerified():
+            verdict = "already done" if p.done else "redo"
+            return f"     verified after restart: {neutralise(p.detail)} -> {verdict}"
+        case StepRetry():
+            return f"     transient error, retrying in {p.delay_s:g}s: {neutralise(p.error)}"
+        case StepResult():
+            extra = f": {neutralise(p.error)}" if p.error else ""
+            recovered = " (found done on resume)" if p.recovered else ""
+            return f"   {p.step}: {MARK.get(p.status, p.status)}{recovered}{extra}"
+        case StepSkipped():
+            return f"-- {p.step}: skipped ({neutralise(p.reason)})"
+        case ApprovalWaiting():
+            return f"?? {p.step}: waits for approval of {p.action} {_short(p.args or {})}"
+        case ApprovalGranted():
+            return f"   {p.step}: approved by {neutralise(p.by)}"
+        case Override():
+            return f"   {p.step}: evidence requirement overridden by {neutralise(p.by)}: {neutralise(p.reason)}"
+        case EvidenceUnavailable():
+            return f"     unavailable {p.name}: {neutralise(p.reason)}"
+        case StepPlanned():
+            return _planned(p)
+        case FollowUp():
+            return f"     FOLLOW-UP {neutralise(p.what)} (owner {neutralise(p.owner)})"
+        case JournalTornTail():
+            return f"!! a torn journal line ({p.bytes} bytes) was set aside as {p.saved_as}"
+    return None
+
+
+def _planned(p: StepPlanned) -> str:
+    head = f"-> {p.step}: {p.action} {_short(p.args or {})}"
+    if p.approval:
+        head += "  [approval required]"
+    if p.error:
+        return head + f"\n     ERROR {neutralise(p.error)}"
+    lines = [
+        f"     {_short(c.resource)} {_short(c.attribute)}: {_short(c.before)} → {_short(c.after)}"
+        for c in p.plan.changes
+    ]
+    lines += [f"     {neutralise(str(n))}" for n in p.plan.notes]
+    return "\n".join([head, *(lines or ["     no change"])])
 
 
 def print_summary(summary: RunSummary, out: TextIO, *, as_json: bool) -> None:
@@ -107,11 +126,18 @@ def print_summary(summary: RunSummary, out: TextIO, *, as_json: bool) -> None:
     if summary.follow_ups:
         out.write(f"follow-ups ({len(summary.follow_ups)}), not done automatically:\n")
         for item in summary.follow_ups:
+            out.write(f"  - {neutralise(item.what)} — owner {neutralise(item.owner)}: {neutralise(item.why)}\n")
+    if summary.still_live:
+        out.write(f"still live ({len(summary.still_live)}), containment is not whole:\n")
+        for live in summary.still_live:
             out.write(
-                f"  - {neutralise(str(item['what']))} — owner {neutralise(str(item['owner']))}: "
-                f"{neutralise(str(item['why']))}\n"
+                f"  - {neutralise(str(live['what']))} — step {neutralise(str(live['step']))}: "
+                f"{neutralise(str(live['why']))}\n"
             )
     if summary.head:
-        out.write(f"journal head: seq {summary.head[0]} sha256 {summary.head[1]}\n")
+        signed = f" signed by {neutralise(summary.signed_by)}" if summary.signed_by else " (not signed)"
+        out.write(f"journal head: seq {summary.head[0]} sha256 {summary.head[1]}{signed}\n")
+        if summary.unsigned:
+            out.write(f"{neutralise(summary.unsigned)}\n")
     if summary.message:
         out.write(f"{neutralise(summary.message)}\n")

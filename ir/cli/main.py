@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ir.cli.cases import abort_cmd, cases_cmd, decide_cmd, note_cmd, timeline_cmd, verify_cmd
+from ir.cli.keys import keys_group
 from ir.cli.playbooks import playbook_group
 from ir.cli.support import actor_of, guarded, workspace_of
 from ir.core.errors import InputError
@@ -118,11 +119,12 @@ def _parse_pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     return pairs
 
 
-def _engine(ws: Any, as_json: bool) -> Any:
+def _engine(ws: Any, as_json: bool, key: str | None = None) -> Any:
     from ir.actions import default_registry
     from ir.backends import WorkspaceBackends
     from ir.cli.console import EventPrinter
     from ir.core.engine import Engine
+    from ir.core.signing_trust import workspace_trust
 
     return Engine(
         registry=default_registry(),
@@ -130,6 +132,8 @@ def _engine(ws: Any, as_json: bool) -> Any:
         workspace=ws.root,
         approvers=ws.settings.approvers,
         on_event=EventPrinter(as_json=as_json),
+        trust=workspace_trust(ws),
+        signing_key=Path(key) if key else None,
     )
 
 
@@ -164,7 +168,11 @@ def _terminate_as_interrupt() -> None:
     help="Let a destructive step run without a successful evidence step; the reason is journalled.",
 )
 @click.option("--as", "actor", metavar="WHO", help="Who is running this (default: $IR_USER or login name).")
+@click.option("--key", type=click.Path(dir_okay=False), help="Private key that signs the journal head at the end.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON event per line, then a summary object.")
+@click.option(
+    "--attach", is_flag=True, help="If the agent has an open case, add this request to it as a note instead of a run."
+)
 @click.pass_context
 @guarded
 def run_cmd(
@@ -177,7 +185,9 @@ def run_cmd(
     approve: tuple[str, ...],
     overrides: tuple[str, ...],
     actor: str | None,
+    key: str | None,
     as_json: bool,
+    attach: bool,
 ) -> None:
     """Run PLAYBOOK against an agent: a new case, journalled step by step."""
     from ir.core.events import RunOptions
@@ -194,10 +204,36 @@ def run_cmd(
         approve=frozenset(approve),
         overrides=_parse_pairs(overrides, "--override"),
     )
-    summary = _engine(ws, as_json).start(
+    if attach and not dry_run:
+        _attach(ws, agent.id, loaded.playbook.id, _parse_pairs(params, "--param"), options.actor)
+    summary = _engine(ws, as_json, key).start(
         loaded=loaded, agent=agent, params=_parse_pairs(params, "--param"), cases_dir=ws.cases_dir, options=options
     )
     _finish(summary, as_json)
+
+
+def _attach(ws: Any, agent_id: str, playbook_id: str, params: dict[str, str], actor: str) -> None:
+    """`--attach`: journal the request in the agent's open case and exit 0; return when there is none."""
+    from ir.core.attach import attach
+
+    done = attach(
+        workspace=ws.root,
+        cases_dir=ws.cases_dir,
+        agent_id=agent_id,
+        playbook_id=playbook_id,
+        params=params,
+        actor=actor,
+    )
+    if done is None:
+        return
+    if done.seq is not None:
+        click.echo(f"attached to open case {done.case_dir.name}: note recorded (journal seq {done.seq})")
+    else:
+        click.echo(
+            f"attached to case {done.case_dir.name}, which a live run holds: "
+            "the note is journalled at its next step or when it finishes"
+        )
+    sys.exit(0)
 
 
 @cli.command("resume")
@@ -214,6 +250,7 @@ def run_cmd(
 @click.option("--skip", multiple=True, metavar="STEP", help="Skip this step (repeatable; needs --reason).")
 @click.option("--reason", metavar="TEXT", help="Why the --skip steps are skipped (journalled with who).")
 @click.option("--as", "actor", metavar="WHO", help="Who is resuming (default: $IR_USER or login name).")
+@click.option("--key", type=click.Path(dir_okay=False), help="Private key that signs the journal head at the end.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON event per line, then a summary object.")
 @click.pass_context
 @guarded
@@ -226,6 +263,7 @@ def resume_cmd(
     skip: tuple[str, ...],
     reason: str | None,
     actor: str | None,
+    key: str | None,
     as_json: bool,
 ) -> None:
     """Continue an interrupted or waiting case from its journal (verifies real state first)."""
@@ -242,10 +280,11 @@ def resume_cmd(
         overrides=_parse_pairs(overrides, "--override"),
         skip={step: reason or "" for step in skip},
     )
-    _finish(_engine(ws, as_json).resume(case_dir=case_dir, options=options), as_json)
+    _finish(_engine(ws, as_json, key).resume(case_dir=case_dir, options=options), as_json)
 
 
 cli.add_command(playbook_group)
+cli.add_command(keys_group)
 for _command in (verify_cmd, cases_cmd, timeline_cmd, decide_cmd, note_cmd, abort_cmd):
     cli.add_command(_command)
 

@@ -21,17 +21,17 @@ def playbook_group() -> None:
 @click.pass_context
 @guarded
 def playbook_list(ctx: click.Context) -> None:
-    """List the workspace's playbooks with version and title."""
-    from ir.core.errors import PlaybookError
-    from ir.core.playbook import load_playbook, playbook_files
+    """List the workspace's playbooks; each file that does not load is named on stderr (exit 2)."""
+    from ir.core.playbook import list_playbooks
 
-    ws = workspace_of(ctx)
-    for path in playbook_files(ws.playbooks_dir):
-        try:
-            book = load_playbook(path).playbook
-            click.echo(f"{book.id:<28} {book.version:<10} {book.title}")
-        except PlaybookError as exc:
-            click.echo(f"{path.stem:<28} {'invalid':<10} {exc}")
+    listing = list_playbooks(workspace_of(ctx).playbooks_dir)
+    for loaded in listing.playbooks:
+        book = loaded.playbook
+        click.echo(neutralise(f"{book.id:<28} {book.version:<10} {book.title}"))
+    for problem in listing.problems:
+        click.echo(neutralise(problem), err=True)
+    if listing.problems:
+        fail(f"{len(listing.problems)} playbook file(s) could not be loaded (see above)", ExitCode.BAD_INPUT)
 
 
 @playbook_group.command("show")
@@ -49,7 +49,13 @@ def playbook_show(ctx: click.Context, playbook_id: str) -> None:
     if book.description:
         click.echo(book.description.rstrip() + "\n")
     for name, spec in book.params.items():
-        click.echo(f"param {name} ({spec.type}, default {spec.default!r}): {spec.description}")
+        bounds = [f"{k} {v!r}" for k, v in (("min", spec.min_), ("max", spec.max_)) if v is not None]
+        if spec.choices is not None:
+            bounds.append("one of " + ", ".join(repr(c) for c in spec.choices))
+        if spec.pattern is not None:
+            bounds.append(f"matching {spec.pattern!r}")
+        shown = ", ".join([spec.type, f"default {spec.default!r}", *bounds])
+        click.echo(neutralise(f"param {name} ({shown}): {spec.description}"))
     for i, step in enumerate(book.steps, 1):
         gate = "  [approval required]" if step.approval.required else ""
         when = f"  when {step.when}" if step.when is not None else ""

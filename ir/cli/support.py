@@ -30,6 +30,12 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted", ExitCode.INTERRUPTED)
+        except OSError as exc:  # a write the core does not wrap (a derived file, a new case folder)
+            from ir.core.evidence import STORAGE_ERRNOS
+
+            code = ExitCode.STORAGE if exc.errno in STORAGE_ERRNOS else ExitCode.STEP_FAILED
+            problem = (exc.strerror or str(exc)).lower()
+            fail(f"{exc.filename}: {problem}" if exc.filename else problem, code)
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__

@@ -73,6 +73,9 @@ class Check:
     done: bool
     detail: str
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    live: tuple[str, ...] = ()
+    """For a containment action: each thing it should have taken away that is still live
+    (`aws.iam_user:bob access key AKIA… is Active`), one line each."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,14 @@ class Action(ABC, Generic[P]):
     releases: ClassVar[bool] = False
     """Undoes containment (unpause, reconnect, lift a deny): refused by the engine unless the
     incident case holds an approved `reenable` decision."""
+    contains: ClassVar[bool] = False
+    """Takes something away from the agent (keys, sessions, permissions): at the end of a run,
+    each such step that did not succeed cleanly is checked with `verify()`, and what its
+    `Check.live` names is reported as still live; the run is not called succeeded while it is."""
+    discovers: ClassVar[bool] = False
+    """Reads which principals later containment steps act on (what the agent minted): when it did
+    not succeed, the end-of-run check reads again through `verify()` (its `outputs`) to learn
+    what those steps should have contained."""
 
     def prior(self, ctx: StepContext, params: P) -> Mapping[str, Any]:
         """State to record in the intent before the change, so it can be undone (default none)."""

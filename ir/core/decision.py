@@ -1,10 +1,12 @@
 """Decisions: who decided to re-enable an agent (or keep it disabled, or decommission it), why,
 on what evidence, with which criteria met, and who approved.
 
-A decision is a journal record of the incident case. Re-enabling is refused unless every
-criterion is met and, when the workspace asks for two people, a second approver who is not
-the decider approves. The engine refuses release actions (unpause, restore network, lift the
-deny) unless the incident case holds an approved `reenable` decision.
+A decision is a journal record of the incident case, signed (SSHSIG) by the decider and, under
+the two-person rule, by a second approver with a distinct key; the signatures bind the case id
+and the record the decision follows. Re-enabling is refused unless every criterion is met. The
+engine refuses release actions (unpause, restore network, lift the deny) unless the incident
+case's latest decision is an approved `reenable` whose signatures verify against the allowed
+signers of the workspace at the time of release.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ir.core.case import CaseState, StepStatus, load_state, pinned_playbook
+from ir.core.case import CaseState, RecordedDecision, StepStatus, load_state, pinned_playbook
 from ir.core.errors import ApprovalRefused, InputError
-from ir.core.journal import Journal, Record
+from ir.core.journal import JOURNAL_FILE, Journal, Record, read
+from ir.core.records import Kind
+from ir.core.signing_journal import case_id_of, decision_signers, sign_decision, sign_head
+from ir.core.signing_trust import NoSigner, Trust, case_trust, signer_for
 from ir.core.verify import verify_case
 
 
@@ -84,14 +89,29 @@ def decide(
     reason: str,
     approve_as: str | None,
     second_approver: bool,
+    trust: Trust | None = None,
+    key: Path | None = None,
+    approve_key: Path | None = None,
     root_cause: str | None = None,
     accept_follow_ups: bool = False,
 ) -> Record:
-    """Record a decision in the case's journal; ApprovalRefused (recorded too) when it may not stand."""
+    """Record a signed decision in the case's journal; ApprovalRefused (recorded too) when it may not stand.
+
+    NoSigner (nothing recorded) when the decider, or the second approver, has no allowed responder key.
+    """
     if not reason.strip():
         raise InputError("a decision needs a reason (--reason)")
     if not by.strip():
         raise InputError("a decision needs the person deciding (--by)")
+    trust = trust or case_trust(case_dir)
+    signers = [signer_for(trust, by, key, decide=True)]
+    if approve_as:
+        signers.append(signer_for(trust, approve_as, approve_key, decide=True, env=False))
+        if signers[1][0].key.fingerprint == signers[0][0].key.fingerprint:
+            raise NoSigner(
+                f"{approve_as} approves with the same key as {by} ({signers[0][0].key.fingerprint}): "
+                "the two-person rule needs two distinct keys"
+            )
     with Journal(case_dir).open() as journal:
         state = CaseState.replay(journal.records)
         if not state.started:
@@ -117,12 +137,21 @@ def decide(
             "agent": state.started.get("agent", {}).get("id"),
         }
         if refusal:
-            journal.append("decision.refused", {**base, "why": refusal})
+            journal.append(Kind.DECISION_REFUSED, {**base, "why": refusal})
+            sign_head(journal, state.case_id, trust, by, key, "decision")
             raise ApprovalRefused(refusal)
-        return journal.append("decision", {**base, "approved": bool(approve_as) or not second_approver})
+        head = journal.records[-1]
+        data = {
+            **base,
+            "approved": bool(approve_as) or not second_approver,
+            "follows": {"seq": head.seq, "hash": head.hash},
+        }
+        record = journal.append(Kind.DECISION, sign_decision(state.case_id, data, signers))
+        sign_head(journal, state.case_id, trust, by, key, "decision")
+        return record
 
 
-def approved(state: CaseState, decision: Decision) -> dict[str, Any] | None:
+def approved(state: CaseState, decision: Decision) -> RecordedDecision | None:
     """The latest decision of the case, if it is `decision` and approved."""
     if not state.decisions:
         return None
@@ -130,15 +159,19 @@ def approved(state: CaseState, decision: Decision) -> dict[str, Any] | None:
     return last if last.get("decision") == str(decision) and last.get("approved") else None
 
 
-def release_check(case_dir: Path, state: CaseState, incident: str) -> tuple[str | None, dict[str, Any] | None]:
+def release_check(
+    case_dir: Path, state: CaseState, incident: str, trust: Trust | None
+) -> tuple[str | None, RecordedDecision | None]:
     """(why a release may not run, the approved reenable decision it may run on).
 
     The decision is looked up in the incident case named by `incident` (a sibling folder of
-    `case_dir`), or in this case itself when no incident is named.
+    `case_dir`), or in this case itself when no incident is named. It must be the case's latest
+    decision, and its signatures must verify against `trust` (the workspace's allowed signers
+    now): one allowed responder, or two distinct ones under the two-person rule.
     """
+    folder = case_dir.parent / incident if incident else case_dir
     if incident:
-        folder = case_dir.parent / incident
-        if not (folder / "journal.jsonl").is_file():
+        if not (folder / JOURNAL_FILE).is_file():
             return f"incident case {incident!r} not found in {case_dir.parent}", None
         incident_state = load_state(folder)
     else:
@@ -147,5 +180,25 @@ def release_check(case_dir: Path, state: CaseState, incident: str) -> tuple[str 
     if decision is None:
         return (
             f"case {incident} has no approved reenable decision (ir decide {incident} --decision reenable ...)"
+        ), None
+    if trust is None:
+        return "no allowed signers were given, so no decision can be trusted to release", None
+    seq = int(decision["seq"])
+    if not decision.get("signatures"):
+        return f"the reenable decision of case {incident} (journal seq {seq}) is unsigned; decide again, signed", None
+    checked = read(folder / JOURNAL_FILE)
+    if len(checked.records) < seq or checked.records[seq - 1].hash != decision["hash"]:
+        return f"case {incident}: journal damaged before the decision: {'; '.join(checked.problems[:1])}", None
+    records = checked.records
+    good, problems = decision_signers(
+        case_id_of(records, folder), records[seq - 1].data, records[seq - 2] if seq > 1 else None, trust
+    )
+    if problems:
+        return f"the reenable decision of case {incident} (journal seq {seq}) does not verify: {problems[0]}", None
+    need = 2 if trust.second_approver else 1
+    if len(good) < need:
+        return (
+            f"the reenable decision of case {incident} (journal seq {seq}) carries {len(good)} allowed responder "
+            f"signature(s); the workspace requires {need} from distinct keys"
         ), None
     return None, decision

@@ -16,9 +16,8 @@ from typing import Any
 from ir.core.case import PLAYBOOK_FILE
 from ir.core.evidence import hash_file
 from ir.core.journal import JOURNAL_FILE, LOCK_FILE, Record, read
+from ir.core.records import Kind
 
-DERIVED_ADDED = "derived.added"
-"""The journal record kind of a derived file."""
 _NOT_DERIVED = {JOURNAL_FILE, LOCK_FILE, PLAYBOOK_FILE}
 """Case files with checks of their own (the journal chain, the pinned playbook's hash)."""
 
@@ -34,7 +33,7 @@ def recorded(records: list[Record]) -> dict[str, Record]:
     """The latest `derived.added` record of every path."""
     latest: dict[str, Record] = {}
     for rec in records:
-        if rec.type == DERIVED_ADDED:
+        if rec.type == Kind.DERIVED_ADDED:
             latest[str(rec.data.get("path"))] = rec
     return latest
 
@@ -42,7 +41,7 @@ def recorded(records: list[Record]) -> dict[str, Record]:
 def _evidence_named(records: list[Record]) -> dict[str, Record]:
     """The latest `evidence.added` record of every name (cases made before derived records kept
     `timeline.jsonl` only as evidence of the same bytes)."""
-    return {str(r.data.get("name")): r for r in records if r.type == "evidence.added"}
+    return {str(r.data.get("name")): r for r in records if r.type == Kind.EVIDENCE_ADDED}
 
 
 def _inside(case_dir: Path, rel: str) -> Path | None:

@@ -15,6 +15,7 @@ from ir.core.events import Event, EventHandler, RunSummary
 from ir.core.inventory import Agent
 from ir.core.playbook import LoadedPlaybook, Step
 from ir.core.ports import Backends
+from ir.core.records import Kind
 from ir.core.substitution import SubstitutionError, Unresolved, evaluate_condition, render
 from ir.core.validation import describe
 
@@ -107,6 +108,6 @@ def dry_run(
         except IrError as exc:
             data["error"], steps[step.id] = f"step {step.id}: {exc}", "errored"
             worst, message = max(worst, exc.exit_code), message or data["error"]
-        on_event(Event(kind="step.planned", data=data, step=step.id))
+        on_event(Event(kind=Kind.STEP_PLANNED, data=data, step=step.id))
     status = RunStatus.PLANNED if worst == ExitCode.OK else RunStatus.ERRORED
     return RunSummary(status=status, steps=steps, message=message, exit_code=worst)

@@ -12,6 +12,8 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,10 @@ from pydantic import ValidationError
 
 from ir.core.access import WorldAccess
 from ir.core.action import Action, Registry, StepContext
-from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, new_case_id, pinned_playbook
+from ir.core.agent_lock import AgentLock, refuse_second_case
+from ir.core.attach import collect
+from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, load_state, new_case_id, pinned_playbook
+from ir.core.containment import LiveItem, has_containment, skip_reasons, steps_to_redo, still_live, verdict
 from ir.core.decision import release_check
 from ir.core.dryrun import bad_args, dry_run
 from ir.core.errors import (
@@ -27,20 +32,23 @@ from ir.core.errors import (
     BackendUnavailable,
     CaseError,
     ExitCode,
-    InputError,
     IrError,
     JournalError,
     PlaybookError,
+    StorageError,
 )
 from ir.core.events import EventHandler, RunOptions, RunSummary
 from ir.core.evidence import EvidenceStore
 from ir.core.inventory import Agent
-from ir.core.journal import Journal
+from ir.core.journal import Journal, storage_problem
 from ir.core.lint import lint
 from ir.core.playbook import LoadedPlaybook, Step, resolve_params
 from ir.core.ports import Backends
 from ir.core.recorder import CaseEvidence, Recorder
+from ir.core.records import Kind
 from ir.core.retry import delay_for
+from ir.core.signing_journal import sign_run
+from ir.core.signing_trust import Trust
 from ir.core.substitution import SubstitutionError, evaluate_condition, render
 from ir.core.timeouts import StepTimeout, call_with_timeout
 
@@ -60,6 +68,8 @@ class Engine:
         approvers: Mapping[str, tuple[str, ...]] | None = None,
         on_event: EventHandler | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        trust: Trust | None = None,
+        signing_key: Path | None = None,
     ) -> None:
         self.registry = registry
         self.backends = backends
@@ -67,6 +77,9 @@ class Engine:
         self.approvers = dict(approvers or {})
         self.on_event = on_event or (lambda _e: None)
         self.sleep = sleep
+        self.trust = trust
+        """The allowed signers: who signs heads, which decisions release (None: nobody; no release)."""
+        self.signing_key = signing_key
 
     def start(
         self, *, loaded: LoadedPlaybook, agent: Agent, params: Mapping[str, str], cases_dir: Path, options: RunOptions
@@ -76,8 +89,8 @@ class Engine:
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise PlaybookError(problems[0] + more)
-        values = resolve_params(loaded.playbook, dict(params))
-        _check_step_names(loaded, options)
+        values = resolve_params(loaded.playbook, dict(params), loaded.located)
+        options.check_steps(loaded)
         if options.dry_run:
             return dry_run(
                 registry=self.registry,
@@ -90,14 +103,22 @@ class Engine:
             )
         case_id = new_case_id(agent.id, loaded.playbook.id)
         case_dir = cases_dir / case_id
-        case_dir.mkdir(parents=True)
-        (case_dir / PLAYBOOK_FILE).write_text(loaded.text, encoding="utf-8")
-        os.chmod(case_dir / PLAYBOOK_FILE, 0o444)
         book = loaded.playbook
-        with Journal(case_dir).open(create=True) as journal:
+        with ExitStack() as held:  # the agent's lock, then the new case's journal, to the end of the walk
+            lock = held.enter_context(AgentLock(self.workspace, agent.id).acquire(case=case_id, actor=options.actor))
+            refuse_second_case(cases_dir, agent.id, book.id)  # one open case per (agent, playbook)
+            case_dir.mkdir(parents=True)
+            try:
+                (case_dir / PLAYBOOK_FILE).write_text(loaded.text, encoding="utf-8")
+            except OSError as exc:  # a full disk before the journal exists: say where, exit 5
+                raise StorageError(
+                    f"{case_dir / PLAYBOOK_FILE}: {storage_problem(exc)} while creating the case"
+                ) from exc
+            os.chmod(case_dir / PLAYBOOK_FILE, 0o444)
+            journal = held.enter_context(Journal(case_dir).open(create=True))
             rec = Recorder(journal, case_id, self.on_event)
             rec.write(
-                "run.started",
+                Kind.RUN_STARTED,
                 {
                     "case": case_id,
                     "run_id": case_id,
@@ -113,36 +134,49 @@ class Engine:
                     "params": values,
                     "actor": options.actor,
                     "pid": os.getpid(),
-                },
+                }
+                | _stale(lock),
             )
-            return _Run(self, case_dir, loaded, agent, CaseState.replay(journal.records), rec, options).walk()
+            summary = _Run(self, case_dir, loaded, agent, CaseState.replay(journal.records), rec, options).walk()
+            return sign_run(summary, rec, self.trust, options.actor, self.signing_key, "run")
 
     def resume(self, *, case_dir: Path, options: RunOptions) -> RunSummary:
-        """Continue a case from its journal: verify real state, then run what is left."""
-        with Journal(case_dir).open() as journal:
+        """Continue a case from its journal: verify real state, then run what is left (holding the
+        agent's lock); what a failed step kept from running is evaluated again."""
+        agent_id = str(load_state(case_dir).started.get("agent", {}).get("id") or "")
+        if not agent_id:
+            raise CaseError(f"{case_dir}: journal has no run.started record")
+        with (
+            AgentLock(self.workspace, agent_id).acquire(case=case_dir.name, actor=options.actor) as lock,
+            Journal(case_dir).open() as journal,
+        ):
             state = CaseState.replay(journal.records)
             if not state.started:
                 raise CaseError(f"{case_dir}: journal has no run.started record")
             if state.run_status == RunStatus.ABORTED:
                 raise CaseError(f"{case_dir.name}: the run was aborted ({state.aborted}); start a new run instead")
             loaded = pinned_playbook(case_dir, state)
-            _check_step_names(loaded, options)
+            options.check_steps(loaded)
             agent = Agent.model_validate(state.started["agent"])
             rec = Recorder(journal, state.case_id, self.on_event)
             rec.write(
-                "run.resumed",
+                Kind.RUN_RESUMED,
                 {
                     "actor": options.actor,
                     "pid": os.getpid(),
                     "approve": sorted(options.approve),
                     "approve_all": options.approve_all,
-                },
+                }
+                | _stale(lock),
             )
-            for step in loaded.playbook.steps:
-                st = state.step(step.id)
-                if st.status in (StepStatus.FAILED, StepStatus.ERRORED, StepStatus.CANCELLED):
-                    st.status = StepStatus.PENDING  # the run stopped here: try again
-            return _Run(self, case_dir, loaded, agent, state, rec, options).walk()
+            removed = EvidenceStore(case_dir).remove_parts()  # we hold the case lock: no capture is live
+            if removed:
+                rec.write(Kind.EVIDENCE_PARTS_REMOVED, {"files": removed})
+            redo = steps_to_redo(self.registry, loaded.playbook.steps, state, journal.records)
+            for step_id in redo:
+                state.step(step_id).status = StepStatus.PENDING  # the run stopped, skipped or left it: again
+            summary = _Run(self, case_dir, loaded, agent, state, rec, options, recheck=frozenset(redo)).walk()
+            return sign_run(summary, rec, self.trust, options.actor, self.signing_key, "resume")
 
     def allowed_approvers(self, step: Step) -> set[str] | None:
         """The people who may approve `step` (groups expanded), or None when anyone may."""
@@ -169,9 +203,14 @@ class _Run:
         state: CaseState,
         rec: Recorder,
         options: RunOptions,
+        recheck: frozenset[str] = frozenset(),
     ) -> None:
         self.engine, self.case_dir, self.loaded, self.agent = engine, case_dir, loaded, agent
         self.state, self.rec, self.options = state, rec, options
+        self.recheck = recheck
+        """Steps this resume evaluates again: one still skipped by its `when:` is not journalled twice."""
+        self.live: list[LiveItem] | None = None
+        """What is still live, once the end of the walk assessed it (None: not assessed)."""
         self.store = EvidenceStore(case_dir)
         self.world = WorldAccess(engine.backends, agent, dry_run=False)
 
@@ -185,6 +224,7 @@ class _Run:
         worst, message, current = ExitCode.OK, None, None
         try:
             for index, step in enumerate(self.loaded.playbook.steps):
+                collect(self.case_dir, self.rec.journal.records, self.record)  # notes attached meanwhile
                 if self.state.step(step.id).status.terminal:
                     continue
                 current = step.id
@@ -196,15 +236,48 @@ class _Run:
                     return self.finish(RunStatus.AWAITING_APPROVAL, code, text, waiting=(step.id,))
                 worst, message = max(worst, code), message or text
                 if step.on_failure == "stop":
-                    errored = self.state.step(step.id).status == StepStatus.ERRORED
-                    return self.finish(RunStatus.ERRORED if errored else RunStatus.FAILED, worst, message)
+                    break
+            current = None
+            return self.conclude(worst, message)
         except KeyboardInterrupt:
-            self.record("run.interrupted", {"step": current})
-            return self.summary(RunStatus.INTERRUPTED, ExitCode.INTERRUPTED, f"interrupted during step {current}")
-        if worst == ExitCode.OK:
-            return self.finish(RunStatus.SUCCEEDED, worst, message)
-        errored = any(self.state.step(s.id).status == StepStatus.ERRORED for s in self.loaded.playbook.steps)
-        return self.finish(RunStatus.ERRORED if errored else RunStatus.FAILED, worst, message)
+            self.record(Kind.RUN_INTERRUPTED, {"step": current})
+            where = f"during step {current}" if current else "while checking what is still live"
+            return self.summary(RunStatus.INTERRUPTED, ExitCode.INTERRUPTED, f"interrupted {where}")
+
+    def conclude(self, code: ExitCode, message: str | None) -> RunSummary:
+        """End the walk: any failed step makes the run failed (or errored), whichever walk failed it;
+        with none, the run succeeded only if real state says nothing is still live."""
+        self.live = self.assess()
+        statuses = {self.state.step(s.id).status for s in self.loaded.playbook.steps}
+        return self.finish(*verdict(statuses, self.live, code, message))
+
+    def assess(self) -> list[LiveItem] | None:
+        """What the containment steps left live, from real state (None: the playbook contains nothing)."""
+        steps, registry = self.loaded.playbook.steps, self.engine.registry
+        if not has_containment(registry, steps):
+            return None
+        world = WorldAccess(self.engine.backends, self.agent, dry_run=True)  # reads only
+        context = partial(self.context, world=world, evidence=None, dry_run=True)
+        return still_live(registry, steps, self.state, self.scope(), context, skip_reasons(self.rec.journal.records))
+
+    def context(
+        self, step: Step, *, world: WorldAccess, evidence: CaseEvidence | None, dry_run: bool = False
+    ) -> StepContext:
+        """What an action sees while it runs (or verifies) `step`."""
+        return StepContext(
+            case_id=self.state.case_id,
+            run_id=self.state.case_id,
+            step_id=step.id,
+            agent=self.agent,
+            world=world,
+            workspace=self.engine.workspace,
+            evidence=evidence,
+            output=evidence.output if evidence else lambda _line: None,
+            follow_up=evidence.follow_up if evidence else lambda *_args: None,
+            case_dir=self.case_dir,
+            dry_run=dry_run,
+            prior=self.state.priors.get(step.id, {}),
+        )
 
     def scope(self) -> dict[str, Any]:
         """What `${{ ... }}` references can see."""
@@ -224,7 +297,10 @@ class _Run:
         try:
             scope = self.scope()
             if step.when is not None and not evaluate_condition(step.when, scope):
-                self.record("step.skipped", {"step": step.id, "reason": f"when: {step.when} is false"}, step.id)
+                if step.id in self.recheck and self.state.step(step.id).status == StepStatus.PENDING:
+                    self.state.step(step.id).status = StepStatus.SKIPPED  # as journalled: nothing new to say
+                    return None
+                self.record(Kind.STEP_SKIPPED, {"step": step.id, "reason": f"when: {step.when} is false"}, step.id)
                 return None
             args = render(step.with_, scope)
             params = action.Params.model_validate(args)
@@ -247,28 +323,18 @@ class _Run:
                     "succeeded in this case (capture first, or override with a recorded reason)"
                 )
                 return self.result(step, StepStatus.FAILED, {}, text, ExitCode.STEP_FAILED)
-            self.record("override", {"step": step.id, "by": self.options.actor, "reason": reason}, step.id)
+            self.record(Kind.OVERRIDE, {"step": step.id, "by": self.options.actor, "reason": reason}, step.id)
 
         sink = CaseEvidence(self.store, self.rec, self.state, step.id)
-        ctx = StepContext(
-            case_id=self.state.case_id,
-            run_id=self.state.case_id,
-            step_id=step.id,
-            agent=self.agent,
-            world=self.world,
-            workspace=self.engine.workspace,
-            evidence=sink,
-            output=sink.output,
-            follow_up=sink.follow_up,
-            case_dir=self.case_dir,
-            prior=self.state.priors.get(step.id, {}),
-        )
+        ctx = self.context(step, world=self.world, evidence=sink)
         if self.state.step(step.id).intent_open:
             try:
                 check = action.verify(ctx, params)
+            except StorageError:
+                raise  # the case cannot be written: end the run, write nothing more
             except IrError as exc:
                 return self.result(step, StepStatus.ERRORED, {}, f"step {step.id}: verify failed: {exc}", exc.exit_code)
-            self.record("step.verified", {"step": step.id, "done": check.done, "detail": check.detail}, step.id)
+            self.record(Kind.STEP_VERIFIED, {"step": step.id, "done": check.done, "detail": check.detail}, step.id)
             if check.done:
                 return self.result(step, StepStatus.SUCCEEDED, dict(check.outputs), None, ExitCode.OK, recovered=True)
         return self.execute(step, action, ctx, params, args, sink)
@@ -280,7 +346,7 @@ class _Run:
         first = attempt = self.state.step(step.id).attempts  # earlier runs' attempts do not count
         while True:
             attempt += 1
-            self.record("step.started", {"step": step.id, "action": action.name, "attempt": attempt}, step.id)
+            self.record(Kind.STEP_STARTED, {"step": step.id, "action": action.name, "attempt": attempt}, step.id)
             try:
                 if action.mutates:
                     intent = {
@@ -292,14 +358,18 @@ class _Run:
                     }
                     if step.id not in self.state.priors:
                         intent["prior"] = dict(action.prior(ctx, params))
-                    self.record("step.intent", intent, step.id)
+                    self.record(Kind.STEP_INTENT, intent, step.id)
                     ctx.prior = self.state.priors.get(step.id, {})
                 outputs = call_with_timeout(lambda: action.execute(ctx, params), step.timeout, sink)
+            except StorageError:
+                raise  # the case cannot be written: end the run, write nothing more
             except IrError as exc:
                 if getattr(exc, "transient", False) and attempt - first < step.retry.max_attempts:
                     wait = delay_for(step.retry, attempt - first)
                     self.record(
-                        "step.retry", {"step": step.id, "attempt": attempt, "error": str(exc), "delay_s": wait}, step.id
+                        Kind.STEP_RETRY,
+                        {"step": step.id, "attempt": attempt, "error": str(exc), "delay_s": wait},
+                        step.id,
                     )
                     self.engine.sleep(wait)
                     continue
@@ -323,7 +393,7 @@ class _Run:
             data["error"] = error
         if recovered:
             data["recovered"] = True
-        self.record("step.result", data, step.id)
+        self.record(Kind.STEP_RESULT, data, step.id)
         return None if status == StepStatus.SUCCEEDED else (status, code, error or status)
 
     def approve(self, step: Step, action: str, args: Any) -> Outcome:
@@ -333,7 +403,7 @@ class _Run:
             allowed = self.engine.allowed_approvers(step)
             if allowed is not None and options.actor not in allowed:
                 self.record(
-                    "approval.refused",
+                    Kind.APPROVAL_REFUSED,
                     {"step": step.id, "by": options.actor, "reason": "not an approver for this step"},
                     step.id,
                 )
@@ -341,11 +411,11 @@ class _Run:
                     f"step {step.id}: {options.actor} may not approve it (approvers: {', '.join(sorted(allowed))})"
                 )
             self.record(
-                "approval.granted", {"step": step.id, "by": options.actor, "action": action, "args": args}, step.id
+                Kind.APPROVAL_GRANTED, {"step": step.id, "by": options.actor, "action": action, "args": args}, step.id
             )
             return None
         self.record(
-            "approval.waiting",
+            Kind.APPROVAL_WAITING,
             {"step": step.id, "action": action, "args": args, "approvers": list(step.approval.approvers)},
             step.id,
         )
@@ -360,18 +430,18 @@ class _Run:
                 "resume without --skip so verify() reads the real state first"
             )
             return self.result(step, StepStatus.ERRORED, {}, text, ExitCode.BAD_INPUT)
-        self.record("step.skipped", {"step": step.id, "reason": reason, "by": self.options.actor}, step.id)
+        self.record(Kind.STEP_SKIPPED, {"step": step.id, "reason": reason, "by": self.options.actor}, step.id)
         return None
 
     def reenable_refusal(self, step: Step) -> str | None:
         """Why a release step may not run (None when it may); the decision it relies on is journalled."""
         incident = str(self.state.started.get("params", {}).get("incident") or "")
-        refusal, decision = release_check(self.case_dir, self.state, incident)
+        refusal, decision = release_check(self.case_dir, self.state, incident, self.engine.trust)
         if refusal:
             return f"step {step.id}: refused: {refusal}"
         assert decision is not None
         self.record(
-            "decision.checked",
+            Kind.DECISION_CHECKED,
             {
                 "step": step.id,
                 "case": incident or self.state.case_id,
@@ -400,12 +470,11 @@ class _Run:
     def finish(
         self, status: RunStatus, code: ExitCode, message: str | None, waiting: tuple[str, ...] = ()
     ) -> RunSummary:
-        """Journal the end of the run and summarise it."""
+        """Journal the end of the run (with what is still live, once assessed) and summarise it."""
+        collect(self.case_dir, self.rec.journal.records, self.record)
         steps = {s.id: str(self.state.step(s.id).status) for s in self.loaded.playbook.steps}
-        self.record(
-            "run.finished",
-            {"status": str(status), "steps": steps, "message": message, "follow_ups": len(self.state.follow_ups)},
-        )
+        data = {"status": str(status), "steps": steps, "message": message, "follow_ups": len(self.state.follow_ups)}
+        self.record(Kind.RUN_FINISHED, data | ({"still_live": self.live} if self.live is not None else {}))
         return self.summary(status, code, message, waiting)
 
     def summary(
@@ -423,22 +492,15 @@ class _Run:
             exit_code=code,
             waiting_for=waiting,
             follow_ups=tuple(self.state.follow_ups),
+            still_live=tuple(self.live or ()),
         )
+
+
+def _stale(lock: AgentLock) -> dict[str, Any]:
+    """What a dead holder's agent lock file said, for the record (the lock was taken over)."""
+    return {"stale_agent_lock": lock.recorded_stale()} if lock.stale else {}
 
 
 def _is_error(exc: IrError) -> bool:
     """True when our code or infrastructure broke (errored), not when the action said no (failed)."""
     return isinstance(exc, BackendUnavailable | StepTimeout | JournalError) or exc.exit_code == ExitCode.BAD_INPUT
-
-
-def _check_step_names(loaded: LoadedPlaybook, options: RunOptions) -> None:
-    known = {s.id for s in loaded.playbook.steps}
-    for name in sorted(options.approve | set(options.overrides) | set(options.skip)):
-        if name not in known:
-            raise PlaybookError(
-                f"playbook {loaded.playbook.id}: no step {name!r} to approve, override or skip "
-                f"(steps: {', '.join(sorted(known))})"
-            )
-    for name, reason in options.skip.items():
-        if not reason.strip():
-            raise InputError(f"skipping step {name} needs a reason (--reason)")

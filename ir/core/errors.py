@@ -13,9 +13,11 @@
     │   └── BackendUnavailable   (exit 3)  the daemon or endpoint cannot be reached at all
     ├── ApprovalRequired         (exit 4)  a step waits for an approval
     ├── ApprovalRefused          (exit 4)  the approver is not allowed, or said no
+    ├── AgentBusy                (exit 4)  another run holds the agent, or it has an open case
     ├── JournalError             (exit 1)  the case journal is damaged (tampering)
     ├── CaseLocked               (exit 2)  another process is running this case
     ├── DryRunViolation          (exit 1)  a mutating call was attempted during a dry run
+    ├── StorageError             (exit 5)  the disk is full or failing (ENOSPC, EIO) on a case write
     └── Interrupted              (exit 130)
 
 Exceptions never print or log themselves: the CLI and TUI decide how to present them.
@@ -36,6 +38,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     BACKEND_UNAVAILABLE = 3
     APPROVAL = 4
+    STORAGE = 5
     INTERRUPTED = 130
 
 
@@ -109,6 +112,13 @@ class ApprovalRefused(IrError):
     exit_code = ExitCode.APPROVAL
 
 
+class AgentBusy(IrError):
+    """Another run or resume holds the agent's lock, or the agent already has an open case of
+    the playbook: one active containment per agent (resume that case, or `--attach` to it)."""
+
+    exit_code = ExitCode.APPROVAL
+
+
 class JournalError(IrError):
     """The journal of a case is damaged somewhere other than a torn last line."""
 
@@ -121,6 +131,12 @@ class CaseLocked(IrError):
 
 class DryRunViolation(IrError):
     """An action tried a mutating backend call while the engine was in dry-run mode."""
+
+
+class StorageError(IrError):
+    """A journal or evidence write failed because the disk is full or failing; nothing half-written is kept."""
+
+    exit_code = ExitCode.STORAGE
 
 
 class Interrupted(IrError):

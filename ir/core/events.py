@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ir.core.case import RunStatus
-from ir.core.errors import ExitCode
+from ir.core.errors import ExitCode, InputError, PlaybookError
+from ir.core.playbook import LoadedPlaybook
+from ir.core.records import FollowUp
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,19 @@ class RunOptions:
     skip: Mapping[str, str] = field(default_factory=dict)
     """Step id → reason: the responder skips these steps (journalled with who and why)."""
 
+    def check_steps(self, loaded: LoadedPlaybook) -> None:
+        """Refuse approvals, overrides and skips of steps the playbook does not have, and reasonless skips."""
+        known = {s.id for s in loaded.playbook.steps}
+        for name in sorted(self.approve | set(self.overrides) | set(self.skip)):
+            if name not in known:
+                raise PlaybookError(
+                    f"playbook {loaded.playbook.id}: no step {name!r} to approve, override or skip "
+                    f"(steps: {', '.join(sorted(known))})"
+                )
+        for name, reason in self.skip.items():
+            if not reason.strip():
+                raise InputError(f"skipping step {name} needs a reason (--reason)")
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -70,8 +85,15 @@ class RunSummary:
     message: str | None = None
     exit_code: ExitCode = ExitCode.OK
     waiting_for: tuple[str, ...] = ()
-    follow_ups: tuple[Mapping[str, Any], ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
     """What could not be done automatically: `what`, `owner`, `why`, `step`."""
+    signed_by: str | None = None
+    """Who signed the head (a `checkpoint` record), when someone did."""
+    unsigned: str | None = None
+    """Why the head was not signed (no key, key not allowed), when it was not."""
+    still_live: tuple[Mapping[str, str], ...] = ()
+    """What containment should have taken away and real state says is still live: `what`,
+    `step` (the step that should have handled it), `why`."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form: the final object of `--json` output."""
@@ -85,9 +107,13 @@ class RunSummary:
         }
         if self.head:
             out["journal_head"] = {"seq": self.head[0], "hash": self.head[1]}
+            out["signed"] = self.signed_by is not None
+            if self.signed_by:
+                out["signed_by"] = self.signed_by
         if self.message:
             out["message"] = self.message
         if self.waiting_for:
             out["waiting_for"] = list(self.waiting_for)
         out["follow_ups"] = [dict(f) for f in self.follow_ups]
+        out["still_live"] = [dict(item) for item in self.still_live]
         return out

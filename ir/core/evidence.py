@@ -4,10 +4,14 @@ One pass: the stream is written to a temp file while it is hashed, the file is f
 renamed to `evidence/sha256/<hh>/<hash>`, made read-only, and the directory fsynced. The
 streamed hash is the authority; an optional read-back re-hashes the stored file to prove it.
 The same bytes stored twice are one file; an existing file is never overwritten.
+
+A full or failing disk (ENOSPC, EIO) removes the temp part and raises `StorageError`. A process
+killed mid-capture leaves its part in `evidence/.tmp/`: `ir verify` names it and resume removes it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -16,9 +20,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ir.core.errors import IrError
+from ir.core.errors import IrError, StorageError
+from ir.core.journal import write_all
 
 CHUNK = 1 << 20
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EROFS})
+"""Errors that mean the disk is full or failing, not that this one write was wrong."""
 
 
 class EvidenceError(IrError):
@@ -72,21 +79,18 @@ class EvidenceStore:
 
     def put(self, chunks: Iterable[bytes]) -> StoredFile:
         """Stream `chunks` into the store; returns the blob's hash, size and path."""
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
         fd = -1
         tmp = self.tmp_dir / f"part-{os.getpid()}-{id(chunks):x}"
         try:
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             for chunk in chunks:
                 if not chunk:
                     continue
                 digest.update(chunk)
                 size += len(chunk)
-                view = memoryview(chunk)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                write_all(fd, chunk)
             os.fsync(fd)
             os.close(fd)
             fd = -1
@@ -104,7 +108,10 @@ class EvidenceStore:
             if fd >= 0:
                 os.close(fd)
             tmp.unlink(missing_ok=True)
-            raise EvidenceError(f"{self.case_dir}: writing evidence failed: {exc.strerror or exc}") from exc
+            where = f"{tmp.parent}: {(exc.strerror or str(exc)).lower()} while writing evidence"
+            if exc.errno in STORAGE_ERRNOS:
+                raise StorageError(f"{where} ({size} bytes streamed); the partial file was removed") from exc
+            raise EvidenceError(f"{where}: {exc}") from exc
         except BaseException:
             if fd >= 0:
                 os.close(fd)
@@ -134,3 +141,30 @@ class EvidenceStore:
         if not root.is_dir():
             return []
         return sorted(p.name for p in root.glob("*/*") if p.is_file())
+
+    def parts(self) -> list[Path]:
+        """Temp parts an interrupted capture left behind (never referenced by the journal)."""
+        if not self.tmp_dir.is_dir():
+            return []
+        return sorted(p for p in self.tmp_dir.iterdir() if p.is_file())
+
+    def remove_parts(self) -> list[dict[str, Any]]:
+        """Delete leftover parts; returns `{name, size}` of each, for the `evidence.parts_removed` record.
+
+        Only a writer holding the case lock may call this: a part is then never a live capture.
+        """
+        removed = []
+        for part in self.parts():
+            size = part.stat().st_size
+            part.unlink()
+            removed.append({"name": part.name, "size": size})
+        return removed
+
+
+def leftover_part_warnings(case_dir: Path) -> list[str]:
+    """One `ir verify` warning per temp part an interrupted capture left in the case."""
+    return [
+        f"{part}: partial evidence file ({part.stat().st_size} bytes) left by an interrupted capture; "
+        "`ir resume` removes it"
+        for part in EvidenceStore(case_dir).parts()
+    ]

@@ -2,6 +2,7 @@
 
 Both take the case's lock like a run does, so they never interleave with an engine writing the
 same journal; a case another process holds is refused with a clear message, not waited on.
+Each ends with a checkpoint signing the new head when the writer has an allowed key.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ from pathlib import Path
 from ir.core.case import CaseState, RunStatus, pinned_playbook
 from ir.core.errors import CaseError, InputError
 from ir.core.journal import Journal, Record
+from ir.core.records import Kind
+from ir.core.signing_journal import case_id_of, sign_head
+from ir.core.signing_trust import Trust, case_trust
 
 NOTE_LIMIT = 4000
 """Characters a note may hold: enough for a paragraph, not a place to paste logs (use evidence)."""
 
 
-def add_note(case_dir: Path, *, by: str, text: str, step: str | None = None) -> Record:
+def add_note(
+    case_dir: Path, *, by: str, text: str, step: str | None = None, trust: Trust | None = None, key: Path | None = None
+) -> Record:
     """Journal a responder's note on the case (optionally about one step)."""
     text = text.strip()
     if not text:
@@ -29,10 +35,12 @@ def add_note(case_dir: Path, *, by: str, text: str, step: str | None = None) -> 
         if step is not None and step not in _step_ids(case_dir):
             raise InputError(f"{case_dir.name}: no step {step!r} in this case's playbook")
         data = {"by": by, "text": text} | ({"step": step} if step else {})
-        return journal.append("note", data)
+        record = journal.append(Kind.NOTE, data)
+        _sign(journal, case_dir, trust, by, key, "note")
+        return record
 
 
-def abort_run(case_dir: Path, *, by: str, reason: str) -> Record:
+def abort_run(case_dir: Path, *, by: str, reason: str, trust: Trust | None = None, key: Path | None = None) -> Record:
     """End the case's run for good: nothing more runs in it (start a new run to continue)."""
     if not reason.strip():
         raise InputError("aborting a run needs a reason (--reason)")
@@ -40,17 +48,24 @@ def abort_run(case_dir: Path, *, by: str, reason: str) -> Record:
         raise InputError("aborting a run needs who decided it (--by)")
     with Journal(case_dir).open() as journal:
         state = CaseState.replay(journal.records)
-        if not state.started:
+        if state.run is None:
             raise CaseError(f"{case_dir}: journal has no run.started record")
         if state.run_status in (RunStatus.SUCCEEDED, RunStatus.ABORTED):
             raise InputError(f"{case_dir.name}: the run already ended ({state.run_status}); nothing to abort")
         left = [sid for sid in _step_ids(case_dir) if not state.step(sid).status.terminal]
         intents = [sid for sid, st in state.steps.items() if st.intent_open]
-        return journal.append(
-            "run.aborted",
+        record = journal.append(
+            Kind.RUN_ABORTED,
             {"by": by, "reason": reason, "previous_status": str(state.run_status), "open_steps": left}
             | ({"unverified_calls": intents} if intents else {}),
         )
+        _sign(journal, case_dir, trust, by, key, "abort")
+        return record
+
+
+def _sign(journal: Journal, case_dir: Path, trust: Trust | None, by: str, key: Path | None, reason: str) -> None:
+    """Checkpoint the head (trust: the workspace holding the case unless given)."""
+    sign_head(journal, case_id_of(journal.records, case_dir), trust or case_trust(case_dir), by, key, reason)
 
 
 def _step_ids(case_dir: Path) -> list[str]:

@@ -7,10 +7,15 @@ the record without `hash` (which includes `prev`). Every append is flushed and f
 A torn last line (the process died mid-write) is reported and ignored by `verify`; when a
 writer reopens the case it moves the torn bytes to a side file and records that it did, so
 nothing is lost and the chain stays whole. Damage anywhere else is tampering.
+
+A record is written whole or not at all: when the disk is full or failing (ENOSPC, EIO) in the
+middle of a write, the file is cut back to the last whole record and the writer refuses any
+further append, so the case verifies up to the record before the one that failed.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -21,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ir.core.errors import CaseLocked, JournalError
+from ir.core.errors import CaseLocked, JournalError, StorageError
+from ir.core.records import Kind
 from ir.core.redaction import redact
 
 GENESIS = "0" * 64
@@ -133,6 +139,21 @@ def read(path: Path) -> Verification:
     return result
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of `data` to `fd` (a full disk may accept only part of a write)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written == 0:  # no progress and no error: report it as the full disk it is
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
+def storage_problem(exc: OSError) -> str:
+    """`no space left on device` and the like, lower case, for one-line messages."""
+    return (exc.strerror or str(exc)).lower()
+
+
 def is_open(case_dir: Path) -> bool:
     """Whether some process holds the case's lock right now (a run in progress)."""
     try:
@@ -158,6 +179,8 @@ class Journal:
         self._fd: int | None = None
         self._prev = GENESIS
         self._seq = 0
+        self._size = 0
+        self._failed: str | None = None
         self.records: list[Record] = []
 
     def open(self, *, create: bool = False) -> Journal:
@@ -174,6 +197,7 @@ class Journal:
         self.records = checked.records
         self._seq, self._prev = checked.head
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        self._size = checked.torn_offset if checked.torn_offset is not None else os.fstat(self._fd).st_size
         if checked.torn_offset is not None:
             self._set_aside_torn_tail(checked.torn_offset)
         return self
@@ -196,19 +220,48 @@ class Journal:
         side = self.case_dir / f"journal.torn-{digest[:12]}"
         side.write_bytes(raw)
         os.truncate(self.path, offset)
-        self.append("journal.torn_tail", {"bytes": len(raw), "sha256": digest, "saved_as": side.name})
+        self.append(Kind.JOURNAL_TORN_TAIL, {"bytes": len(raw), "sha256": digest, "saved_as": side.name})
 
-    def append(self, type_: str, data: Mapping[str, Any]) -> Record:
-        """Redact, chain, write and fsync one record; returns it."""
+    def _encode(self, type_: str, data: Mapping[str, Any]) -> tuple[Record, bytes]:
         if self._fd is None:
             raise JournalError(f"{self.path}: journal is not open for writing")
+        if self._failed is not None:
+            raise StorageError(f"{self._failed}; no further record is written by this process")
         body = {"seq": self._seq + 1, "ts": utc_now(), "type": type_, "data": redact(dict(data)), "prev": self._prev}
         rec = Record(**body, hash=record_hash(body))
-        os.write(self._fd, canonical({**body, "hash": rec.hash}) + b"\n")
-        os.fsync(self._fd)
-        self._seq, self._prev = rec.seq, rec.hash
+        return rec, canonical({**body, "hash": rec.hash}) + b"\n"
+
+    def append(self, type_: str, data: Mapping[str, Any]) -> Record:
+        """Redact, chain, write and fsync one record, whole or not at all; returns it."""
+        rec, line = self._encode(type_, data)
+        assert self._fd is not None
+        try:
+            write_all(self._fd, line)
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise self._storage_failed(exc, rec) from exc
+        self._seq, self._prev, self._size = rec.seq, rec.hash, self._size + len(line)
         self.records.append(rec)
         return rec
+
+    def _storage_failed(self, exc: OSError, rec: Record) -> StorageError:
+        """Cut the file back to the last whole record (when the disk lets us) and refuse later appends."""
+        assert self._fd is not None
+        try:
+            os.ftruncate(self._fd, self._size)
+            os.fsync(self._fd)
+            state = f"the journal is whole up to seq {rec.seq - 1}"
+        except OSError:
+            state = f"the journal may end in a torn line after seq {rec.seq - 1} (resume sets it aside)"
+        self._failed = f"{self.path}: {storage_problem(exc)} while appending seq {rec.seq} ({rec.type}); {state}"
+        return StorageError(self._failed)
+
+    def tear(self, type_: str, data: Mapping[str, Any]) -> None:
+        """Crash tests only (`IR_FAILPOINT=...:torn`): write and fsync the first half of a record."""
+        _rec, line = self._encode(type_, data)
+        assert self._fd is not None
+        write_all(self._fd, line[: len(line) // 2])
+        os.fsync(self._fd)
 
     def close(self) -> None:
         """Close the file and release the case lock."""

@@ -3,6 +3,9 @@
 Catches unknown actions, wrong arguments, references to unknown params or to unknown or later
 steps, duplicate step ids, bad `when:` conditions, destructive steps with no evidence step
 before them, and missing guidance. Each message is `file:line:col: message`.
+
+Linear in the number of steps: step ids are looked up in sets and an index built once, never
+by slicing the step list per step (13,000 steps took 23 s that way; see bench/README.md).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
 
 
 def _check_refs(
-    path: tuple[str, ...], step_index: int, earlier: set[str], later: set[str], params: set[str]
+    path: tuple[str, ...], step_index: int, earlier: set[str], last_index: dict[str, int], params: set[str]
 ) -> str | None:
     root = path[0]
     if root == "params" and path[1] not in params:
@@ -45,7 +48,7 @@ def _check_refs(
         return f"reference to unknown agent field {path[1]!r}"
     if root == "steps":
         target = path[1]
-        if target in later:
+        if last_index.get(target, -1) >= step_index:
             return f"reference to step {target!r}, which runs later"
         if target not in earlier:
             return f"reference to unknown step {target!r}"
@@ -59,12 +62,13 @@ def lint(loaded: LoadedPlaybook, registry: Registry) -> list[str]:
     """Every problem found in `loaded`, as `file:line:col: message`, in document order."""
     book, where = loaded.playbook, loaded.located.where
     problems: list[str] = []
-    ids = [step.id for step in book.steps]
+    last_index = {step.id: index for index, step in enumerate(book.steps)}
+    earlier: set[str] = set()  # ids of the steps before the current one
     params = set(book.params)
     evidence_before: set[str] = set()
     for index, step in enumerate(book.steps):
         loc: tuple[Any, ...] = ("steps", index)
-        if step.id in ids[:index]:
+        if step.id in earlier:
             problems.append(f"{where((*loc, 'id'))}: duplicate step id {step.id!r}")
         action = registry.get(step.action)
         if action is None:
@@ -80,7 +84,6 @@ def lint(loaded: LoadedPlaybook, registry: Registry) -> list[str]:
                 evidence_before.add(action.domain)
         if not step.guidance.strip():
             problems.append(f"{where(loc)}: step {step.id!r} has no guidance for the responder")
-        earlier, later = set(ids[:index]), set(ids[index:])
         try:
             found = list(references(step.with_))
         except SubstitutionError as exc:
@@ -92,9 +95,10 @@ def lint(loaded: LoadedPlaybook, registry: Registry) -> list[str]:
             except SubstitutionError as exc:
                 problems.append(f"{where((*loc, 'when'))}: {exc}")
         for path in found:
-            message = _check_refs(path, index, earlier, later, params)
+            message = _check_refs(path, index, earlier, last_index, params)
             if message:
                 problems.append(f"{where((*loc, 'with'))}: {message}")
+        earlier.add(step.id)
     return problems
 
 

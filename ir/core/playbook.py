@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ir.core.errors import PlaybookError
+from ir.core.params import Param, check_value, coerce_param
 from ir.core.validation import validate
 from ir.core.yamlsafe import Located, YamlInputError, load_file, load_text
 
@@ -46,19 +47,6 @@ Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, le=8640
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-class Param(_Model):
-    """A parameter the responder (or the alert) supplies when starting a run."""
-
-    type: Literal["string", "boolean", "integer", "number", "list"] = "string"
-    """Value type; `--param K=V` text is converted to it (a list from comma-separated text)."""
-    default: str | bool | int | float | list[str] | None = None
-    """Value when none is given."""
-    required: bool = False
-    """Refuse to start without a value."""
-    description: str = ""
-    """What the parameter means, shown in `ir playbook show`."""
 
 
 class Approval(_Model):
@@ -200,6 +188,34 @@ def playbook_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The playbooks of a folder that load, and one problem (`file:line:col: message`) per file that does not."""
+
+    playbooks: tuple[LoadedPlaybook, ...]
+    problems: tuple[str, ...]
+
+
+def list_playbooks(folder: Path) -> Listing:
+    """Load every playbook of `folder`; a bad file is named in `problems` and never hides the others."""
+    good: list[LoadedPlaybook] = []
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for path in playbook_files(folder):
+        try:
+            loaded = load_playbook(path)
+        except PlaybookError as exc:
+            problems.append(str(exc))
+            continue
+        book_id = loaded.playbook.id
+        if book_id in seen:
+            problems.append(f"{loaded.located.where(('id',))}: playbook id {book_id!r} is also used by {seen[book_id]}")
+            continue
+        seen[book_id] = path.name
+        good.append(loaded)
+    return Listing(tuple(good), tuple(problems))
+
+
 def find_playbook(folder: Path, name: str) -> LoadedPlaybook:
     """A playbook by id (or by path), from the workspace's playbook folder."""
     candidate = Path(name)
@@ -217,47 +233,29 @@ def find_playbook(folder: Path, name: str) -> LoadedPlaybook:
     raise PlaybookError(f"{folder}: no playbook with id {name!r} (see `ir playbook list`)")
 
 
-def coerce_param(name: str, spec: Param, raw: Any) -> Any:
-    """Convert a `--param` value to its declared type; ValueError says what is wrong."""
-    if not isinstance(raw, str):
-        return raw
-    if spec.type == "list":
-        return [item.strip() for item in raw.split(",") if item.strip()]
-    if spec.type == "boolean":
-        lowered = raw.strip().lower()
-        if lowered in {"true", "yes", "1", "on"}:
-            return True
-        if lowered in {"false", "no", "0", "off"}:
-            return False
-        raise ValueError(f"param {name}: {raw!r} is not a boolean (true/false)")
-    if spec.type == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValueError(f"param {name}: {raw!r} is not an integer") from None
-    if spec.type == "number":
-        try:
-            return float(raw)
-        except ValueError:
-            raise ValueError(f"param {name}: {raw!r} is not a number") from None
-    return raw
+def resolve_params(playbook: Playbook, given: dict[str, str], located: Located | None = None) -> dict[str, Any]:
+    """Declared params with given values converted, checked against their bounds, and defaults filled.
 
+    A PlaybookError names the param and, when `located` is given, where the playbook declares it.
+    """
 
-def resolve_params(playbook: Playbook, given: dict[str, str]) -> dict[str, Any]:
-    """Declared params with given values converted and defaults filled; PlaybookError if wrong."""
+    def where(*loc: str) -> str:
+        return located.where(loc) if located is not None else f"playbook {playbook.id}"
+
     unknown = sorted(set(given) - set(playbook.params))
     if unknown:
         known = ", ".join(sorted(playbook.params)) or "none"
-        raise PlaybookError(f"playbook {playbook.id}: unknown param {unknown[0]!r} (declared: {known})")
+        raise PlaybookError(f"{where('params')}: unknown param {unknown[0]!r} (declared: {known})")
     values: dict[str, Any] = {}
     for name, spec in playbook.params.items():
         if name in given:
             try:
                 values[name] = coerce_param(name, spec, given[name])
+                check_value(spec, values[name], what=f"param {name}:")
             except ValueError as exc:
-                raise PlaybookError(f"playbook {playbook.id}: {exc}") from None
+                raise PlaybookError(f"{where('params', name)}: {exc}") from None
         elif spec.required and spec.default is None:
-            raise PlaybookError(f"playbook {playbook.id}: param {name!r} is required (--param {name}=...)")
+            raise PlaybookError(f"{where('params', name)}: param {name!r} is required (--param {name}=...)")
         else:
             values[name] = spec.default
     return values

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, field_validator
 
 from ir.core.errors import WorkspaceError
 from ir.core.inventory import Frozen, Inventory, load_inventory
@@ -58,6 +60,50 @@ class DecisionSettings(Frozen):
     """A re-enable decision needs `--approve-as` someone other than the decider (two-person rule)."""
 
 
+_PUBLIC_KEY = re.compile(r"\s*(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*(\s.*)?")
+
+
+def _public_key_line(text: str) -> str:
+    if not _PUBLIC_KEY.fullmatch(text):
+        raise ValueError("not an ssh-ed25519 or ecdsa-sha2-nistp256/384/521 public key line (TYPE BASE64)")
+    return text
+
+
+PublicKeyText = Annotated[str, AfterValidator(_public_key_line)]
+"""An OpenSSH public key line of a type agent-ir signs with (checked in full when it is used)."""
+
+
+class AllowedSigner(Frozen):
+    """One allowed signer's key and what they may sign."""
+
+    key: PublicKeyText
+    """Their SSH public key, `TYPE BASE64 [comment]` (ssh-ed25519 or ecdsa-sha2-nistp*)."""
+    role: Literal["responder", "service"] = "responder"
+    """`responder` may decide and checkpoint; `service` (an alert pipeline) may checkpoint, never decide."""
+
+
+class SigningSettings(Frozen):
+    """Who may sign decisions and journal heads (SSH keys, SSHSIG, namespace `agent-ir`)."""
+
+    allowed_signers: dict[str, AllowedSigner | str] = Field(default_factory=dict)
+    """Principal → public key (a responder) or `{key, role}`; adding one is a reviewed commit."""
+
+    @field_validator("allowed_signers", mode="after")
+    @classmethod
+    def _keys(cls, signers: dict[str, AllowedSigner | str]) -> dict[str, AllowedSigner | str]:
+        for principal, entry in signers.items():
+            if isinstance(entry, str):
+                try:
+                    _public_key_line(entry)
+                except ValueError as exc:
+                    raise ValueError(f"{principal}: {exc}") from None
+        return signers
+
+    demo_key: bool = False
+    """Demo workspaces only: create `.ir/demo-signing-key` on first need and trust it for
+    `demo-responder` in this workspace alone (`ir verify` reports it as a demo key)."""
+
+
 class Settings(Frozen):
     """The whole of `ir.yaml`."""
 
@@ -77,6 +123,8 @@ class Settings(Frozen):
     """Ansible inventory."""
     decisions: DecisionSettings = Field(default_factory=DecisionSettings)
     """Re-enable decisions."""
+    signing: SigningSettings = Field(default_factory=SigningSettings)
+    """Allowed signers of decisions and journal heads."""
     approvers: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Named groups of people who may approve steps, e.g. `oncall: [alice, bob]`."""
 

@@ -2,11 +2,14 @@
 
 Playbooks and inventories are written by people and reviewed in git. YAML aliases make
 "billion laughs" documents and hide what a step really does; duplicate keys silently drop
-one of the values. Both are refused with the position of the offending node.
+one of the values. Both are refused with the position of the offending node. So are control
+characters (a NUL byte) and nesting deeper than `MAX_DEPTH`, checked while the document is
+composed, before any Python object is built, so no document can exhaust the stack.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,8 @@ import yaml
 Loc = tuple[str | int, ...]
 
 MAX_DOCUMENT_BYTES = 1_000_000
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences accepted (playbooks need fewer than ten)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,9 @@ class YamlInputError(ValueError):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors and aliases."""
+    """SafeLoader that refuses anchors, aliases and nesting deeper than MAX_DEPTH."""
+
+    depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -55,7 +62,18 @@ class _StrictLoader(yaml.SafeLoader):
                 problem="YAML anchors are not allowed (write the value out)",
                 problem_mark=event.start_mark,
             )
-        return super().compose_node(parent, index)
+        if not isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            mark: Any = event.start_mark
+            raise yaml.MarkedYAMLError(
+                problem=f"nested deeper than {MAX_DEPTH} levels (flatten the document)", problem_mark=mark
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _to_python(node: yaml.Node, loc: Loc, marks: dict[Loc, tuple[int, int]], src: str, ctor: _StrictLoader) -> Any:
@@ -86,7 +104,10 @@ def load_text(text: str, path: str) -> Located:
     """Parse one YAML document from `text`, naming `path` in errors."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
         raise YamlInputError(f"{path}:1:1: file is larger than {MAX_DOCUMENT_BYTES} bytes")
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise YamlInputError(_reader_problem(text, path, exc)) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -103,6 +124,17 @@ def load_text(text: str, path: str) -> Located:
     finally:
         loader.dispose()
     return Located(data=data, path=path, marks=marks)
+
+
+def _reader_problem(text: str, path: str, exc: yaml.reader.ReaderError) -> str:
+    """`file:line:col: ...` for a character YAML does not accept (the reader gives an offset)."""
+    position = exc.position
+    line = text.count("\n", 0, position) + 1
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    kind = "control character" if unicodedata.category(chr(code)) == "Cc" else "character"
+    advice = "remove it, or write it as an escape in a double-quoted string"
+    return f"{path}:{line}:{col}: {kind} U+{code:04X} is not allowed in YAML ({advice})"
 
 
 def load_file(path: Path) -> Located:

@@ -12,6 +12,6 @@ from ir.core.inventory import Agent
 def case_inputs(case_dir: Path) -> tuple[list[Path], Agent | None]:
     """The case's `logs.txt` evidence files, and the agent recorded when the run started."""
     state = load_state(case_dir)
-    logs = [case_dir / blob_path(str(item["sha256"])) for item in state.evidence if item.get("name") == "logs.txt"]
-    agent = Agent.model_validate(state.started["agent"]) if state.started.get("agent") else None
+    logs = [case_dir / blob_path(item.sha256) for item in state.evidence if item.name == "logs.txt"]
+    agent = Agent.model_validate(state.run.agent) if state.run and state.run.agent else None
     return logs, agent

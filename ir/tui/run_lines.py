@@ -2,37 +2,97 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from ir.core.case import RunStatus, StepStatus
+from ir.core.records import (
+    ApprovalGranted,
+    ApprovalWaiting,
+    DecisionPayload,
+    DecisionRefused,
+    EvidenceUnavailable,
+    FollowUp,
+    Note,
+    Payload,
+    RunAborted,
+    RunStarted,
+    StepOutput,
+    StepResult,
+    StepSkipped,
+    StepStarted,
+)
 
-STATUS_OF = {"step.started": "running", "step.skipped": "skipped", "approval.waiting": "awaiting_approval"}
+ENDED = (str(RunStatus.SUCCEEDED), str(RunStatus.ABORTED))
+"""Run statuses after which nothing more runs in the case."""
+STOPPED = (str(RunStatus.FAILED), str(RunStatus.ERRORED), str(RunStatus.INCOMPLETE))
+"""Run statuses a responder may retry (resume redoes what is missing), skip past or abort."""
 
 
-def describe(kind: str, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """(the step's new status or None, the line for the output log or None) for one event."""
-    step = data.get("step")
-    status = str(data["status"]) if kind == "step.result" else STATUS_OF.get(kind)
-    if kind == "step.result":
-        line = f"{step}: {data['status']}" + (f" — {data['error']}" if data.get("error") else "")
-    elif kind == "step.started":
-        line = f"→ {step}: {data['action']}"
-    elif kind == "step.skipped":
-        who = f" by {data['by']}" if data.get("by") else ""
-        line = f"{step}: skipped{who} — {data.get('reason')}"
-    elif kind == "approval.waiting":
-        line = f"{step}: waits for approval of {data['action']}"
-    elif kind == "approval.granted":
-        line = f"{step}: approved by {data['by']}"
-    elif kind in ("step.output", "evidence.unavailable", "followup"):
-        line = "    " + str(data.get("line") or data.get("reason") or data.get("what"))
-    elif kind == "run.started":
-        line = f"case {data['case']}"
-    elif kind == "note":
-        line = f"note by {data.get('by')}" + (f" on {step}" if step else "") + f": {data.get('text')}"
-    elif kind == "run.aborted":
-        line = f"run aborted by {data.get('by')}: {data.get('reason')}"
-    elif kind == "decision":
-        line = f"decision {data.get('decision')} by {data.get('by')}: {data.get('reason')}"
-    else:
-        line = None
-    return (status if step else None), line
+def status_line(
+    *,
+    read_only: bool,
+    running: bool,
+    waiting: ApprovalWaiting | None,
+    finished: str | None,
+    case: str | None,
+    idle: str,
+) -> str:
+    """The run screen's status line: where the run is and which keys move it on."""
+    if read_only:
+        return "case is open in another process: read-only view"
+    if running:
+        return "running…"
+    if waiting:
+        return f"step {waiting.step} waits for approval: y to review it, s to skip it with a reason"
+    if finished == str(RunStatus.INTERRUPTED):
+        return "run interrupted: r resumes it (a step whose call may have happened is verified first)"
+    if finished in STOPPED:
+        return f"run {finished}: r retries, s skips the step with a reason, x aborts the run"
+    if finished:
+        return f"run {finished}" + (f" — case {case}" if case else "")
+    return idle
+
+
+def step_status(p: Payload) -> tuple[str, StepStatus] | None:
+    """(step id, its new status) when `p` moves a step, else None."""
+    match p:
+        case StepResult():
+            return p.step, StepStatus(p.status)
+        case StepStarted():
+            return p.step, StepStatus.RUNNING
+        case StepSkipped():
+            return p.step, StepStatus.SKIPPED
+        case ApprovalWaiting():
+            return p.step, StepStatus.AWAITING_APPROVAL
+    return None
+
+
+def log_line(p: Payload) -> str | None:
+    """The output log's line for `p` (None: nothing to log). Text is neutralised by the caller."""
+    match p:
+        case StepResult():
+            return f"{p.step}: {p.status}" + (f" — {p.error}" if p.error else "")
+        case StepStarted():
+            return f"→ {p.step}: {p.action}"
+        case StepSkipped():
+            who = f" by {p.by}" if p.by else ""
+            return f"{p.step}: skipped{who} — {p.reason}"
+        case ApprovalWaiting():
+            return f"{p.step}: waits for approval of {p.action}"
+        case ApprovalGranted():
+            return f"{p.step}: approved by {p.by}"
+        case StepOutput():
+            return f"    {p.line}"
+        case EvidenceUnavailable():
+            return f"    {p.reason}"
+        case FollowUp():
+            return f"    {p.what}"
+        case RunStarted():
+            return f"case {p.case}"
+        case Note():
+            return f"note by {p.by}" + (f" on {p.step}" if p.step else "") + f": {p.text}"
+        case RunAborted():
+            return f"run aborted by {p.by}: {p.reason}"
+        case DecisionRefused():
+            return None
+        case DecisionPayload():
+            return f"decision {p.decision} by {p.by}: {p.reason}"
+    return None

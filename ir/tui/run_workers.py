@@ -13,6 +13,7 @@ from textual.message import Message
 from ir.core.errors import IrError
 from ir.core.events import Event, RunOptions, RunSummary
 from ir.core.playbook import LoadedPlaybook
+from ir.core.records import RunStarted, StepPlanned, parse
 from ir.core.workspace import Workspace
 
 
@@ -34,9 +35,9 @@ class Finished(Message):
 
 
 class Planned(Message):
-    """The dry run returned: step id → its `step.planned` data."""
+    """The dry run returned: step id → its plan."""
 
-    def __init__(self, plans: dict[str, dict[str, Any]], error: str | None) -> None:
+    def __init__(self, plans: dict[str, StepPlanned], error: str | None) -> None:
         super().__init__()
         self.plans = plans
         self.error = error
@@ -57,6 +58,7 @@ def run_engine(
     """Start `target` (a new run) or resume it (a case folder); post every event, then Finished."""
     from ir.actions import default_registry
     from ir.core.engine import Engine
+    from ir.core.signing_trust import workspace_trust
 
     def emit(event: Event) -> None:
         post(EngineEvent(event))
@@ -67,6 +69,7 @@ def run_engine(
         workspace=workspace.root,
         approvers=workspace.settings.approvers,
         on_event=emit,
+        trust=workspace_trust(workspace),
     )
     try:
         if isinstance(target, Start):
@@ -90,21 +93,27 @@ def internal_error(exc: Exception, what_now: str) -> str:
     return f"internal error ({type(exc).__name__}: {exc}); {what_now}; please report it"
 
 
-def plan_steps(workspace: Workspace, backends: Any, target: Start, started: dict[str, Any]) -> Planned:
+def plan_steps(workspace: Workspace, backends: Any, target: Start, started: RunStarted | None) -> Planned:
     """Dry-run every step of `target` from real state (the case's agent and params once it started)."""
     from ir.actions import default_registry
     from ir.core.dryrun import dry_run
     from ir.core.inventory import Agent
     from ir.core.playbook import resolve_params
 
-    plans: dict[str, dict[str, Any]] = {}
+    plans: dict[str, StepPlanned] = {}
+
+    def planned(event: Event) -> None:
+        payload = parse(event.kind, event.data)
+        if isinstance(payload, StepPlanned):
+            plans[payload.step] = payload
+
     try:
-        if started:
-            agent = Agent.model_validate(started["agent"])
-            values = dict(started.get("params") or {})
+        if started is not None:
+            agent = Agent.model_validate(started.agent)
+            values = dict(started.params)
         else:
             agent = workspace.inventory.get(target.agent_id, str(workspace.inventory_path))
-            values = resolve_params(target.loaded.playbook, dict(target.params))
+            values = resolve_params(target.loaded.playbook, dict(target.params), target.loaded.located)
         dry_run(
             registry=default_registry(),
             backends=backends,
@@ -112,7 +121,7 @@ def plan_steps(workspace: Workspace, backends: Any, target: Start, started: dict
             loaded=target.loaded,
             agent=agent,
             values=values,
-            on_event=lambda e: plans.__setitem__(str(e.step), dict(e.data)),
+            on_event=planned,
         )
     except IrError as exc:
         return Planned(plans, str(exc))

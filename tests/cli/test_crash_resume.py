@@ -2,7 +2,9 @@
 
 The kill comes from the IR_FAILPOINT hook: the process SIGKILLs itself right after a chosen
 journal record is fsynced, which is exactly "between steps", "after the intent record",
-"after the backend call but before its result", or "half way through a capture".
+"after the backend call but before its result", or "half way through a capture". Two points
+tear what is being written: half of a journal record (`KIND:STEP:N:torn`) and part of an
+evidence file (`evidence.part:STEP:N`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import signal
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,15 +37,26 @@ POINTS = {
     "after the isolate intent": "step.intent:isolate",
     "after one of two network disconnects": "step.output:isolate:1",
     "after both disconnects, before the result": "step.output:isolate:2",
+    "half of the freeze result written (a torn journal line)": "step.result:freeze:1:torn",
+    "half way through the third evidence file": "evidence.part:snapshot:3",
+}
+TORN = {
+    # failpoint: (what `ir verify` says before the resume, the record the resume writes about it)
+    "step.result:freeze:1:torn": ("torn last line", "journal.torn_tail"),
+    "evidence.part:snapshot:3": ("partial evidence file", "evidence.parts_removed"),
 }
 
 
 @pytest.mark.parametrize("failpoint", list(POINTS.values()), ids=list(POINTS))
-def test_kill_then_resume_finishes_with_nothing_applied_twice(workspace: Path, failpoint: str) -> None:
+def test_kill_then_resume_finishes_with_nothing_applied_twice(workspace: Path, failpoint: str, signers: Any) -> None:
+    signers(workspace, "tester")  # signatures on: the resumed run ends with a signed head
     killed = ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=workspace, env={"IR_FAILPOINT": failpoint})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     case = only_case(workspace)
-    assert ir_cmd("verify", str(case)).returncode == 0
+    before = ir_cmd("verify", str(case))
+    assert before.returncode == 0, before.stderr
+    if failpoint in TORN:
+        assert TORN[failpoint][0] in before.stderr
 
     resumed = ir_cmd("resume", case.name, "--json", cwd=workspace)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
@@ -61,8 +75,19 @@ def test_kill_then_resume_finishes_with_nothing_applied_twice(workspace: Path, f
     assert world["status"] == "paused" and world["networks"] == []
     disconnects = [r for r in records if r["type"] == "step.output" and "disconnected" in str(r["data"]["line"])]
     assert sorted(str(r["data"]["line"]).rsplit(" ", 1)[1] for r in disconnects) == ["agents-net", "egress-proxy"]
-    verified = ir_cmd("verify", str(case))
+    verified = ir_cmd("verify", "--strict", str(case))
     assert verified.returncode == 0, verified.stderr
+    assert "warning" not in verified.stderr  # no torn line, no part, no stray blob, no unsigned tail
+    assert records[-1]["type"] == "checkpoint" and records[-1]["data"]["principal"] == "tester"
+    assert f"signed head: seq {records[-2]['seq']}" in verified.stdout, verified.stdout
+    assert not list((case / "evidence" / ".tmp").iterdir())
+    if failpoint in TORN:
+        (notice,) = [r["data"] for r in records if r["type"] == TORN[failpoint][1]]
+        if failpoint.endswith(":torn"):  # the half record is kept aside, byte for byte
+            assert (case / notice["saved_as"]).read_bytes().startswith(b'{"data":{"outputs"')
+        else:
+            (part,) = notice["files"]
+            assert part["name"].startswith("part-") and part["size"] > 0
 
 
 def test_resume_after_the_verify_says_done_records_a_recovery(workspace: Path) -> None:

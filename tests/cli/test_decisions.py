@@ -33,8 +33,9 @@ def records(ws: Path, case: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (ws / "cases" / case / "journal.jsonl").read_text().splitlines()]
 
 
-def test_release_is_refused_until_an_approved_reenable_decision_exists(tmp_path: Path) -> None:
+def test_release_is_refused_until_an_approved_reenable_decision_exists(tmp_path: Path, signers: Any) -> None:
     ws = demo_workspace(tmp_path)
+    signers(ws, "alice")
     incident = contain(ws)
     assert "contained" in ir_cmd("agents", "list", cwd=ws, check=True).stdout
 
@@ -50,7 +51,7 @@ def test_release_is_refused_until_an_approved_reenable_decision_exists(tmp_path:
     unmet = ir_cmd("decide", incident, "--decision", "reenable", "--by", "alice", "--reason", "looks fine", cwd=ws)
     assert unmet.returncode == 4
     assert unmet.stderr.startswith("ir: error: re-enable refused: criteria not met: root_cause_recorded")
-    assert [r["type"] for r in records(ws, incident)][-1] == "decision.refused"
+    assert [r["type"] for r in records(ws, incident)][-2:] == ["decision.refused", "checkpoint"]
 
     decided = ir_cmd("decide", incident, "--decision", "reenable", "--by", "alice", *GOOD, "--json", cwd=ws)
     assert decided.returncode == 0, decided.stderr
@@ -75,10 +76,11 @@ def test_release_is_refused_until_an_approved_reenable_decision_exists(tmp_path:
     assert "support-bot          active" in listing
 
 
-def test_two_person_rule_and_other_decisions(tmp_path: Path) -> None:
+def test_two_person_rule_and_other_decisions(tmp_path: Path, signers: Any) -> None:
     ws = demo_workspace(tmp_path)
     settings = ws / "ir.yaml"
     settings.write_text(settings.read_text() + "decisions: {second_approver: true}\n")
+    signers(ws, "alice", "bob", "carol")
     incident = contain(ws)
     alone = ir_cmd("decide", incident, "--decision", "reenable", "--by", "alice", *GOOD, cwd=ws)
     assert alone.returncode == 4 and "second approver who is not alice" in alone.stderr

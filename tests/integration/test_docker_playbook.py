@@ -90,8 +90,9 @@ def test_dry_run_on_docker_changes_nothing(
 
 
 def test_stop_after_approval_and_restore_networks(
-    docker_ws: Path, dockerd: str, docker_api: Any, agent_container: dict[str, Any]
+    docker_ws: Path, dockerd: str, docker_api: Any, agent_container: dict[str, Any], signers: Any
 ) -> None:
+    signers(docker_ws, "alice")
     release = docker_ws / "playbooks" / "release-network.yaml"
     release.write_text(
         'schema: ir/playbook/v1\nid: isolate-and-restore\nversion: "0.1.0"\ntitle: Cut then restore\nsteps:\n'

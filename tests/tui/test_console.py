@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import DataTable, RichLog
 
@@ -120,13 +121,14 @@ def test_hostile_text_is_shown_as_text(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-def test_decide_then_reenable_and_refusal_without_a_decision(tmp_path: Path) -> None:
+def test_decide_then_reenable_and_refusal_without_a_decision(tmp_path: Path, signers: Any) -> None:
     from textual.widgets import Checkbox, Input, RadioButton, Static
 
     from ir.tui.screens.decision import DecisionScreen
     from ir.tui.screens.evidence import EvidenceScreen
 
     ws = demo_workspace(tmp_path)
+    signers(ws, "tester")
     assert ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--yes", cwd=ws).returncode == 0
 
     async def scenario() -> None:
@@ -166,6 +168,7 @@ def test_decide_then_reenable_and_refusal_without_a_decision(tmp_path: Path) -> 
             await pilot.click("#record")
             await settle(app, pilot)
             assert "decision reenable recorded" in str(form.query_one("#status", Static).render())
+            assert "signed by tester" in str(form.query_one("#status", Static).render())
             await pilot.press("escape")
 
             await pilot.press("R", "r")

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ir.core.records import ApprovalWaiting, StepPlanned
 from ir.core.workspace import find_workspace
 from ir.tui.app import IrApp, make_app
 from ir.tui.screens.approval import ApprovalModal
@@ -55,13 +56,14 @@ def test_run_screen(snap_compare: Any, tmp_path: Path) -> None:
 
 def test_approval_modal(snap_compare: Any, tmp_path: Path) -> None:
     ws = fixed_workspace(tmp_path)
-    waiting = {
+    waiting = ApprovalWaiting(
+        step="console",
+        action="credentials.remove_console_access",
+        args={},
+        approvers=["group:oncall"],
+    )
+    planned_data = {
         "step": "console",
-        "action": "credentials.remove_console_access",
-        "args": {},
-        "approvers": ["group:oncall"],
-    }
-    planned = {
         "args": {},
         "plan": {
             "changes": [
@@ -75,7 +77,7 @@ def test_approval_modal(snap_compare: Any, tmp_path: Path) -> None:
             "notes": ["irreversible: the password cannot be restored, only a new one set"],
         },
     }
-    modal = ApprovalModal(waiting, plan_text(planned))
+    modal = ApprovalModal(waiting, plan_text(StepPlanned.model_validate(planned_data)))
     assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(modal))
 
 

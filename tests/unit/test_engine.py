@@ -199,10 +199,8 @@ def test_only_listed_approvers_may_approve(workspace: Path) -> None:
     with pytest.raises(ApprovalRefused, match=r"mallory may not approve it \(approvers: alice\)"):
         h.run(text=text, params={"stop_container": "true"}, approve_all=True, actor="mallory")
     assert container(h)["status"] == "paused"
-    assert (
-        h.run(text=text, params={"stop_container": "true"}, approve_all=True, actor="alice").status
-        == RunStatus.SUCCEEDED
-    )
+    (case,) = (workspace / "cases").iterdir()  # one open case per agent and playbook: alice continues it
+    assert h.resume(str(case), approve_all=True, actor="alice").status == RunStatus.SUCCEEDED
 
 
 def test_destructive_step_is_refused_when_the_snapshot_failed_unless_overridden(workspace: Path) -> None:

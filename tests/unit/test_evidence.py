@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ir.core.evidence import EvidenceError, EvidenceStore
+from ir.core.errors import StorageError
+from ir.core.evidence import EvidenceStore
 
 
 def chunks(total: int, size: int = 65536) -> Iterator[bytes]:
@@ -60,7 +61,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     store = EvidenceStore(tmp_path)
-    with pytest.raises(EvidenceError, match="writing evidence failed: No space left on device"):
+    with pytest.raises(StorageError, match="no space left on device while writing evidence"):
         store.put(disk_fills_up())
     assert store.blobs() == []
     assert list((tmp_path / "evidence" / ".tmp").iterdir()) == []

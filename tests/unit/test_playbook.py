@@ -9,7 +9,16 @@ import pytest
 from ir.actions import default_registry
 from ir.core.errors import PlaybookError
 from ir.core.lint import lint
-from ir.core.playbook import load_playbook, parse_playbook, playbook_files, resolve_params
+from ir.core.playbook import (
+    LoadedPlaybook,
+    Playbook,
+    content_hash,
+    load_playbook,
+    parse_playbook,
+    playbook_files,
+    resolve_params,
+)
+from ir.core.yamlsafe import Located
 from tests.conftest import REPO
 
 HEAD = 'schema: ir/playbook/v1\nid: t\nversion: "1.0.0"\ntitle: T\n'
@@ -112,3 +121,118 @@ def test_params_are_converted_and_checked() -> None:
         resolve_params(book, {"stop_container": "maybe"})
     with pytest.raises(PlaybookError, match="unknown param 'stop'"):
         resolve_params(book, {"stop": "1"})
+
+
+def test_lint_of_a_13000_step_playbook_finds_exactly_the_planted_problems() -> None:
+    # Built in memory (the YAML would be over the 1 MB file cap); bench/lint.py times the same.
+    def step(i: int, ref: str) -> dict[str, object]:
+        return {
+            "id": f"s{i}",
+            "title": "t",
+            "action": "manual.follow_up",
+            "guidance": "g",
+            "with": {"what": f"${{{{ steps.{ref}.status }}}}", "owner": "o", "why": "w"},
+        }
+
+    steps: list[dict[str, object]] = [
+        {"id": "s0", "title": "t", "action": "evidence.container_snapshot", "guidance": "g"}
+    ]
+    steps += [step(i, f"s{i - 1}") for i in range(1, 13_000)]
+    steps[12_000]["id"] = "s5"
+    steps[12_500] = step(12_500, "s12999")
+    steps[12_998] = step(12_998, "nope")
+    data = {"schema": "ir/playbook/v1", "id": "big", "version": "1.0.0", "title": "big", "steps": steps}
+    marks = {("steps", i): (8 + i, 5) for i in range(len(steps))}
+    located = Located(data=data, path="big.yaml", marks=marks)
+    loaded = LoadedPlaybook(Playbook.model_validate(data), "", "big.yaml", content_hash(data), located)
+    assert lint(loaded, default_registry()) == [
+        "big.yaml:14:5: reference to step 's5', which runs later",  # s5 is also step 12000
+        "big.yaml:12008:5: duplicate step id 's5'",
+        "big.yaml:12009:5: reference to unknown step 's12000'",
+        "big.yaml:12508:5: reference to step 's12999', which runs later",
+        "big.yaml:13006:5: reference to unknown step 'nope'",
+    ]
+
+
+PARAMS = """params:
+  n: {type: integer, default: 3, min: 1, max: 5}
+  ratio: {type: number, min: 0}
+  mode: {type: string, choices: [fast, careful], default: careful}
+  name: {type: string, pattern: "[a-z]+"}
+  tags: {type: list, choices: [a, b], default: [a]}
+steps:
+  - {id: a, title: A, action: container.pause, guidance: g}
+"""
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"n": "0"}, "t.yaml:6:3: param n: 0 is less than the minimum 1"),
+        ({"n": "6"}, "t.yaml:6:3: param n: 6 is more than the maximum 5"),
+        ({"n": "2.5"}, "t.yaml:6:3: param n: '2.5' is not an integer"),
+        ({"ratio": "-0.1"}, "t.yaml:7:3: param ratio: -0.1 is less than the minimum 0"),
+        ({"ratio": "nan"}, "t.yaml:7:3: param ratio: 'nan' is not a finite number"),
+        ({"mode": "reckless"}, "t.yaml:8:3: param mode: 'reckless' is not one of 'fast', 'careful'"),
+        ({"name": "Robert'); --"}, "t.yaml:9:3: param name: \"Robert'); --\" does not match the pattern '[a-z]+'"),
+        ({"tags": "a,c"}, "t.yaml:10:3: param tags: 'c' is not one of 'a', 'b'"),
+        ({"nope": "1"}, "t.yaml:5:1: unknown param 'nope' (declared: mode, n, name, ratio, tags)"),
+    ],
+)
+def test_given_params_are_held_to_their_declared_bounds(given: dict[str, str], message: str) -> None:
+    loaded = parse_playbook(HEAD + PARAMS, "t.yaml")
+    with pytest.raises(PlaybookError) as raised:
+        resolve_params(loaded.playbook, given, loaded.located)
+    assert str(raised.value) == message
+
+
+def test_params_within_bounds_are_converted() -> None:
+    loaded = parse_playbook(HEAD + PARAMS, "t.yaml")
+    given = {"n": "5", "ratio": "0", "mode": "fast", "name": "abc", "tags": "b, a"}
+    assert resolve_params(loaded.playbook, given, loaded.located) == {
+        "n": 5,
+        "ratio": 0.0,
+        "mode": "fast",
+        "name": "abc",
+        "tags": ["b", "a"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        ("{type: string, min: 1}", "min/max apply to integer and number params, not string"),
+        ("{type: integer, min: 5, max: 1}", "min 5 is greater than max 1"),
+        ("{type: integer, default: -5, min: 0}", "default -5 is less than the minimum 0"),
+        ("{type: integer, default: ten}", "default 'ten' is not an integer"),
+        ("{type: boolean, pattern: x}", "pattern applies to string and list params, not boolean"),
+        ("{type: string, pattern: '('}", "pattern '(' is not a regular expression"),
+        ("{type: integer, choices: [1, two]}", "'two' is not an integer"),
+    ],
+)
+def test_param_declarations_that_cannot_hold_are_refused_at_load(declaration: str, message: str) -> None:
+    body = f"params:\n  p: {declaration}\nsteps:\n  - {{id: a, title: A, action: container.pause, guidance: g}}\n"
+    with pytest.raises(PlaybookError) as raised:
+        parse_playbook(HEAD + body, "t.yaml")
+    assert str(raised.value).startswith("t.yaml:6:3: params.p: ") and message in str(raised.value)
+
+
+def test_the_shipped_stop_timeout_is_bounded_like_container_stop() -> None:
+    loaded = load_playbook(REPO / "playbooks" / "agent-compromise.yaml")
+    spec = loaded.playbook.params["stop_timeout"]
+    assert (spec.min_, spec.max_) == (0, 600)
+    with pytest.raises(PlaybookError, match=r"agent-compromise.yaml:\d+:3: param stop_timeout: -5 is less"):
+        resolve_params(loaded.playbook, {"stop_timeout": "-5"}, loaded.located)
+    reenable = load_playbook(REPO / "playbooks" / "agent-reenable.yaml")
+    with pytest.raises(PlaybookError, match=r"param incident: '\.\./other/case' does not match"):
+        resolve_params(reenable.playbook, {"incident": "../other/case"}, reenable.located)
+
+
+def test_the_json_schema_knows_param_bounds() -> None:
+    from ir.schema import playbook_json_schema
+
+    param = playbook_json_schema(default_registry())["$defs"]["Param"]
+    assert {"min", "max", "choices", "pattern"} <= set(param["properties"])
+    numeric_only = next(rule for rule in param["allOf"] if "else" in rule)
+    assert numeric_only["if"]["properties"]["type"]["enum"] == ["integer", "number"]
+    assert set(numeric_only["else"]["properties"]) == {"min", "max"}

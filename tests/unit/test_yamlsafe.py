@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ir.core.yamlsafe import YamlInputError, load_file, load_text
+from ir.core.yamlsafe import MAX_DEPTH, YamlInputError, load_file, load_text
 
 
 def test_positions_of_keys_and_items_are_known() -> None:
@@ -50,3 +50,43 @@ def test_invalid_utf8_and_oversized_files_are_input_errors(tmp_path: Path) -> No
     big.write_bytes(b"a: " + b"x" * 10_000_001 + b"\n")
     with pytest.raises(YamlInputError, match="larger than"):
         load_file(big)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("a: b\x00c\n", "p.yaml:1:5", "control character U+0000 is not allowed"),
+        ("a: 1\nb:\n  c: 'x\x1by'\n", "p.yaml:3:8", "control character U+001B is not allowed"),
+        ("a: 1\nb: \x7f\n", "p.yaml:2:4", "control character U+007F is not allowed"),
+    ],
+)
+def test_control_characters_are_input_errors_at_their_place(text: str, where: str, what: str) -> None:
+    with pytest.raises(YamlInputError) as info:
+        load_text(text, "p.yaml")
+    assert str(info.value).startswith(where + ": " + what), str(info.value)
+
+
+def block_nesting(levels: int) -> str:
+    return "".join("  " * i + f"k{i}:\n" for i in range(levels)) + "  " * levels + "v: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (block_nesting(400), "p.yaml:65:129"),
+        ("a: " + "[" * 400 + "]" * 400 + "\n", "p.yaml:1:67"),
+        ("a: " + "{b: " * 400 + "1" + "}" * 400 + "\n", "p.yaml:1:256"),
+    ],
+)
+def test_deep_nesting_is_refused_where_the_cap_is_passed(text: str, where: str) -> None:
+    with pytest.raises(YamlInputError) as info:
+        load_text(text, "p.yaml")
+    assert str(info.value) == f"{where}: nested deeper than {MAX_DEPTH} levels (flatten the document)"
+
+
+def test_nesting_up_to_the_cap_loads() -> None:
+    doc = load_text("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n", "p.yaml")
+    depth, value = 1, doc.data["a"]
+    while value:
+        depth, value = depth + 1, value[0]
+    assert depth == MAX_DEPTH - 1

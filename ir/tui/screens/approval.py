@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ir.core.records import ApprovalWaiting
 from ir.core.text import neutralise
 
 
@@ -25,17 +26,17 @@ class ApprovalModal(ModalScreen[bool]):
         ("escape", "decline", "Decline"),
     ]
 
-    def __init__(self, waiting: dict[str, Any], plan: str | None = None) -> None:
+    def __init__(self, waiting: ApprovalWaiting, plan: str | None = None) -> None:
         super().__init__()
         self.waiting = waiting
         self.plan = plan
 
     def compose(self) -> ComposeResult:
-        args = json.dumps(self.waiting.get("args") or {}, indent=2, sort_keys=True)
-        approvers = ", ".join(self.waiting.get("approvers") or []) or "anyone"
+        args = json.dumps(self.waiting.args or {}, indent=2, sort_keys=True)
+        approvers = ", ".join(self.waiting.approvers) or "anyone"
         with Vertical(id="approval"):
-            yield Static(Text(f"Approve step {self.waiting['step']}?", style="bold"))
-            yield Static(Text(neutralise(f"action: {self.waiting['action']}")))
+            yield Static(Text(f"Approve step {self.waiting.step}?", style="bold"))
+            yield Static(Text(neutralise(f"action: {self.waiting.action}")))
             yield Static(Text(neutralise(f"arguments:\n{args}", keep_newlines=True)))
             if self.plan:
                 yield Static(Text(neutralise(self.plan, keep_newlines=True)))

@@ -24,10 +24,8 @@ class CasesScreen(ListingScreen):
 
     def rows(self) -> Iterable[tuple[str, Sequence[str]]]:
         for path, state in list_cases(self.app.workspace.cases_dir):  # type: ignore[attr-defined]
-            book = state.started.get("playbook", {})
-            agent = state.started.get("agent", {}).get("id", "?")
-            playbook = f"{book.get('id', '?')} {book.get('version', '')}"
-            yield str(path), (path.name, agent, playbook, str(state.run_status))
+            playbook = f"{state.run.playbook.id} {state.run.playbook.version}" if state.run else "? "
+            yield str(path), (path.name, state.agent_id, playbook, str(state.run_status))
 
     def open(self, key: str) -> None:
         """Open the case on the run screen."""

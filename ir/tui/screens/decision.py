@@ -85,6 +85,8 @@ class DecisionScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _decide(self, choice: Decision, values: dict[str, str], accept: bool) -> None:
+        from ir.core.signing_trust import workspace_trust
+
         settings = self.app.workspace.settings  # type: ignore[attr-defined]
         try:
             record = decide(
@@ -94,6 +96,7 @@ class DecisionScreen(Screen[None]):
                 reason=values["reason"],
                 approve_as=values["approver"] or None,
                 second_approver=settings.decisions.second_approver,
+                trust=workspace_trust(self.app.workspace),  # type: ignore[attr-defined]
                 root_cause=values["root-cause"] or None,
                 accept_follow_ups=accept,
             )
@@ -110,7 +113,8 @@ class DecisionScreen(Screen[None]):
             self.notify(neutralise(message.error), severity="error", timeout=15)
             return
         data = message.record.data
-        text = f"decision {data['decision']} recorded (journal seq {message.record.seq})"
+        signers = ", ".join(s["principal"] for s in data.get("signatures", []))
+        text = f"decision {data['decision']} recorded (journal seq {message.record.seq}), signed by {signers}"
         status.update(Text(text))
         self.notify(text)
 

@@ -46,20 +46,14 @@ class EvidenceScreen(Screen[None]):
         state = load_state(self.case_dir)
         for item in state.evidence:
             table.add_row(
-                neutralise(str(item["name"])),
-                str(item["sha256"]),
-                f"{item['size']:,}",
-                str(item["step"]),
-                "yes" if item.get("sensitive") else "",
+                neutralise(item.name),
+                item.sha256,
+                f"{item.size:,}",
+                item.step,
+                "yes" if item.sensitive else "",
             )
-        for item in state.unavailable:
-            table.add_row(
-                neutralise(str(item["name"])),
-                "unavailable",
-                "",
-                str(item["step"]),
-                neutralise(str(item["reason"]))[:60],
-            )
+        for gone in state.unavailable:
+            table.add_row(neutralise(gone.name), "unavailable", "", gone.step, neutralise(gone.reason)[:60])
         table.focus()
 
     def action_verify(self) -> None:

@@ -8,6 +8,7 @@ resumes the case with that step approved. Text from the agent's world is plain t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,21 +18,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ListView, RichLog, Static
+from textual.widgets import Footer, Header, ListView, Static
 
 from ir.core.case import CaseState, RunStatus, pinned_playbook
 from ir.core.errors import IrError
-from ir.core.events import Event, RunOptions
-from ir.core.journal import is_open, read
+from ir.core.events import RunOptions
+from ir.core.journal import Record, is_open, read
 from ir.core.playbook import LoadedPlaybook, find_playbook
-from ir.core.text import neutralise
-from ir.tui.run_lines import describe
+from ir.core.records import ApprovalWaiting, Payload, RunStarted, StepPlanned, parse, payload_of
+from ir.tui.run_lines import ENDED, STOPPED, status_line, step_status
 from ir.tui.run_workers import EngineEvent, Finished, Planned, Start, plan_steps, run_engine
+from ir.tui.widgets.run_log import RunLog
 from ir.tui.widgets.step_detail import StepDetail, plan_text
 from ir.tui.widgets.steps import StepList
 
-ENDED = (str(RunStatus.SUCCEEDED), str(RunStatus.ABORTED))
-STOPPED = (str(RunStatus.FAILED), str(RunStatus.ERRORED))
 SKIPPABLE = ("pending", "awaiting_approval", "failed", "errored")
 
 
@@ -67,10 +67,10 @@ class RunScreen(Screen[None]):
         self.params = params or {}
         self.case_dir = case_dir
         self.loaded: LoadedPlaybook | None = None
-        self.started: dict[str, Any] = {}
+        self.run_started: RunStarted | None = None
         self.statuses: dict[str, str] = {}
-        self.plans: dict[str, dict[str, Any]] = {}
-        self.waiting: dict[str, Any] | None = None
+        self.plans: dict[str, StepPlanned] = {}
+        self.waiting: ApprovalWaiting | None = None
         self.running = False
         self.planning = False
         self.finished: str | None = None
@@ -82,7 +82,7 @@ class RunScreen(Screen[None]):
             yield StepList(id="steps")
             with Vertical(id="detail"):
                 yield StepDetail(id="step-detail")
-                yield RichLog(id="output", wrap=True, markup=False, highlight=False)
+                yield RunLog(id="output")
         yield Static(id="status")
         yield Footer()
 
@@ -93,18 +93,14 @@ class RunScreen(Screen[None]):
                 self.loaded = pinned_playbook(self.case_dir)
                 records = read(self.case_dir / "journal.jsonl").records
                 state = CaseState.replay(records)
-                self.started = state.started
-                self.agent_id = str(state.started.get("agent", {}).get("id"))
+                self.run_started, self.agent_id, self.waiting = state.run, state.agent_id, state.waiting
                 self.statuses = {s.id: str(state.step(s.id).status) for s in self.loaded.playbook.steps}
                 self.read_only = is_open(self.case_dir)
                 if state.run_status != RunStatus.RUNNING:
                     self.finished = str(state.run_status)
                 elif not self.read_only:  # not finished, and nobody holds it: the run was killed
                     self.finished = str(RunStatus.INTERRUPTED)
-                for rec in records:
-                    self._show(Event(kind=rec.type, data=rec.data, step=rec.data.get("step"), seq=rec.seq, ts=rec.ts))
-                if state.run_status != RunStatus.AWAITING_APPROVAL:
-                    self.waiting = None  # an old wait, long since approved or skipped
+                self.query_one(RunLog).replay(records)
             else:
                 self.loaded = find_playbook(workspace.playbooks_dir, str(self.playbook_ref))
                 self.statuses = {s.id: "pending" for s in self.loaded.playbook.steps}
@@ -136,43 +132,37 @@ class RunScreen(Screen[None]):
         self.refresh_bindings()
 
     def _set_status(self) -> None:
-        if self.read_only:
-            text = "case is open in another process: read-only view"
-        elif self.running:
-            text = "running…"
-        elif self.waiting:
-            text = f"step {self.waiting['step']} waits for approval: y to review it, s to skip it with a reason"
-        elif self.finished == str(RunStatus.INTERRUPTED):
-            text = "run interrupted: r resumes it (a step whose call may have happened is verified first)"
-        elif self.finished in STOPPED:
-            text = f"run {self.finished}: r retries, s skips the step with a reason, x aborts the run"
-        elif self.finished:
-            text = f"run {self.finished}" + (f" — case {self.case_dir.name}" if self.case_dir else "")
-        else:
-            text = f"press r to start {self.playbook_ref} for {self.agent_id}"
+        text = status_line(
+            read_only=self.read_only,
+            running=self.running,
+            waiting=self.waiting,
+            finished=self.finished,
+            case=self.case_dir.name if self.case_dir else None,
+            idle=f"press r to start {self.playbook_ref} for {self.agent_id}",
+        )
         self.query_one("#status", Static).update(Text(text))
         self.refresh_bindings()
 
-    def _show(self, event: Event) -> bool:
-        """Log the event's line and apply its step status; True when a step's status changed."""
-        status, line = describe(event.kind, event.data)
-        changed = status is not None and self.statuses.get(str(event.data["step"])) != status
-        if status is not None:
-            self.statuses[str(event.data["step"])] = status
-        if event.kind == "approval.waiting":
-            self.waiting = dict(event.data)
-        if line is not None:
-            self.query_one("#output", RichLog).write(Text(neutralise(line)))
+    def _show(self, payload: Payload) -> bool:
+        """Log the payload's line and apply its step status; True when a step's status changed."""
+        moved, changed = step_status(payload), False
+        if moved is not None:
+            changed = self.statuses.get(moved[0]) != moved[1]
+            self.statuses[moved[0]] = str(moved[1])
+        if isinstance(payload, ApprovalWaiting):
+            self.waiting = payload
+        self.query_one(RunLog).add(payload)
         return changed
 
     # -- messages from the workers ----------------------------------------------------------------
 
     @on(EngineEvent)
     def _engine_event(self, message: EngineEvent) -> None:
-        if message.event.kind == "run.started":
-            self.case_dir = self.app.workspace.cases_dir / str(message.event.data["case"])  # type: ignore[attr-defined]
-            self.started = dict(message.event.data)
-        if self._show(message.event):  # output lines leave the step list as it is
+        payload = parse(message.event.kind, message.event.data)
+        if isinstance(payload, RunStarted):
+            self.case_dir = self.app.workspace.cases_dir / payload.case  # type: ignore[attr-defined]
+            self.run_started = payload
+        if self._show(payload):  # output lines leave the step list as it is
             self._refresh_steps()
 
     @on(Finished)
@@ -180,7 +170,7 @@ class RunScreen(Screen[None]):
         self.running = False
         if message.error:
             self.notify(message.error, severity="error", timeout=10)
-            self.query_one("#output", RichLog).write(Text(neutralise(f"error: {message.error}")))
+            self.query_one(RunLog).say(f"error: {message.error}")
         elif message.summary is not None:
             summary = message.summary
             if summary.status != RunStatus.AWAITING_APPROVAL:
@@ -247,11 +237,11 @@ class RunScreen(Screen[None]):
         if self.waiting is None:
             return
         waiting = self.waiting
-        plan = plan_text(self.plans[waiting["step"]]) if waiting["step"] in self.plans else None
+        plan = plan_text(self.plans[waiting.step]) if waiting.step in self.plans else None
 
         def decided(approved: bool | None) -> None:
             if approved:
-                self._launch(approve=frozenset({str(waiting["step"])}))
+                self._launch(approve=frozenset({waiting.step}))
 
         self.app.push_screen(ApprovalModal(waiting, plan), decided)
 
@@ -301,14 +291,14 @@ class RunScreen(Screen[None]):
         prompt = "Abort this run for good? Why (nothing is rolled back; it cannot be resumed):"
         self.app.push_screen(TextPrompt(prompt, "the reason goes into the journal"), answered)
 
-    def _record(self, write: Any) -> bool:
+    def _record(self, write: Callable[[], Record]) -> bool:
         """Write one record into the case (a note, an abort); show it, or the error as a notification."""
         try:
             rec = write()
         except IrError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return False
-        self._show(Event(kind=rec.type, data=rec.data, step=rec.data.get("step"), seq=rec.seq, ts=rec.ts))
+        self._show(payload_of(rec))
         return True
 
     def action_plan(self) -> None:
@@ -371,5 +361,5 @@ class RunScreen(Screen[None]):
         app: Any = self.app
         assert self.loaded is not None
         target = Start(self.loaded, str(self.agent_id), self.params)
-        message = plan_steps(app.workspace, app.backends, target, self.started)
+        message = plan_steps(app.workspace, app.backends, target, self.run_started)
         app.call_from_thread(self.post_message, message)

@@ -6,29 +6,26 @@ from pathlib import Path
 
 from textual.screen import Screen
 
-from ir.core.errors import IrError
-from ir.core.playbook import load_playbook, playbook_files
+from ir.core.playbook import list_playbooks
 from ir.core.text import neutralise
 from ir.tui.screens.prompt import ChoicePrompt
 
 
-def startable_playbooks(folder: Path) -> list[tuple[str, str]]:
-    """(id, label) of every workspace playbook a responder can start on an agent alone.
+def startable_playbooks(folder: Path) -> tuple[list[tuple[str, str]], list[str]]:
+    """(id, label) of every workspace playbook a responder can start on an agent alone, and the bad files.
 
     A playbook with a required parameter that has no default (`agent-reenable` needs the
-    incident) is started from its case instead; one that does not load is left out (`ir playbook
-    lint` names its problem).
+    incident) is started from its case instead; a file that does not load is left out of the
+    choice and named in the second list (`file:line:col: message`, as `ir playbook lint` says).
     """
+    listing = list_playbooks(folder)
     found: list[tuple[str, str]] = []
-    for path in playbook_files(folder):
-        try:
-            book = load_playbook(path).playbook
-        except IrError:
-            continue
+    for loaded in listing.playbooks:
+        book = loaded.playbook
         if any(p.required and p.default is None for p in book.params.values()):
             continue
         found.append((book.id, neutralise(f"{book.id} {book.version} — {book.title}")))
-    return sorted(found)
+    return sorted(found), [neutralise(problem) for problem in listing.problems]
 
 
 def start_incident(screen: Screen[None], agent_id: str | None = None) -> None:
@@ -41,7 +38,11 @@ def start_incident(screen: Screen[None], agent_id: str | None = None) -> None:
     def with_agent(agent: str | None) -> None:
         if agent is None:
             return
-        books = startable_playbooks(workspace.playbooks_dir)
+        books, bad = startable_playbooks(workspace.playbooks_dir)
+        if bad:
+            names = "; ".join(bad)
+            notice = f"{len(bad)} playbook file(s) not loaded: {names}"
+            screen.notify(notice, severity="warning", timeout=30, markup=False)  # file names are not markup
         if not books:
             screen.notify(f"no playbook to start in {workspace.playbooks_dir}", severity="error")
             return

@@ -7,7 +7,6 @@ agent's world, so it is shown as plain text, never markup.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 from ir.core.playbook import Step
+from ir.core.records import StepPlanned
 from ir.core.text import neutralise
 
 
@@ -26,7 +26,7 @@ class StepDetail(VerticalScroll):
         yield Static(id="plan")
         yield Markdown(id="guidance")
 
-    def show(self, step: Step, planned: dict[str, Any] | None, planning: bool = False) -> None:
+    def show(self, step: Step, planned: StepPlanned | None, planning: bool = False) -> None:
         """Show `step`: what it is, what the dry run said it would change (once it has run), the guidance."""
         args = json.dumps(step.with_, sort_keys=True) if step.with_ else "(none)"
         head = Text()
@@ -39,19 +39,19 @@ class StepDetail(VerticalScroll):
         self.query_one("#guidance", Markdown).update(step.guidance)
 
 
-def plan_text(planned: dict[str, Any] | None, planning: bool = False) -> str:
+def plan_text(planned: StepPlanned | None, planning: bool = False) -> str:
     """The dry-run plan of one step as lines: the arguments it resolved to, then each change and note."""
     if planned is None:
         return "plan: planning…" if planning else "plan: press p for a dry run of every step"
-    if planned.get("error"):
-        return f"plan: cannot plan: {planned['error']}"
+    if planned.error:
+        return f"plan: cannot plan: {planned.error}"
     lines = ["plan (dry run, read from real state):"]
-    if planned.get("args"):
-        lines.append("  with " + json.dumps(planned["args"], sort_keys=True))
-    plan = planned.get("plan") or {}
-    for change in plan.get("changes") or []:
-        lines.append(f"  {change['resource']} {change['attribute']}: {change['before']} → {change['after']}")
-    lines.extend(f"  {note}" for note in plan.get("notes") or [])
-    if not plan.get("changes") and not plan.get("notes"):
+    if planned.args:
+        lines.append("  with " + json.dumps(planned.args, sort_keys=True))
+    plan = planned.plan
+    for change in plan.changes:
+        lines.append(f"  {change.resource} {change.attribute}: {change.before} → {change.after}")
+    lines.extend(f"  {note}" for note in plan.notes)
+    if not plan.changes and not plan.notes:
         lines.append("  no change")
     return "\n".join(lines)

@@ -1,0 +1,120 @@
+"""`ir run … --attach`: a second containment request joins the agent's open case as a note.
+
+Alert storms ask for the same containment many times. Instead of a second run, the request is
+journalled in the case already open for the agent: a `note` record whose data carries
+`attached: {playbook, params, actor, request}`. When a live run holds that case (its journal
+lock is taken), the note is handed over through a spool file, `cases/<id>/attached/<request>.json`
+(written to a temporary name, then renamed, so it is whole or absent). The holder journals spool
+files at every step boundary and when it finishes; `ir resume` does so at its first step
+boundary, and the attacher itself when the case lock comes free while it spools. The `request`
+id makes the hand-over idempotent: a spool file whose note is already in the journal is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ir.core.agent_lock import holder, open_case
+from ir.core.errors import CaseLocked
+from ir.core.journal import JOURNAL_FILE, Journal, Record
+from ir.core.records import Kind
+
+SPOOL_DIR = "attached"
+SPOOL_LIMIT = 65536
+"""Bytes a spooled note may take; a bigger file is not one we wrote (it is set aside)."""
+
+
+@dataclass(frozen=True)
+class Attached:
+    """Where an attached request went: the case, and the journal seq (None while spooled)."""
+
+    case_dir: Path
+    seq: int | None
+
+
+def attach(
+    *, workspace: Path, cases_dir: Path, agent_id: str, playbook_id: str, params: Mapping[str, str], actor: str
+) -> Attached | None:
+    """Journal the request in the agent's open case (held or unfinished); None when there is none."""
+    target: Path | None = None
+    held = holder(workspace, agent_id)
+    name = (held or {}).get("case", "")
+    if name and Path(name).name == name and not name.startswith(".") and (cases_dir / name / JOURNAL_FILE).is_file():
+        target = cases_dir / name
+    if target is None:
+        target = open_case(cases_dir, agent_id, playbook_id)
+    if target is None:
+        return None
+    request = secrets.token_hex(8)
+    data = {
+        "by": actor,
+        "text": (
+            f"a second containment ({playbook_id} on {agent_id}) was requested by {actor}; "
+            "it joined this open case instead of starting a second run"
+        ),
+        "attached": {"playbook": playbook_id, "params": dict(params), "actor": actor, "request": request},
+    }
+    try:
+        with Journal(target).open() as journal:
+            return Attached(target, journal.append(Kind.NOTE, data).seq)
+    except CaseLocked:
+        pass
+    spool = target / SPOOL_DIR
+    spool.mkdir(exist_ok=True)
+    tmp = spool / f".{request}.tmp"
+    tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, spool / f"{request}.json")
+    try:  # the holder may have finished meanwhile: then nobody else would pick it up soon
+        with Journal(target).open() as journal:
+            collect(target, journal.records, journal.append)
+    except CaseLocked:
+        pass
+    return Attached(target, None)
+
+
+def collect(case_dir: Path, records: list[Record], write: Callable[[str, Mapping[str, Any]], Any]) -> int:
+    """Journal every spooled attach note of the case (through `write`), then remove its file."""
+    spool = case_dir / SPOOL_DIR
+    if not spool.is_dir():
+        return 0
+    done = {
+        str(r.data["attached"].get("request"))
+        for r in records
+        if r.type == Kind.NOTE and isinstance(r.data.get("attached"), dict)
+    }
+    count = 0
+    for path in sorted(spool.glob("*.json")):
+        data = _load(path)
+        if data is None:
+            os.replace(path, path.with_suffix(".rejected"))
+            continue
+        if str(data["attached"].get("request")) not in done:
+            write(Kind.NOTE, data)
+            count += 1
+        path.unlink()
+    return count
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    """A spool file's note data, or None when it is not one (it is set aside, not journalled)."""
+    try:
+        if path.stat().st_size > SPOOL_LIMIT:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not (
+        isinstance(data, dict)
+        and set(data) == {"by", "text", "attached"}
+        and isinstance(data["by"], str)
+        and isinstance(data["text"], str)
+        and isinstance(data["attached"], dict)
+    ):
+        return None
+    return data

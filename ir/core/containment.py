@@ -1,0 +1,153 @@
+"""Whether containment is whole, read from real state at the end of a run, and what a resume redoes.
+
+A run is only called `succeeded` when nothing it should have taken away is still live. At the
+end of a (non-dry) walk through a playbook that has containment steps (actions marked
+`contains`), each such step that did not succeed cleanly — failed, errored, skipped, never
+reached, or succeeded with failed targets — is checked with its action's `verify()`, through a
+read-only view of the world. What its `Check.live` names is still live: an access key still
+Active, a principal without the deny-all, a role whose old sessions are not denied. A step
+that finds the principals later steps contain (marked `discovers`, e.g. `find_minted`) and did
+not succeed is read again through its `verify()`, so the principals the agent minted are
+checked too, even though the steps meant for them were skipped. Whatever cannot be read is
+reported as live too, with the reason: unknown is not contained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from ir.core.action import Registry, StepContext
+from ir.core.case import CaseState, RunStatus, StepStatus
+from ir.core.errors import ExitCode, IrError
+from ir.core.journal import Record
+from ir.core.playbook import Step
+from ir.core.substitution import SubstitutionError, evaluate_condition, render
+
+LiveItem = dict[str, str]
+"""One thing still live: `what` (one line), `step` (the step that should have handled it), `why`."""
+
+
+def has_containment(registry: Registry, steps: Iterable[Step]) -> bool:
+    """Whether any step of the playbook contains something (only then is containment assessed)."""
+    return any((action := registry.get(s.action)) is not None and action.contains for s in steps)
+
+
+def still_live(
+    registry: Registry,
+    steps: Iterable[Step],
+    state: CaseState,
+    scope: Mapping[str, Any],
+    context: Callable[[Step], StepContext],
+    skipped: Mapping[str, str],
+) -> list[LiveItem]:
+    """What the containment steps should have taken away and real state says is still live.
+
+    `scope` is what `${{ ... }}` sees at the end of the run; `context(step)` makes a step's
+    context over a read-only world; `skipped` holds why each skipped step was skipped.
+    """
+    seen = dict(scope.get("steps") or {})
+    scope = {**scope, "steps": seen}
+    live: list[LiveItem] = []
+    unknown = False
+    for step in steps:
+        action = registry.get(step.action)
+        st = state.step(step.id)
+        if action is None or not (action.contains or action.discovers):
+            continue
+        if st.status == StepStatus.SUCCEEDED and not st.outputs.get("failed"):
+            continue
+        why = _why(step, st, skipped.get(step.id))
+        try:
+            if step.when is not None and evaluate_condition(step.when, scope) is not True:
+                continue  # does not apply to this agent, even with what discovery reads now
+            params = action.Params.model_validate(render(step.with_, scope))
+            check = action.verify(context(step), params)
+        except (SubstitutionError, ValidationError) as exc:
+            if not unknown:  # a target list that depends on a failed discovery is already reported
+                live.append(_item(f"what step {step.id} acts on is unknown ({_first_line(exc)})", step, why))
+            continue
+        except IrError as exc:
+            unknown = unknown or action.discovers
+            what = "what it finds" if action.discovers else "its targets"
+            live.append(_item(f"{what} could not be read: {exc}", step, why))
+            continue
+        if action.discovers:
+            seen[step.id] = {"outputs": dict(check.outputs), "status": str(StepStatus.SUCCEEDED)}
+        else:
+            live.extend(_item(what, step, why) for what in check.live)
+    return live
+
+
+def verdict(
+    statuses: set[StepStatus], live: list[LiveItem] | None, code: ExitCode, message: str | None
+) -> tuple[RunStatus, ExitCode, str | None]:
+    """How a walk ends: any failed (or errored) step makes the run failed (errored), whichever walk
+    failed it; with none, it succeeded only when nothing is still live, else it is incomplete."""
+    if StepStatus.ERRORED in statuses or StepStatus.FAILED in statuses:
+        status = RunStatus.ERRORED if StepStatus.ERRORED in statuses else RunStatus.FAILED
+        return status, max(code, ExitCode.STEP_FAILED), message
+    if live:
+        text = f"containment is not whole: {len(live)} still live; resume the case to redo what is missing"
+        return RunStatus.INCOMPLETE, max(code, ExitCode.STEP_FAILED), message or text
+    return RunStatus.SUCCEEDED, code, message
+
+
+def steps_to_redo(registry: Registry, steps: Iterable[Step], state: CaseState, records: Iterable[Record]) -> list[str]:
+    """The steps a resume runs again: those that failed, errored or were cancelled; those skipped
+    because their `when:` was false (it is evaluated again); and containment steps the last
+    finished run named as leaving something live. A step a responder skipped stays skipped."""
+    skipped_by_when: set[str] = set()
+    named_live: set[str] = set()
+    for rec in records:
+        if rec.type == "step.skipped":
+            sid = str(rec.data.get("step"))
+            if "by" in rec.data:
+                skipped_by_when.discard(sid)
+            else:
+                skipped_by_when.add(sid)
+        elif rec.type == "run.finished":
+            named_live = {str(item.get("step")) for item in rec.data.get("still_live") or []}
+    redo = []
+    for step in steps:
+        status = state.step(step.id).status
+        action = registry.get(step.action)
+        if (
+            status in (StepStatus.FAILED, StepStatus.ERRORED, StepStatus.CANCELLED)
+            or (status == StepStatus.SKIPPED and step.id in skipped_by_when)
+            or (status == StepStatus.SUCCEEDED and step.id in named_live and action is not None and action.contains)
+        ):
+            redo.append(step.id)
+    return redo
+
+
+def skip_reasons(records: Iterable[Record]) -> dict[str, str]:
+    """Step id → why it was last skipped (`when: … is false`, or a responder's reason and name)."""
+    reasons: dict[str, str] = {}
+    for rec in records:
+        if rec.type == "step.skipped":
+            by = f" (by {rec.data['by']})" if rec.data.get("by") else ""
+            reasons[str(rec.data.get("step"))] = f"{rec.data.get('reason', '')}{by}"
+    return reasons
+
+
+def _why(step: Step, st: Any, skipped: str | None) -> str:
+    """Why the step did not take it away, in a few words."""
+    if st.status == StepStatus.SUCCEEDED:
+        failed = ", ".join(sorted(st.outputs.get("failed") or {}))
+        return f"step {step.id} succeeded but not for: {failed}" if failed else f"step {step.id} succeeded"
+    if st.status in (StepStatus.FAILED, StepStatus.ERRORED):
+        return f"step {step.id} {st.status}: {_first_line(st.error or '')}".rstrip(": ")
+    if st.status == StepStatus.SKIPPED:
+        return f"step {step.id} was skipped: {skipped}" if skipped else f"step {step.id} was skipped"
+    return f"step {step.id} did not run ({st.status})"
+
+
+def _item(what: str, step: Step, why: str) -> LiveItem:
+    return {"what": what, "step": step.id, "why": why}
+
+
+def _first_line(exc: object) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else ""

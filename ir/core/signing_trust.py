@@ -1,0 +1,217 @@
+"""Who may sign: the allowed signers of a workspace (or an OpenSSH allowed_signers file), and
+where a person's private key is found.
+
+`ir.yaml` lists principals and their public keys under `signing.allowed_signers`, so adding a
+signer is a reviewed commit. A responder may decide and checkpoint; a service key (an alert
+pipeline) may checkpoint, never decide. A private key is found by `--key PATH`, else
+`IR_SIGNING_KEY`, else `$IR_KEYS_DIR/<principal>` (default `~/.config/agent-ir/keys/<principal>`),
+else, in a workspace that sets `signing.demo_key`, the demo key for `demo-responder`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ir.core.errors import ApprovalRefused, InputError
+from ir.core.signing import (
+    NAMESPACE,
+    PrivateKey,
+    PublicKeyInfo,
+    SigningError,
+    generate_key,
+    load_private_key,
+    parse_public_key,
+    private_key_bytes,
+    public_info,
+)
+
+if TYPE_CHECKING:
+    from ir.core.workspace import Workspace
+
+RESPONDER = "responder"
+SERVICE = "service"
+DEMO_PRINCIPAL = "demo-responder"
+"""The one principal the demo key signs for (`make run` runs as this)."""
+DEMO_KEY_FILE = ".ir/demo-signing-key"
+"""Where a demo workspace keeps its generated key (git-ignored, never trusted elsewhere)."""
+KEY_ENV = "IR_SIGNING_KEY"
+KEYS_DIR_ENV = "IR_KEYS_DIR"
+
+
+class NoSigner(ApprovalRefused):
+    """No usable, allowed key for whoever must sign (exit 4): the line says how to get one."""
+
+
+@dataclass(frozen=True)
+class Signer:
+    """An allowed signer: a principal, their key, and their role."""
+
+    principal: str
+    role: str
+    key: PublicKeyInfo
+    demo: bool = False
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The allowed signers a signature is checked against, and the policy on decisions."""
+
+    signers: tuple[Signer, ...] = ()
+    source: str = "no allowed signers"
+    """Where the list came from, for messages (`ir.yaml of /ws`, a file path)."""
+    second_approver: bool = False
+    """Releases need two distinct responder signatures on the reenable decision."""
+    demo_key: Path | None = None
+    """The demo key file, when the workspace enables one."""
+    workspace: Path | None = None
+    _demo: list[Signer] = field(default_factory=list, compare=False, repr=False)
+
+    def entries(self) -> tuple[Signer, ...]:
+        """Every allowed signer, the demo key's (once it exists) included."""
+        pub_file = self.demo_key.with_name(self.demo_key.name + ".pub") if self.demo_key else None
+        if pub_file is not None and not self._demo and pub_file.is_file():
+            pub = parse_public_key(pub_file.read_text(), str(pub_file))
+            self._demo.append(Signer(DEMO_PRINCIPAL, RESPONDER, pub, demo=True))
+        return self.signers + tuple(self._demo)
+
+    def allowed(self, principal: str, fingerprint: str) -> Signer | None:
+        """The entry allowing `principal` to sign with the key `fingerprint`, if any."""
+        return next((s for s in self.entries() if s.principal == principal and s.key.fingerprint == fingerprint), None)
+
+    def of_key(self, fingerprint: str) -> list[Signer]:
+        """Every entry holding the key `fingerprint`."""
+        return [s for s in self.entries() if s.key.fingerprint == fingerprint]
+
+    def allowed_signers_file(self) -> str:
+        """The list as an OpenSSH allowed_signers file (for `ssh-keygen -Y verify -f`)."""
+        lines = [f"# agent-ir allowed signers ({self.source}); namespace {NAMESPACE}"]
+        for s in self.entries():
+            role = f" role={s.role}" + (" demo-key" if s.demo else "")
+            lines.append(f'{s.principal} namespaces="{NAMESPACE}" {s.key.openssh}{role}')
+        return "\n".join(lines) + "\n"
+
+
+def workspace_trust(ws: Workspace) -> Trust:
+    """The allowed signers `ir.yaml` names (and the demo key where the workspace enables one)."""
+    settings = ws.settings.signing
+    signers = []
+    for principal, entry in settings.allowed_signers.items():
+        key, role = (entry, RESPONDER) if isinstance(entry, str) else (entry.key, entry.role)
+        where = f"{ws.settings_path}: signing.allowed_signers.{principal}"
+        signers.append(Signer(principal, role, parse_public_key(key, where)))
+    return Trust(
+        signers=tuple(signers),
+        source=f"{ws.settings_path}",
+        second_approver=ws.settings.decisions.second_approver,
+        demo_key=ws.root / DEMO_KEY_FILE if settings.demo_key else None,
+        workspace=ws.root,
+    )
+
+
+def file_trust(path: Path, *, second_approver: bool = False) -> Trust:
+    """Allowed signers from an OpenSSH allowed_signers file (`principal[,principal] [options] TYPE KEY`).
+
+    A trailing `role=service` marks a service key; anything else is a responder.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read allowed signers: {exc.strerror}") from None
+    signers: list[Signer] = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        at = next((i for i, f in enumerate(fields) if f.startswith(("ssh-", "ecdsa-"))), None)
+        if at is None or at + 1 >= len(fields):
+            raise InputError(f"{path}:{lineno}: not an allowed_signers line (principals [options] TYPE KEY)")
+        namespaces = [o.split("=", 1)[1].strip('"') for o in fields[1:at] if o.startswith("namespaces=")]
+        if namespaces and NAMESPACE not in namespaces[0].split(","):
+            continue  # a key for other namespaces signs nothing here
+        key = parse_public_key(" ".join(fields[at : at + 2]), f"{path}:{lineno}")
+        role = SERVICE if "role=service" in fields[at + 2 :] else RESPONDER
+        signers.extend(Signer(p, role, key) for p in fields[0].split(",") if p)
+    return Trust(signers=tuple(signers), source=str(path), second_approver=second_approver)
+
+
+def keys_dir() -> Path:
+    """Where `ir keys init` keeps private keys: `$IR_KEYS_DIR` or `~/.config/agent-ir/keys`."""
+    explicit = os.environ.get(KEYS_DIR_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "agent-ir" / "keys"
+
+
+def write_key(path: Path, key: PrivateKey) -> None:
+    """Write a private key (0600) and its `.pub` beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(private_key_bytes(key))
+    os.chmod(path, 0o600)
+    path.with_name(path.name + ".pub").write_text(public_info(key.public_key()).openssh + "\n", encoding="utf-8")
+
+
+def key_path(principal: str, trust: Trust, explicit: Path | None = None, *, env: bool = True) -> Path | None:
+    """The private key file for `principal`: `--key`, `IR_SIGNING_KEY`, the keys dir, the demo key."""
+    if explicit is not None:
+        return explicit
+    if env and os.environ.get(KEY_ENV):
+        return Path(os.environ[KEY_ENV]).expanduser()
+    own = keys_dir() / principal
+    if own.is_file():
+        return own
+    if trust.demo_key is not None and principal == DEMO_PRINCIPAL:
+        if not trust.demo_key.is_file():
+            write_key(trust.demo_key, generate_key("ed25519"))
+        return trust.demo_key
+    return None
+
+
+def signer_for(
+    trust: Trust, principal: str, explicit: Path | None = None, *, decide: bool, env: bool = True
+) -> tuple[Signer, PrivateKey]:
+    """The allowed signer and private key that sign for `principal`; NoSigner says why not.
+
+    A decision needs a responder key allowed for `principal` itself; a checkpoint takes any
+    allowed key the lookup finds (a service key named by `IR_SIGNING_KEY`, say).
+    """
+    path = key_path(principal, trust, explicit, env=env)
+    if path is None:
+        raise NoSigner(
+            f"no signing key for {principal}: run `ir keys init --as {principal}` and add the line it prints "
+            f"under signing.allowed_signers in {trust.source} (or name a key with --key / {KEY_ENV})"
+        )
+    try:
+        key = load_private_key(path)
+    except SigningError as exc:
+        raise NoSigner(str(exc)) from None
+    info = public_info(key.public_key())
+    if trust.demo_key is None and path.name == Path(DEMO_KEY_FILE).name:
+        raise NoSigner(f"{path}: a demo key signs only in a workspace that sets signing.demo_key")
+    entry = trust.allowed(principal, info.fingerprint)
+    if entry is None and not decide:
+        entry = next(iter(trust.of_key(info.fingerprint)), None)
+    if entry is None:
+        raise NoSigner(
+            f"key {info.fingerprint} ({path}) is not an allowed signer for {principal} in {trust.source}; "
+            f'a reviewed commit adds `{principal}: "{info.openssh}"` under signing.allowed_signers'
+        )
+    if decide and entry.role != RESPONDER:
+        raise NoSigner(f"{principal} signs with a {entry.role} key ({info.fingerprint}): a service key never decides")
+    return entry, key
+
+
+def case_trust(case_dir: Path) -> Trust:
+    """The allowed signers of the workspace holding `case_dir` (none when it is in no workspace)."""
+    from ir.core.workspace import SETTINGS_FILE, find_workspace
+
+    for folder in case_dir.resolve().parents:
+        if (folder / SETTINGS_FILE).is_file():
+            return workspace_trust(find_workspace(folder))
+    return Trust(source=f"no workspace holds {case_dir} (pass --allowed-signers FILE)")

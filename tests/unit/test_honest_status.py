@@ -1,0 +1,104 @@
+"""Honest status: a failed step never ends succeeded, what is still live is read from real state,
+and resume re-evaluates what a failure kept from running (the simulated cloud and CloudTrail)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ir.core.case import RunStatus
+from ir.core.errors import ExitCode
+from ir.core.journal import read
+from ir.core.verify import verify_case
+from tests.conftest import REPO, make_workspace
+from tests.unit.test_engine import Harness
+
+_DEMO = (REPO / "demo" / "world.yaml").read_text()
+CLOUD = _DEMO[_DEMO.index("# The agent's cloud identity") :]
+"""The demo's cloud: the agent's user minted `support-bot-helper` with key AKIAEXAMPLEDEMO00003 (CloudTrail)."""
+AGENT = """\
+agents:
+  support-bot:
+    owner: secops@example.com
+    purpose: triages customer support email
+    backend: simulated
+    credentials:
+      - {type: aws.iam_user, user_name: agent-support-bot}
+      - {type: aws.iam_role, role_name: support-bot-runtime}
+      - {type: aws.secret, secret_id: agent/support-bot/openai}
+"""
+MINTED_KEY = "aws.iam_user:support-bot-helper access key AKIAEXAMPLEDEMO00003 is Active"
+
+
+def keys(h: Harness, user: str) -> dict[str, str]:
+    cloud = h.backends.cloud_credentials("simulated")
+    return {k.key_id: k.status for k in cloud.principal("user", user).access_keys}
+
+
+def finished(case_dir: str | None) -> list[dict[str, object]]:
+    return [dict(r.data) for r in read(Path(str(case_dir)) / "journal.jsonl").records if r.type == "run.finished"]
+
+
+def test_a_cloudtrail_outage_lists_the_minted_key_as_live_and_resume_contains_it(tmp_path: Path) -> None:
+    h = Harness(make_workspace(tmp_path / "ws", agents=AGENT, world=CLOUD))
+    h.world.store.inject_fault("lookup_events", "transient", times=3)  # every attempt of the step
+    first = h.run(approve_all=True)
+
+    assert first.status == RunStatus.FAILED and first.exit_code == ExitCode.STEP_FAILED
+    assert first.steps["minted"] == "failed" and first.steps["minted-keys"] == "skipped"
+    live = {item["what"]: item for item in first.still_live}
+    assert live[MINTED_KEY]["step"] == "minted-keys"
+    assert "when: steps.minted.status == succeeded is false" in live[MINTED_KEY]["why"]
+    assert "aws.iam_user:support-bot-helper is not denied (no agent-ir-deny-all)" in live
+    assert "aws.iam_user:support-bot-helper still has a console password" in live
+    assert not any("support-bot-runtime" in what or "agent-support-bot " in what for what in live)
+    assert finished(first.case_dir)[-1]["still_live"] == [dict(item) for item in first.still_live]
+    assert first.as_dict()["still_live"] == [dict(item) for item in first.still_live]
+    assert keys(h, "support-bot-helper") == {"AKIAEXAMPLEDEMO00003": "Active"}
+
+    again = h.resume(first.case_dir, approve_all=True)  # minted-console asks for its approval now
+
+    assert again.status == RunStatus.SUCCEEDED and again.exit_code == ExitCode.OK, again.message
+    assert {again.steps[s] for s in ("minted", "minted-keys", "minted-deny", "minted-console")} == {"succeeded"}
+    assert keys(h, "support-bot-helper") == {"AKIAEXAMPLEDEMO00003": "Inactive"}
+    assert again.still_live == () and finished(again.case_dir)[-1]["still_live"] == []
+    skipped = [e.step for e in h.events if e.kind == "step.skipped"]
+    assert skipped.count("freeze") == 1  # a `when:` still false on resume is not journalled twice
+    assert verify_case(Path(str(again.case_dir))).ok
+
+
+def test_a_failed_step_with_on_failure_continue_never_ends_succeeded(tmp_path: Path) -> None:
+    h = Harness(make_workspace(tmp_path / "ws", agents=AGENT, world=CLOUD))
+    h.world.store.inject_fault("set_key_status", "denied", times=1)  # the agent's own key stays Active
+    first = h.run(approve_all=True)
+    assert first.status == RunStatus.FAILED and first.steps["keys"] == "failed"
+    live = [item for item in first.still_live if item["step"] == "keys"]
+    assert [item["what"] for item in live] == [
+        "aws.iam_user:agent-support-bot access key AKIAEXAMPLEDEMO00001 is Active",
+        "aws.iam_user:agent-support-bot access key AKIAEXAMPLEDEMO00002 is Active",
+    ]
+    assert live[0]["why"].startswith("step keys failed: ")
+
+    skipped = h.resume(first.case_dir, skip={"keys": "will do it by hand"})  # no step fails now, keys still live
+
+    assert skipped.status == RunStatus.INCOMPLETE and skipped.exit_code == ExitCode.STEP_FAILED
+    assert "containment is not whole: 2 still live" in str(skipped.message)
+    assert {item["why"] for item in skipped.still_live} == {"step keys was skipped: will do it by hand (by tester)"}
+    later = h.resume(skipped.case_dir)  # a responder's skip stays a skip: still incomplete, never succeeded
+    assert later.status == RunStatus.INCOMPLETE and later.steps["keys"] == "skipped"
+    assert keys(h, "agent-support-bot") == {"AKIAEXAMPLEDEMO00001": "Active", "AKIAEXAMPLEDEMO00002": "Active"}
+
+
+def test_a_playbook_without_containment_steps_is_not_assessed(workspace: Path) -> None:
+    h = Harness(workspace)
+    summary = h.run(text=(workspace / "playbooks" / "agent-reenable.yaml").read_text(), params={"incident": "x"})
+    assert "still_live" not in finished(summary.case_dir)[-1]
+
+
+def test_when_cloudtrail_stays_down_what_was_minted_is_reported_unknown_not_contained(tmp_path: Path) -> None:
+    h = Harness(make_workspace(tmp_path / "ws", agents=AGENT, world=CLOUD))
+    h.world.store.inject_fault("lookup_events", "transient", times=99)
+    summary = h.run(approve_all=True)
+    assert summary.status == RunStatus.FAILED
+    (item,) = summary.still_live
+    assert item["step"] == "minted" and item["what"].startswith("what it finds could not be read: cloudtrail")
+    assert item["why"].startswith("step minted failed: step minted: cloudtrail LookupEvents")
