@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ir.core.case import PLAYBOOK_FILE
-from ir.core.evidence import hash_file
+from ir.core.evidence import EvidenceError, hash_file
 from ir.core.journal import JOURNAL_FILE, LOCK_FILE, Record, read
 from ir.core.records import Kind
 
@@ -24,7 +24,10 @@ _NOT_DERIVED = {JOURNAL_FILE, LOCK_FILE, PLAYBOOK_FILE}
 
 def record_data(case_dir: Path, path: Path, *, name: str, step: str | None) -> dict[str, Any]:
     """The `derived.added` payload of `path` (inside `case_dir`), hashed now."""
-    sha256, size = hash_file(path)
+    try:
+        sha256, size = hash_file(path)
+    except OSError as exc:
+        raise EvidenceError(f"{path}: derived file unreadable, not recorded: {exc.strerror or exc}") from exc
     rel = path.resolve().relative_to(case_dir.resolve()).as_posix()
     return {"step": step, "name": name, "path": rel, "sha256": sha256, "size": size}
 
