@@ -187,3 +187,19 @@ def test_ansible_artifacts_kept_in_the_case_are_scrubbed(tmp_path: Path) -> None
     assert "canary" not in written
     kept = json.loads((run / "job_events" / "1-a.json").read_text())["event_data"]["res"]["invocation"]
     assert kept["module_args"] == {"name": "svc", "password": NAMED_MASK, "api_key": NAMED_MASK}
+
+
+def test_every_secret_name_is_masked_in_timeline_events(tmp_path: Path) -> None:
+    """The pipeline only looks closer at events that hint at a secret: every name must be a hint."""
+    from ir.timeline.pipeline import build
+
+    log = tmp_path / "tools.jsonl"
+    lines = [
+        json.dumps({"ts": f"2026-11-20T03:12:{i % 60:02d}Z", "tool": "t", "arguments": {name: f"canary-{i}-value"}})
+        for i, name in enumerate(SECRET)
+    ]
+    log.write_text("\n".join(lines) + "\n")
+    events = list(build([log]).events())
+    assert len(events) == len(SECRET)
+    leaked = [e["tool"]["arguments"] for e in events if "canary" in json.dumps(e)]
+    assert leaked == []
