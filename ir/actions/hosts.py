@@ -1,8 +1,10 @@
 """`hosts.ansible`: run a playbook from `playbooks/ansible/` against the agent's hosts.
 
 Live output streams into the journal one task result per line; the dry run is Ansible's check
-mode; the runner's private data dir is kept inside the case. With `collect: true`, every file
-the playbook fetched into `ir_collect_dir` becomes evidence named `host/<host>/<path>`.
+mode; the runner's private data dir is kept inside the case, and every file a run or a verify
+writes there is recorded as a derived file (`ir verify` notices a changed artifact). With
+`collect: true`, every file the playbook fetched into `ir_collect_dir` becomes evidence named
+`host/<host>/<path>`.
 """
 
 from __future__ import annotations
@@ -87,7 +89,11 @@ class HostsAnsible(Action[AnsibleParams]):
     def execute(self, ctx: StepContext, params: AnsibleParams) -> Mapping[str, Any]:
         hosts, book = _hosts(ctx, params), _playbook(ctx, params)
         data_dir = self._data_dir(ctx, "run")
-        run = ctx.hosts().apply(str(book), hosts, self._vars(ctx, params, data_dir), str(data_dir), ctx.output)
+        before = _listing(data_dir)
+        try:
+            run = ctx.hosts().apply(str(book), hosts, self._vars(ctx, params, data_dir), str(data_dir), ctx.output)
+        finally:
+            _record_artifacts(ctx, data_dir, before)
         outputs: dict[str, Any] = {
             "changed": dict(run.changed),
             "failures": dict(run.failures),
@@ -122,13 +128,36 @@ class HostsAnsible(Action[AnsibleParams]):
             return Check(False, "collection runs again (already stored files are not stored twice)")
         hosts, book = _hosts(ctx, params), _playbook(ctx, params)
         data_dir = self._data_dir(ctx, "verify")
-        run = ctx.hosts().check(str(book), hosts, self._vars(ctx, params, data_dir), str(data_dir), lambda _l: None)
+        before = _listing(data_dir)
+        try:
+            run = ctx.hosts().check(str(book), hosts, self._vars(ctx, params, data_dir), str(data_dir), lambda _l: None)
+        finally:
+            _record_artifacts(ctx, data_dir, before)
         pending = {h: n for h, n in run.changed.items() if n}
         return Check(
             run.ok and not pending,
             f"hosts with changes still to make: {', '.join(pending) or 'none'}",
             {"changed": {}, "failures": {}, "unreachable": []},
         )
+
+
+def _listing(folder: Path) -> dict[Path, tuple[int, int]]:
+    """(mtime, size) of every file under `folder`: what a run leaves alone is not recorded again."""
+    found: dict[Path, tuple[int, int]] = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            st = path.stat()
+            found[path] = (st.st_mtime_ns, st.st_size)
+    return found
+
+
+def _record_artifacts(ctx: StepContext, data_dir: Path, before: dict[Path, tuple[int, int]]) -> None:
+    """Journal every artifact the runner wrote or changed in the case as a derived file."""
+    if ctx.evidence is None or ctx.case_dir is None:
+        return
+    for path, stamp in sorted(_listing(data_dir).items()):
+        if before.get(path) != stamp:
+            ctx.evidence.derived(path.relative_to(ctx.case_dir).as_posix(), path)
 
 
 def _failure_line(playbook: str, run: HostRun) -> str:

@@ -1,8 +1,13 @@
-"""`timeline.reconstruct`: the agent's timeline, written into the case as evidence."""
+"""`timeline.reconstruct`: the agent's timeline, written into the case as evidence.
+
+The case's `timeline.jsonl` (what the console shows) is the same bytes, recorded as a derived
+file so `ir verify` and the console can tell when it was changed afterwards.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,18 +55,28 @@ class Reconstruct(Action[TimelineParams]):
     def execute(self, ctx: StepContext, params: TimelineParams) -> Mapping[str, Any]:
         assert ctx.evidence is not None and ctx.case_dir is not None
         timeline = build(self._paths(ctx, params), agent=ctx.agent)
-        with tempfile.NamedTemporaryFile("w+", encoding="utf-8", dir=ctx.case_dir, suffix=".part") as fh:
-            count = write(timeline.events(), fh, "jsonl")  # type: ignore[arg-type]
-            fh.flush()
-            fh.seek(0)
-            item = ctx.evidence.store(
-                "timeline.jsonl",
-                iter(lambda: fh.read(1 << 20).encode(), b""),
-                source="ir timeline",
-                method="parse, sort, merge, detect",
-            )
-            fh.seek(0)
-            (ctx.case_dir / "timeline.jsonl").write_text(fh.read(), encoding="utf-8")
+        for stale in ctx.case_dir.glob(".timeline-*.part"):  # left by a run killed mid-write
+            stale.unlink(missing_ok=True)
+        final = ctx.case_dir / "timeline.jsonl"
+        with tempfile.NamedTemporaryFile(
+            "w+", encoding="utf-8", dir=ctx.case_dir, prefix=".timeline-", suffix=".part", delete=False
+        ) as fh:
+            try:
+                count = write(timeline.events(), fh, "jsonl")  # type: ignore[arg-type]
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.seek(0)
+                item = ctx.evidence.store(
+                    "timeline.jsonl",
+                    iter(lambda: fh.read(1 << 20).encode(), b""),
+                    source="ir timeline",
+                    method="parse, sort, merge, detect",
+                )
+            except BaseException:
+                Path(fh.name).unlink(missing_ok=True)
+                raise
+        os.replace(fh.name, final)  # whole or absent: the console and verify never see half a file
+        ctx.evidence.derived("timeline.jsonl", final)
         summary = timeline.summary()
         blob = json.dumps(summary, indent=2, sort_keys=True, default=str).encode()
         ctx.evidence.store("timeline-summary.json", [blob], source="ir timeline", method="detectors")

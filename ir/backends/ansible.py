@@ -17,6 +17,7 @@ from typing import Any
 
 from ir.core.errors import BackendError, BackendUnavailable
 from ir.core.ports import HostRun
+from ir.core.redaction import redact, redact_text
 
 RESULT_EVENTS = {
     "runner_on_ok": "ok",
@@ -35,7 +36,8 @@ def _search_path() -> str:
 
 
 def _scrub_artifacts(data_dir: str) -> None:
-    """ansible-runner records the whole process environment in `artifacts/*/command`: keep names only."""
+    """ansible-runner records the whole process environment in `artifacts/*/command`: keep names
+    only; secret-named fields and secret shapes in the job events and stdout are masked."""
     for command in Path(data_dir, "artifacts").glob("*/command"):
         try:
             record = json.loads(command.read_text(encoding="utf-8"))
@@ -44,6 +46,18 @@ def _scrub_artifacts(data_dir: str) -> None:
             continue
         record["env"] = sorted(record.get("env") or {})
         command.write_text(json.dumps(record), encoding="utf-8")
+    for event in Path(data_dir, "artifacts").glob("*/job_events/*.json"):  # module args and results
+        try:
+            found = json.loads(event.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        cleaned = redact(found)
+        if cleaned != found:
+            event.write_text(json.dumps(cleaned), encoding="utf-8")
+    for stdout in Path(data_dir, "artifacts").glob("*/stdout"):
+        text = stdout.read_text(encoding="utf-8", errors="replace")
+        if redact_text(text) != text:
+            stdout.write_text(redact_text(text), encoding="utf-8")
 
 
 class AnsibleHosts:

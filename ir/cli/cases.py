@@ -213,7 +213,8 @@ def cases_cmd(ctx: click.Context) -> None:
     ws = workspace_of(ctx)
     for path, state in list_cases(ws.cases_dir):
         book = f"{state.run.playbook.id} {state.run.playbook.version}" if state.run else "? "
-        click.echo(f"{path.name:<60} {state.agent_id:<16} {book}  {state.run_status}")
+        line = f"{path.name:<60} {state.agent_id:<16} {book}  {state.run_status}"
+        click.echo(neutralise(line))  # a case folder can come from elsewhere: its journal is not trusted text
 
 
 @click.command("note")

@@ -115,6 +115,10 @@ class EvidenceSink(ABC):
     def recorded_unavailable(self, name: str) -> str | None:
         """The reason recorded earlier by this step for artifact `name` being unavailable."""
 
+    @abstractmethod
+    def derived(self, name: str, path: Path) -> EvidenceItem:
+        """Hash a file this step wrote into the case (not evidence) and journal it as `derived.added`."""
+
 
 @dataclass
 class StepContext:

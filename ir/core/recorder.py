@@ -16,6 +16,7 @@ from typing import Any
 
 from ir.core.action import EvidenceItem, EvidenceSink
 from ir.core.case import CaseState
+from ir.core.derived import record_data
 from ir.core.errors import IrError, StorageError
 from ir.core.events import Event, EventHandler
 from ir.core.evidence import EvidenceStore
@@ -170,3 +171,10 @@ class CaseEvidence(EvidenceSink):
             if item.step == self.step_id and item.name == name:
                 return item.reason
         return None
+
+    def derived(self, name: str, path: Path) -> EvidenceItem:
+        """Hash `path` (a file this step wrote into the case) and journal its `derived.added` record."""
+        self._guard()
+        data = record_data(self.store_.case_dir, path, name=name, step=self.step_id)
+        self.rec.write(Kind.DERIVED_ADDED, data, self.step_id)
+        return EvidenceItem(name=name, sha256=data["sha256"], size=data["size"], step=self.step_id)

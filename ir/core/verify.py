@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ir.core.case import PLAYBOOK_FILE
+from ir.core.derived import check_derived
 from ir.core.errors import InputError
 from ir.core.evidence import EvidenceStore, leftover_part_warnings
 from ir.core.journal import JOURNAL_FILE, is_open, read
@@ -89,6 +90,9 @@ def verify_case(
                 _check_playbook(case_dir / PLAYBOOK_FILE, str(book.get("sha256")), book.get("text_sha256"))
             )
     report.warnings.extend(leftover_part_warnings(case_dir))
+    derived = check_derived(case_dir, checked.records)  # timeline.jsonl, ansible artifacts
+    report.problems.extend(derived.problems)
+    report.warnings.extend(derived.warnings)
     for sha in store.blobs():
         if sha not in referenced:
             report.warnings.append(

@@ -1,4 +1,9 @@
-"""Exports: JSONL, Timesketch-ready JSONL and CSV, and a human table (hostile text neutralised)."""
+"""Exports: JSONL, Timesketch-ready JSONL and CSV, and a human table.
+
+Text from the agent's world is hostile in every format: JSON lines escape every control and bidi
+character, CSV cells have controls escaped and formulas quoted, table and summary lines are
+neutralised for a terminal.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from ir.core.text import neutralise
+from ir.core.text import csv_cell, json_safe, neutralise
 from ir.timeline.model import Event, iso
 
 FORMATS = ("table", "jsonl", "timesketch", "timesketch-csv")
@@ -66,14 +71,14 @@ def write(events: Iterable[Event], out: TextIO, fmt: str) -> int:
         writer = csv.DictWriter(out, fieldnames=TIMESKETCH_FIELDS, extrasaction="ignore")
         writer.writeheader()
         for e in events:
-            writer.writerow(timesketch_row(e))
+            writer.writerow({k: csv_cell(v) if isinstance(v, str) else v for k, v in timesketch_row(e).items()})
             count += 1
         return count
     for e in events:
         if fmt == "jsonl":
-            out.write(orjson.dumps({**e, "datetime": iso(e["ts"])}, default=str).decode() + "\n")
+            out.write(json_safe(orjson.dumps({**e, "datetime": iso(e["ts"])}, default=str).decode()) + "\n")
         elif fmt == "timesketch":
-            out.write(orjson.dumps(timesketch_row(e)).decode() + "\n")
+            out.write(json_safe(orjson.dumps(timesketch_row(e)).decode()) + "\n")
         else:
             out.write(table_line(e) + "\n")
         count += 1
@@ -88,11 +93,11 @@ def table_line(e: Event) -> str:
     message = neutralise(str(e["message"] or e["action"]))
     if len(message) > 140:
         message = message[:139] + "…"
-    return f"{when}Z  {e['kind']:<14} {neutralise(e['source'])[:28]:<28} {message}{tags}{assumed}"
+    return neutralise(f"{when}Z  {e['kind']:<14} {neutralise(e['source'])[:28]:<28} {message}{tags}{assumed}")
 
 
 def summary_text(summary: dict[str, Any]) -> str:
-    """The summary for people."""
+    """The summary for people: every line neutralised (names, hosts, keys and paths come from the logs)."""
     lines = [f"{summary['events']} events from {len(summary['sources'])} sources"]
     for src in summary["sources"]:
         bad = f", {src['bad']} bad" if src["bad"] else ""
@@ -127,4 +132,4 @@ def summary_text(summary: dict[str, Any]) -> str:
         lines.append(f"tool call {pair['tool_call']} at {pair['tool_ts']} caused {pair['cloud']} at {pair['cloud_ts']}")
     if summary["by_tag"]:
         lines.append("tags: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["by_tag"].items())))
-    return "\n".join(lines)
+    return "\n".join(neutralise(line) for line in lines)

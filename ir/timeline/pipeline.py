@@ -41,17 +41,21 @@ class Timeline:
             cleanup(self.sources)
 
     def summary(self) -> dict[str, Any]:
-        """The analyser's findings plus what was read, skipped, bad, and corrected."""
-        return {
-            **self.analyzer.summary(),
-            "sources": [s.as_dict() for s in self.stats],
-            "skipped_files": self.skipped,
-            "clock_offsets": self.offsets,
-        }
+        """The analyser's findings plus what was read, skipped, bad, and corrected (secrets masked:
+        the detectors saw the events before redaction)."""
+        found: dict[str, Any] = redact(
+            {
+                **self.analyzer.summary(),
+                "sources": [s.as_dict() for s in self.stats],
+                "skipped_files": self.skipped,
+                "clock_offsets": self.offsets,
+            }
+        )
+        return found
 
 
 def _redacted(e: Event) -> Event:
-    """The event with known secret shapes and values masked in its free text."""
+    """The event with secret-named tool fields, known secret shapes and values masked."""
     if might_hold_secret(e["message"]):
         e["message"] = redact_text(e["message"])
     tool = e.get("tool")

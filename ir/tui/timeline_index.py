@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from ir.core.redaction import redact
 from ir.core.text import neutralise
 from ir.timeline.model import iso
 
@@ -66,9 +67,10 @@ class TimelineIndex:
         return len(self.offsets)
 
     def event(self, row: int) -> dict[str, Any]:
-        """The event at `row`, read from the file."""
+        """The event at `row`, read from the file, with secrets masked (the file may predate
+        secret-named redaction, or not come from a case at all)."""
         self._fh.seek(self.offsets[row])
-        loaded: dict[str, Any] = orjson.loads(self._fh.readline())
+        loaded: dict[str, Any] = redact(orjson.loads(self._fh.readline()))
         return loaded
 
     def line(self, row: int, width: int = 200) -> str:

@@ -17,6 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Sparkline, Static
 from textual.worker import get_current_worker
 
+from ir.core.derived import verified_problem
+from ir.core.journal import JOURNAL_FILE
 from ir.core.text import neutralise
 from ir.tui.timeline_index import TimelineIndex
 from ir.tui.widgets.details import DetailsPane
@@ -34,6 +36,13 @@ class TimelineScreen(Screen[None]):
         def __init__(self, index: TimelineIndex) -> None:
             super().__init__()
             self.index = index
+
+    class Refused(Message):
+        """The file is a case file that does not match its journal record: nothing is shown."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
 
     class Filtered(Message):
         """A filter's matching rows are ready."""
@@ -62,8 +71,18 @@ class TimelineScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self) -> None:
+        case_dir = self.path.parent
+        if (case_dir / JOURNAL_FILE).is_file():  # a case file: shown only if it is what the journal recorded
+            reason = verified_problem(case_dir, self.path.name)
+            if reason is not None:
+                self.app.call_from_thread(self.post_message, TimelineScreen.Refused(reason))
+                return
         index = TimelineIndex(self.path)
         self.app.call_from_thread(self.post_message, TimelineScreen.Loaded(index))
+
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        self.query_one("#status", Static).update(Text(neutralise(message.reason), style="bold red"))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
