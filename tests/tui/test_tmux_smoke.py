@@ -20,15 +20,16 @@ def screen(session: str) -> str:
     ).stdout
 
 
-def wait_for(session: str, text: str, seconds: float = 20) -> str:
+def wait_for(session: str, *texts: str, seconds: float = 20) -> str:
+    """The screen once every one of `texts` is on it (they may arrive in separate repaints)."""
     deadline = time.monotonic() + seconds
     shown = ""
     while time.monotonic() < deadline:
         shown = screen(session)
-        if text in shown:
+        if all(text in shown for text in texts):
             return shown
         time.sleep(0.2)
-    raise AssertionError(f"{text!r} never appeared on screen:\n{shown}")
+    raise AssertionError(f"{texts!r} never all appeared on screen:\n{shown}")
 
 
 def make_run(ws: Path) -> list[str]:
@@ -73,8 +74,8 @@ def test_make_run_opens_the_console_in_a_real_terminal(tmp_path: Path) -> None:
         shown = wait_for(session, "status: running → paused")  # the dry-run plan of the first step
         assert "Freeze the agent's container" in shown
         keys(session, "r")
-        shown = wait_for(session, "waits for approval: y to review it")
-        assert "freeze  succeeded" in shown and "console  awaiting_approval" in shown  # the step list
+        # The status line and the step list repaint separately: wait for both.
+        wait_for(session, "waits for approval: y to review it", "freeze  succeeded", "console  awaiting_approval")
         keys(session, "Escape")
         wait_for(session, "contained")  # back on the agents screen (Escape alone: ESC+c would read as Alt+c)
         keys(session, "c")
