@@ -57,7 +57,7 @@ def test_no_workspace_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_playbook_list_show_schema(workspace: Path) -> None:
     listing = ir_cmd("playbook", "list", cwd=workspace, check=True).stdout
-    assert listing.split()[:2] == ["agent-compromise", "1.2.0"]
+    assert listing.split()[:2] == ["agent-compromise", "1.2.1"]
     shown = ir_cmd("playbook", "show", "agent-compromise", cwd=workspace, check=True).stdout
     assert "19. stop — Stop the container (only when asked)" in shown
     assert "[approval required]" in shown

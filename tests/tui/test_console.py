@@ -44,7 +44,7 @@ def test_start_an_incident_approve_each_gate_and_complete(tmp_path: Path) -> Non
             assert isinstance(app.screen, ChoicePrompt) and app.screen.choices == [
                 (
                     "agent-compromise",
-                    "agent-compromise 1.2.0 — Contain a compromised agent — freeze, revoke, capture, isolate",
+                    "agent-compromise 1.2.1 — Contain a compromised agent — freeze, revoke, capture, isolate",
                 )
             ]
             await pilot.press("enter")

@@ -79,7 +79,7 @@ def test_make_run_opens_the_console_in_a_real_terminal(tmp_path: Path) -> None:
         keys(session, "Escape")
         wait_for(session, "contained")  # back on the agents screen (Escape alone: ESC+c would read as Alt+c)
         keys(session, "c")
-        shown = wait_for(session, "agent-compromise 1.2.0")  # the incidents screen lists the new case
+        shown = wait_for(session, "agent-compromise 1.2.1")  # the incidents screen lists the new case
         assert "awaiting_approval" in shown
         keys(session, "q")
         deadline = time.monotonic() + 10
