@@ -73,80 +73,91 @@ def reported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"ws": ws, "case": case, "before": before, "heads": heads, "texts": texts, "stdout": outputs}
 
 
-def test_every_section_matches_the_journal(reported: dict[str, Any]) -> None:
-    case, before, texts = reported["case"], reported["before"], reported["texts"]
+def assert_matches_journal(case: Path, texts: dict[str, str], heads: dict[str, list[Any]], signer: str) -> None:
+    """Every section of the three reports against the case's journal (read through the case-state reader)."""
     state = load_state(case)
+    records = read(case / "journal.jsonl").records
     data = json.loads(texts["json"])
     steps = {s["id"]: s for s in data["done"]["steps"]}
-    assert set(steps) == {s.id for s in _playbook_steps(case)}
+    from ir.core.case import pinned_playbook
+
+    assert list(steps) == [s.id for s in pinned_playbook(case).playbook.steps]
+    md_rows = {line.split(" — ")[0].strip("| "): line for line in texts["md"].splitlines() if " — " in line}
     for sid, st in state.steps.items():
         assert steps[sid]["status"] == str(st.status)
         assert steps[sid]["approved_by"] == st.approved_by
-        for fmt in ("md", "html"):
-            assert sid in texts[fmt] and str(st.status) in texts[fmt]
-    assert state.approvals and all(steps[s]["approved_by"] == who for s, who in state.approvals.items())
-    md_rows = {line.split(" — ")[0].strip("| "): line for line in texts["md"].splitlines() if " — " in line}
+        assert f"| {st.status} |" in md_rows[sid]
+        assert f"{sid} — " in texts["html"]
+    assert state.approvals
     for sid, who in state.approvals.items():
-        assert f"| {who} |" in md_rows[sid]
-    assert steps["stop"]["skipped"] == {"reason": state.step("stop").skipped.reason, "by": None}  # type: ignore[union-attr]
+        assert steps[sid]["approved_by"] == who and f"| {who} |" in md_rows[sid]
+    for sid, st in state.steps.items():
+        if st.skipped is not None:
+            assert steps[sid]["skipped"] == {"reason": st.skipped.reason, "by": st.skipped.by}
 
     assert [e["sha256"] for e in data["evidence"]] == [e.sha256 for e in state.evidence]
     for e in state.evidence:
         assert e.sha256 in texts["md"] and e.sha256 in texts["html"]
-        assert f"| {e.size} |" in texts["md"]
-    assert {e["name"] for e in data["evidence"] if e["sensitive"]} >= {"logs.txt", "filesystem.tar"}
+        assert f"| {e.size} | `{e.sha256}` | {'sensitive' if e.sensitive else ''} |" in texts["md"]
 
     assert state.follow_ups and [(f["what"], f["owner"]) for f in data["live"]["follow_ups"]] == [
         (f.what, f.owner) for f in state.follow_ups
     ]
     for f in state.follow_ups:
-        assert f.what in texts["md"] and f.owner in texts["md"] and f.owner in texts["html"]
-    assert data["live"]["assessed"] is True and data["live"]["still_live"] == []
+        assert f"follow-up: {f.what} — owner **{f.owner}**" in texts["md"] and f.owner in texts["html"]
+    assert data["live"]["assessed"] is True and data["live"]["still_live"] == [s.model_dump() for s in state.still_live]
 
     (decision,) = state.decisions
     (reported_decision,) = data["decisions"]
     assert (reported_decision["decision"], reported_decision["seq"], reported_decision["hash"]) == (
-        "keep-disabled",
+        decision.decision,
         decision.seq,
         decision.hash,
     )
-    (signer,) = reported_decision["signers"]
-    assert signer == {
-        "principal": "demo-responder",
+    (signed_by,) = reported_decision["signers"]
+    assert signed_by == {
+        "principal": signer,
         "role": decision.signatures[0]["role"],
         "key": decision.signatures[0]["key"],
         "verified": True,
     }
-    assert signer["key"].startswith("SHA256:") and signer["key"] in texts["md"] and signer["key"] in texts["html"]
-    assert "demo-responder" in texts["md"] and "verified" in texts["md"]
+    assert f"signed by {signer} (responder) key `{signed_by['key']}`: verified" in texts["md"]
+    assert signed_by["key"].startswith("SHA256:") and signed_by["key"] in texts["html"]
 
     for fmt in ("md", "html", "json"):  # each report names the head it was written at, and the last signed one
-        signed, head = reported["heads"][fmt]
+        signed, head = heads[fmt]
         assert head.type == Kind.CHECKPOINT and head.data["signed"] == {"seq": signed.seq, "hash": signed.hash}
-        assert f"seq {head.seq} " in texts[fmt] or f'"seq": {head.seq}' in texts[fmt]
         assert head.hash in texts[fmt] and signed.hash in texts[fmt]
-    signed, head = reported["heads"]["json"]
+    signed, head = heads["json"]
     assert data["journal"]["head"] == {"seq": head.seq, "hash": head.hash}
-    assert data["journal"]["signed_head"] == {
-        "seq": signed.seq,
-        "hash": signed.hash,
-        "by": "demo-responder",
-        "demo": True,
-    }
+    assert data["journal"]["signed_head"]["seq"] == signed.seq and data["journal"]["signed_head"]["by"] == signer
+    assert f"- head: seq {heads['md'][1].seq} sha256 `{heads['md'][1].hash}`" in texts["md"]
 
-    started = next(r for r in before if r.type == Kind.RUN_STARTED)
-    freeze = next(r for r in before if r.type == Kind.STEP_STARTED and r.data["step"] == "freeze")
+    started = next(r for r in records if r.type == Kind.RUN_STARTED)
+    freeze = next(r for r in records if r.type == Kind.STEP_STARTED and r.data["step"] == "freeze")
     assert data["times"]["opened"] == started.ts and data["times"]["first_action"] == freeze.ts
     assert data["times"]["first_alert"] is None and "| first alert | — |" in texts["md"]
     assert 0 <= data["times"]["time_to_acknowledge_s"] <= data["times"]["time_to_contain_s"]
 
-    happened = data["happened"]
-    assert happened["first_suspicious"] == state.step("timeline").outputs["first_suspicious"] | {
-        "message": happened["first_suspicious"]["message"]
-    }
-    assert happened["tagged_events"] >= 4 and happened["excerpt"][0]["tags"]
-    assert happened["timeline_file"]["sha256"] == state.step("timeline").outputs["sha256"]
+    happened, timeline = data["happened"], state.step("timeline").outputs
+    assert happened["first_suspicious"]["ts"] == timeline["first_suspicious"]["ts"]
+    assert happened["timeline_file"]["sha256"] == timeline["sha256"]
+    assert happened["tagged_events"] == sum(1 for e in happened["excerpt"]) and happened["excerpt"][0]["tags"]
     assert [n["text"] for n in data["done"]["notes"]] == [n.text for n in state.notes]
+
+
+def test_every_section_matches_the_journal(reported: dict[str, Any]) -> None:
+    texts = reported["texts"]
+    assert_matches_journal(reported["case"], texts, reported["heads"], "demo-responder")
+    data = json.loads(texts["json"])
+    assert data["journal"]["signed_head"]["demo"] is True and "(a demo key)" in texts["md"]
+    assert {e["name"] for e in data["evidence"] if e["sensitive"]} >= {"logs.txt", "filesystem.tar"}
+    assert data["happened"]["tagged_events"] >= 4
+    assert "saw the paste upload" in texts["md"] and "(step isolate)" in texts["md"]
+    assert (
+        "| stop — Stop the container (only when asked) | container.stop | skipped | — | skipped by its `when:` |"
+        in (texts["md"])
+    )
 
 
 def test_no_secret_and_no_raw_control_character_in_any_report(reported: dict[str, Any]) -> None:
@@ -170,8 +181,8 @@ class _Html(HTMLParser):
         self.attrs += attrs
 
 
-def test_the_html_is_one_inert_self_contained_file_with_the_timeline_drawn(reported: dict[str, Any]) -> None:
-    html = reported["texts"]["html"]
+def assert_inert_html(html: str) -> None:
+    """One self-contained file: no script, no external reference, parses, and the timeline drawn as SVG."""
     assert "<script" not in html.lower()
     parsed = _Html()
     parsed.feed(html)
@@ -185,6 +196,12 @@ def test_the_html_is_one_inert_self_contained_file_with_the_timeline_drawn(repor
     assert not {name for name, _ in parsed.attrs} & {"href", "src", "xlink:href", "action", "formaction", "srcset"}
     assert not any(name.startswith("on") for name, _ in parsed.attrs)
     assert "url(" not in html and "@import" not in html
+    assert "events per minute" in html
+
+
+def test_the_html_is_one_inert_self_contained_file_with_the_timeline_drawn(reported: dict[str, Any]) -> None:
+    html = reported["texts"]["html"]
+    assert_inert_html(html)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the planted markup, shown as text
     assert "events per minute" in html
 
@@ -235,9 +252,3 @@ def test_a_case_held_by_a_live_run_is_refused_and_out_elsewhere_is_not_journalle
     assert "not recorded in its journal" in done.stdout
     assert json.loads(out.read_text())["case"] == case.name
     assert len(read(case / "journal.jsonl").records) == length
-
-
-def _playbook_steps(case: Path) -> list[Any]:
-    from ir.core.case import pinned_playbook
-
-    return list(pinned_playbook(case).playbook.steps)
