@@ -232,18 +232,16 @@ def cases_cmd(ctx: click.Context, metrics: bool, as_json: bool) -> None:
             line += f"  {rows[index].line()}"
         click.echo(neutralise(line))  # a case folder can come from elsewhere: its journal is not trusted text
     if metrics:
-        tta, ttc = medians(rows)
-        if as_json:
-            click.echo(
-                json.dumps({"median_time_to_acknowledge_s": tta, "median_time_to_contain_s": ttc, "cases": len(rows)})
-            )
-        else:
-            from ir.report.times import duration
+        from ir.report.times import duration
 
-            counted = sum(r.times is not None and r.times.to_contain is not None for r in rows)
+        m = medians(rows)
+        if as_json:
+            summary = {"median_time_to_acknowledge_s": m.to_acknowledge, "median_time_to_contain_s": m.to_contain}
+            click.echo(json.dumps(summary | {"cases": m.cases, "contained": m.contained}))
+        else:
             click.echo(
-                f"median over {len(rows)} cases: time to acknowledge {duration(tta)}, "
-                f"time to contain {duration(ttc)} ({counted} contained)"
+                f"median over {m.cases} incident cases: time to acknowledge {duration(m.to_acknowledge)}, "
+                f"time to contain {duration(m.to_contain)} ({m.contained} contained)"
             )
 
 

@@ -50,5 +50,7 @@ def report_cmd(ctx: click.Context, case: str, fmt: str, out: str | None, actor: 
     )
     signed = written.signed
     if signed is not None:
-        line = f"signed by {signed.principal}" if signed.principal else (signed.unsigned or "not signed")
-        click.echo(neutralise(f"  journal head: seq {signed.seq} sha256 {signed.hash} {line}"))
+        who = f"signed by {signed.principal}" if signed.principal else "(not signed)"
+        click.echo(neutralise(f"  journal head: seq {signed.seq} sha256 {signed.hash} {who}"))
+        if signed.unsigned:
+            click.echo(neutralise(f"  {signed.unsigned}"))

@@ -31,12 +31,19 @@ class ReportRefused(IrError):
     """The case does not verify: no report is written from it."""
 
 
-def build_report(case_dir: Path, *, trust: Trust | None = None) -> dict[str, Any]:
-    """Every section of the incident report of the case in `case_dir`, as plain (redacted) data."""
+def build_report(case_dir: Path, *, trust: Trust | None = None, replacing: str | None = None) -> dict[str, Any]:
+    """Every section of the incident report of the case in `case_dir`, as plain (redacted) data.
+
+    `replacing` names the case file (relative path) the report is about to be written over: a
+    previous report that no longer matches its record (edited by hand, or a crash between its
+    write and its record) is superseded by the new one, so it does not refuse the case.
+    """
     trust = case_trust(case_dir) if trust is None else trust
     checked = verify_case(case_dir, trust=trust)
-    if not checked.ok:
-        raise ReportRefused(f"{case_dir.name}: the case does not verify, no report written: {checked.problems[0]}")
+    superseded = f"{case_dir / replacing}: derived file " if replacing else None
+    problems = [p for p in checked.problems if superseded is None or not p.startswith(superseded)]
+    if problems:
+        raise ReportRefused(f"{case_dir.name}: the case does not verify, no report written: {problems[0]}")
     records = read(case_dir / JOURNAL_FILE).records
     case = CaseState.replay(records)
     if case.run is None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ir.core.text import neutralise
 from ir.report.svg import timeline_svg
-from ir.report.times import duration
+from ir.report.times import duration, not_contained
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -64,7 +64,7 @@ def render_html(r: dict[str, Any]) -> str:
                 ["first alert", h(t["first_alert"] or "—")],
                 ["case opened", h(t["opened"] or "—")],
                 ["first action", h(t["first_action"] or "—")],
-                ["contained", h(t["contained"] or "— (not contained)")],
+                ["contained", h(t["contained"] or not_contained(t))],
             ],
         ),
         *_happened(hp),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ir.core.text import neutralise
-from ir.report.times import duration
+from ir.report.times import duration, not_contained
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*[]<>|"})
 
@@ -50,7 +50,7 @@ def _times(t: dict[str, Any]) -> list[str]:
         f"| first alert | {text(t['first_alert'] or '—')} |",
         f"| case opened | {text(t['opened'] or '—')} |",
         f"| first action | {text(t['first_action'] or '—')} |",
-        f"| contained | {text(t['contained'] or '— (not contained)')} |",
+        f"| contained | {text(t['contained'] or not_contained(t))} |",
         "",
         f"- time to acknowledge: **{duration(t['time_to_acknowledge_s'])}**",
         f"- time to contain: **{duration(t['time_to_contain_s'])}**",

@@ -24,7 +24,8 @@ class CaseMetrics:
         """`acknowledged 4.0s  contained 1m 02s` (or why not) for the listing."""
         if self.times is None:
             return f"times unknown: {self.problem}"
-        return f"acknowledged {duration(self.times.to_acknowledge)}  contained {duration(self.times.to_contain)}"
+        contained = duration(self.times.to_contain) if self.times.contains else "n/a (release)"
+        return f"acknowledged {duration(self.times.to_acknowledge)}  contained {contained}"
 
     def as_dict(self) -> dict[str, Any]:
         """The times as plain data (the json listing)."""
@@ -41,7 +42,24 @@ def case_metrics(case_dir: Path, state: CaseState) -> CaseMetrics:
     return CaseMetrics(case_dir.name, case_times(records, steps))
 
 
-def medians(rows: list[CaseMetrics]) -> tuple[float | None, float | None]:
-    """(median time to acknowledge, median time to contain) over the cases where each is known."""
-    known = [r.times for r in rows if r.times is not None]
-    return median(t.to_acknowledge for t in known), median(t.to_contain for t in known)
+@dataclass(frozen=True)
+class Medians:
+    """The medians across incident cases (cases whose playbook contains something; releases are not counted)."""
+
+    to_acknowledge: float | None
+    to_contain: float | None
+    cases: int
+    """Incident cases counted."""
+    contained: int
+    """Of those, how many were contained."""
+
+
+def medians(rows: list[CaseMetrics]) -> Medians:
+    """The medians of time to acknowledge and to contain over the incident cases where each is known."""
+    known = [r.times for r in rows if r.times is not None and r.times.contains]
+    return Medians(
+        median(t.to_acknowledge for t in known),
+        median(t.to_contain for t in known),
+        len(known),
+        sum(t.to_contain is not None for t in known),
+    )

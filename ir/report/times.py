@@ -36,6 +36,8 @@ class CaseTimes:
     """The start of the first mutating step."""
     contained: str | None
     """When the last of the containment steps succeeded (None: containment never completed)."""
+    contains: bool = True
+    """Whether the playbook has containment steps at all (a release playbook has none)."""
 
     @property
     def start(self) -> str | None:
@@ -59,6 +61,7 @@ class CaseTimes:
             "opened": self.opened,
             "first_action": self.first_action,
             "contained": self.contained,
+            "playbook_contains": self.contains,
             "time_to_acknowledge_s": self.to_acknowledge,
             "time_to_contain_s": self.to_contain,
         }
@@ -72,11 +75,13 @@ def case_times(records: Sequence[Record], steps: Iterable[tuple[str, str]]) -> C
     first_action = next(
         (r.ts for r in records if r.type == Kind.STEP_STARTED and str(r.data.get("step")) in mutating), None
     )
+    containing = [sid for sid, action in steps if action in CONTAINMENT_ACTIONS]
     return CaseTimes(
         opened=opened,
         first_alert=min(alerts, key=_parse) if alerts else None,
         first_action=first_action,
-        contained=_contained(records, [sid for sid, action in steps if action in CONTAINMENT_ACTIONS]),
+        contained=_contained(records, containing),
+        contains=bool(containing),
     )
 
 
@@ -97,6 +102,11 @@ def _contained(records: Sequence[Record], steps: list[str]) -> str | None:
     if not succeeded or any(s not in succeeded and s not in skipped_by_when for s in steps):
         return None
     return max(succeeded.values(), key=_parse)
+
+
+def not_contained(times: dict[str, object]) -> str:
+    """What the report shows for a case with no containment time, and why."""
+    return "— (not contained)" if times.get("playbook_contains", True) else "— (the playbook contains nothing)"
 
 
 def median(values: Iterable[float | None]) -> float | None:

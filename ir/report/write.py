@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ir.core.derived import record_data
+from ir.core.derived import record_data, recorded
 from ir.core.errors import CaseLocked, ExitCode, InputError, IrError
 from ir.core.journal import Journal, Record, is_open
 from ir.core.records import Kind
@@ -76,7 +76,8 @@ def write_report(
     if fmt not in RENDERERS:
         raise InputError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     case_dir = case_dir.resolve()
-    target = (out or case_dir / f"report.{fmt}").resolve()
+    chosen = out or case_dir / f"report.{fmt}"
+    target = chosen.parent.resolve() / chosen.name  # a symlink there is replaced, never followed
     if is_open(case_dir):
         raise CaseHeld(f"{case_dir.name}: a run holds the case; write its report when the run ends or waits")
     trust = case_trust(case_dir) if trust is None else trust
@@ -85,14 +86,29 @@ def write_report(
     except CaseLocked as exc:
         raise CaseHeld(f"{case_dir.name}: {exc}") from None
     with journal:
-        text = render(build_report(case_dir, trust=trust), fmt)
+        inside = target.relative_to(case_dir).as_posix() if target.is_relative_to(case_dir) else None
+        if inside is not None and not _may_write(journal, inside, target):
+            raise InputError(f"{target}: a case file that is not a report would be overwritten; choose another --out")
+        text = render(build_report(case_dir, trust=trust, replacing=inside), fmt)
         _write_atomically(target, text)
-        if not target.is_relative_to(case_dir):
+        if inside is None:
             return WrittenReport(target, None, None)
-        data = record_data(case_dir, target, name=target.relative_to(case_dir).as_posix(), step=None)
+        data = record_data(case_dir, target, name=inside, step=None)
         record = journal.append(Kind.DERIVED_ADDED, data)
         signed = sign_head(journal, case_id_of(journal.records, case_dir), trust, actor, key, "report")
         return WrittenReport(target, record, signed)
+
+
+def _may_write(journal: Journal, rel: str, target: Path) -> bool:
+    """Whether a report may go to case file `rel`: a new file outside the evidence store and hidden
+    files, or a report written there earlier (recorded as derived by no step)."""
+    parts = rel.split("/")
+    if parts[0] == "evidence" or any(part.startswith(".") for part in parts):
+        return False
+    if not (target.exists() or target.is_symlink()):
+        return True
+    rec = recorded(journal.records).get(rel)
+    return rec is not None and rec.data.get("step") is None and rec.data.get("name") == rel
 
 
 def _write_atomically(target: Path, text: str) -> None:

@@ -252,3 +252,64 @@ def test_a_case_held_by_a_live_run_is_refused_and_out_elsewhere_is_not_journalle
     assert "not recorded in its journal" in done.stdout
     assert json.loads(out.read_text())["case"] == case.name
     assert len(read(case / "journal.jsonl").records) == length
+
+
+def test_a_report_never_overwrites_another_case_file_and_replaces_an_edited_one(
+    reported: dict[str, Any], tmp_path: Path
+) -> None:
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(reported["ws"], ws)
+    case = ws / "cases" / reported["case"].name
+    journal = (case / "journal.jsonl").read_bytes()
+    for victim in ("journal.jsonl", "timeline.jsonl", "playbook.yaml"):
+        refused = ir_cmd("report", case.name, "--out", str(case / victim), cwd=ws)
+        assert refused.returncode == 2 and "a case file that is not a report" in refused.stderr, refused.stderr
+    assert (case / "journal.jsonl").read_bytes() == journal
+    inside_store = ir_cmd("report", case.name, "--out", str(case / "evidence" / "r.md"), cwd=ws)
+    assert inside_store.returncode == 2 and not (case / "evidence" / "r.md").exists()
+
+    (case / "report.md").write_text("edited by hand\n")  # the case no longer verifies: a recorded file changed
+    assert ir_cmd("verify", case.name, cwd=ws).returncode == 1
+    again = ir_cmd("report", case.name, cwd=ws)
+    assert again.returncode == 0, again.stderr  # a report is derived from the journal: written anew, re-recorded
+    assert "## What was done" in (case / "report.md").read_text()
+    assert ir_cmd("verify", case.name, cwd=ws).returncode == 0
+
+    outside = tmp_path / "secret-target"
+    outside.write_text("keep me\n")
+    (case / "report.html").unlink()
+    (case / "report.html").symlink_to(outside)
+    replaced = ir_cmd("report", case.name, "--format", "html", cwd=ws)
+    assert replaced.returncode == 0, replaced.stderr
+    assert outside.read_text() == "keep me\n"  # the planted link was replaced, never followed
+    assert not (case / "report.html").is_symlink() and "<svg" in (case / "report.html").read_text()
+
+
+def test_a_declined_approval_and_a_persons_skip_are_reported_with_who_and_why(tmp_path: Path) -> None:
+    from ir.report.content import DECLINED, build_report
+    from ir.report.markdown import render_markdown
+
+    ws = demo_workspace(tmp_path)
+    waiting = ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=ws)
+    assert waiting.returncode == 4  # waits at the console gate
+    (case,) = (ws / "cases").iterdir()
+    with Journal(case).open() as journal:
+        journal.append(DECLINED, {"step": "console", "by": "bob", "reason": "console used by the on-call right now"})
+    skipped = ir_cmd("resume", case.name, "--skip", "console", "--reason", "handled by IT", "--as", "carol", cwd=ws)
+    assert skipped.returncode == 4, skipped.stderr  # on to the next gate
+    data = build_report(case)
+    (declined,) = data["done"]["declined"]
+    assert (declined["step"], declined["by"], declined["reason"]) == (
+        "console",
+        "bob",
+        "console used by the on-call right now",
+    )
+    console = next(s for s in data["done"]["steps"] if s["id"] == "console")
+    assert console["status"] == "skipped" and console["skipped"] == {"reason": "handled by IT", "by": "carol"}
+    md = render_markdown(data)
+    assert "step console declined by bob: console used by the on-call right now" in md
+    assert "| skipped | — | skipped by carol: handled by IT |" in md
+    assert data["status"] == "awaiting_approval" and data["live"]["assessed"] is False
+    assert "what is still live was not assessed (the run did not reach its end)" in md

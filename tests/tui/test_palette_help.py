@@ -54,6 +54,8 @@ def test_write_incident_report_from_the_palette_journals_it(tmp_path: Path) -> N
             assert isinstance(app.screen, RunScreen) and app.screen.case_dir == case
             await choose(app, pilot, "Write incident report")
             notes.extend(str(n.message) for n in app._notifications)
+            await choose(app, pilot, "Export timeline")
+            notes.extend(str(n.message) for n in app._notifications)
             await choose(app, pilot, "Jump to step: timeline")
             assert app.screen.query_one(StepList).highlighted_step == "timeline"
 
@@ -64,6 +66,10 @@ def test_write_incident_report_from_the_palette_journals_it(tmp_path: Path) -> N
     assert len(derived) == 1 and derived[0].data["size"] == (case / "report.md").stat().st_size
     assert any(f"report written to {case / 'report.md'} (journal seq {derived[0].seq})" in n for n in notes), notes
     assert "## What was done" in (case / "report.md").read_text()
+    exported = ws / "exports" / f"{case.name}.timesketch.jsonl"
+    rows = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert len(rows) == len((case / "timeline.jsonl").read_text().splitlines()) and rows[0]["timestamp_desc"]
+    assert any(f"{len(rows)} events exported to {exported}" in n for n in notes), notes
     assert ir_cmd("verify", str(case)).returncode == 0  # the report matches its record (tester has no key: unsigned)
 
 

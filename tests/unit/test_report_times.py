@@ -80,12 +80,17 @@ def test_times_and_medians_across_cases_as_the_engine_journalled_them(
     by_case = {r["case"]: r for r in rows[:-1]}
     assert by_case[fast.name]["time_to_acknowledge_s"] == 1.0 and by_case[fast.name]["time_to_contain_s"] == 4.0
     assert by_case[slow.name]["time_to_contain_s"] == 40.0 and by_case[slow.name]["first_alert"] is None
-    assert rows[-1] == {"median_time_to_acknowledge_s": 5.5, "median_time_to_contain_s": 22.0, "cases": 2}
+    assert rows[-1] == {
+        "median_time_to_acknowledge_s": 5.5,
+        "median_time_to_contain_s": 22.0,
+        "cases": 2,
+        "contained": 2,
+    }
 
     human = CliRunner().invoke(cli, ["--workspace", str(ws), "cases", "--metrics"])
     assert human.exit_code == 0, human.output
     assert "acknowledged 10.0s  contained 40.0s" in human.output
-    assert "median over 2 cases: time to acknowledge 5.5s, time to contain 22.0s (2 contained)" in human.output
+    assert "median over 2 incident cases: time to acknowledge 5.5s, time to contain 22.0s (2 contained)" in human.output
 
 
 def test_a_person_skipping_a_containment_step_means_not_contained(
@@ -104,3 +109,19 @@ def test_a_person_skipping_a_containment_step_means_not_contained(
 )
 def test_durations_read_at_a_glance(seconds: float | None, shown: str) -> None:
     assert duration(seconds) == shown
+
+
+def test_a_release_playbook_has_no_time_to_contain_and_is_left_out_of_the_medians(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ir.report.metrics import CaseMetrics, medians
+
+    ws = make_workspace(tmp_path / "ws")
+    case = contain(ws, monkeypatch, 2.0)
+    records = read(case / "journal.jsonl").records
+    incident = case_times(records, [(s.id, s.action) for s in pinned_playbook(case).playbook.steps])
+    release = case_times(records, [("thaw", "container.unpause")])  # the same journal, judged as a release
+    assert release.contains is False and release.to_contain is None and incident.to_contain == 8.0
+    rows = [CaseMetrics("incident", incident), CaseMetrics("release", release)]
+    assert rows[1].line() == "acknowledged 2.0s  contained n/a (release)"
+    assert medians(rows).cases == 1 and medians(rows).to_contain == 8.0
