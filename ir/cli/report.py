@@ -20,7 +20,11 @@ from ir.core.text import neutralise
     show_default=True,
     help="md for a ticket, html for an auditor (one self-contained file), json for tools.",
 )
-@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of cases/<id>/report.<format>.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write here instead of cases/<id>/report.<format> (`-`: print it, not journalled).",
+)
 @click.option("--as", "actor", metavar="WHO", help="Who writes the report (signs the new head; default: $IR_USER).")
 @click.option("--key", type=click.Path(dir_okay=False), help="Private key that signs the new head.")
 @click.pass_context
@@ -33,6 +37,12 @@ def report_cmd(ctx: click.Context, case: str, fmt: str, out: str | None, actor: 
 
     ws = workspace_of(ctx)
     case_dir = resolve_case(ws.cases_dir, case)
+    if out == "-":
+        from ir.report.write import report_text
+
+        text = report_text(case_dir, fmt, trust=workspace_trust(ws))  # type: ignore[arg-type]  # a click.Choice
+        click.echo(text, nl=False)
+        return
     written = write_report(
         case_dir,
         fmt,  # type: ignore[arg-type]  # click.Choice holds it to the three formats

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -63,6 +64,13 @@ class WrittenReport:
     """The head signed after it (None when nothing was journalled)."""
 
 
+def report_text(case_dir: Path, fmt: Format = "md", *, trust: Trust | None = None) -> str:
+    """The report of `case_dir` as text, written nowhere (`ir report --out -`)."""
+    case_dir = case_dir.resolve()
+    with _locked(case_dir):
+        return render(build_report(case_dir, trust=trust), _checked(fmt))
+
+
 def write_report(
     case_dir: Path,
     fmt: Format = "md",
@@ -73,19 +81,11 @@ def write_report(
     key: Path | None = None,
 ) -> WrittenReport:
     """Build the report of `case_dir`, write it (default `report.<fmt>` in the case) and journal it."""
-    if fmt not in RENDERERS:
-        raise InputError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     case_dir = case_dir.resolve()
-    chosen = out or case_dir / f"report.{fmt}"
+    chosen = out or case_dir / f"report.{_checked(fmt)}"
     target = chosen.parent.resolve() / chosen.name  # a symlink there is replaced, never followed
-    if is_open(case_dir):
-        raise CaseHeld(f"{case_dir.name}: a run holds the case; write its report when the run ends or waits")
     trust = case_trust(case_dir) if trust is None else trust
-    try:
-        journal = Journal(case_dir).open()
-    except CaseLocked as exc:
-        raise CaseHeld(f"{case_dir.name}: {exc}") from None
-    with journal:
+    with _locked(case_dir) as journal:
         inside = target.relative_to(case_dir).as_posix() if target.is_relative_to(case_dir) else None
         if inside is not None and not _may_write(journal, inside, target):
             raise InputError(f"{target}: a case file that is not a report would be overwritten; choose another --out")
@@ -97,6 +97,25 @@ def write_report(
         record = journal.append(Kind.DERIVED_ADDED, data)
         signed = sign_head(journal, case_id_of(journal.records, case_dir), trust, actor, key, "report")
         return WrittenReport(target, record, signed)
+
+
+def _checked(fmt: str) -> Format:
+    if fmt not in RENDERERS:
+        raise InputError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    return fmt  # checked against the renderers just above (mypy narrows the Literal through `in`)
+
+
+@contextmanager
+def _locked(case_dir: Path) -> Iterator[Journal]:
+    """The case's journal, locked while the report is read and written; a live run's case is refused."""
+    if is_open(case_dir):
+        raise CaseHeld(f"{case_dir.name}: a run holds the case; write its report when the run ends or waits")
+    try:
+        journal = Journal(case_dir).open()
+    except CaseLocked as exc:
+        raise CaseHeld(f"{case_dir.name}: {exc}") from None
+    with journal:
+        yield journal
 
 
 def _may_write(journal: Journal, rel: str, target: Path) -> bool:

@@ -15,8 +15,8 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from ir.core.case import list_cases
 from ir.core.errors import IrError
+from ir.core.journal import JOURNAL_FILE
 from ir.core.text import neutralise
 
 Command = tuple[str, str, Callable[[], Any]]
@@ -39,8 +39,11 @@ class IrCommands(Provider):
         yield "Show incidents", "every case, newest first", app.action_show_cases
         for agent in app.workspace.inventory.agents.values():
             yield f"Start incident: {agent.id}", f"choose a playbook for {agent.id}", partial(self._start, agent.id)
-        for path, state in list_cases(app.workspace.cases_dir):
-            yield f"Open case: {path.name}", f"{state.agent_id} · {state.run_status}", partial(self._open, path)
+        cases_dir = app.workspace.cases_dir
+        found = cases_dir.iterdir() if cases_dir.is_dir() else iter(())
+        names = sorted((p.name for p in found if (p / JOURNAL_FILE).is_file()), reverse=True)
+        for name in names:  # names only: opening the palette replays no journal
+            yield f"Open case: {name}", "open the case on its run screen", partial(self._open, cases_dir / name)
 
     def _case_commands(self, case_dir: Path) -> Iterator[Command]:
         from ir.core.signing_trust import workspace_trust
@@ -82,15 +85,19 @@ class IrCommands(Provider):
             key = self.app.get_key_display(binding)
             yield binding.description, f"key {key}", partial(screen.run_action, binding.action)
 
+    async def startup(self) -> None:
+        """Gather the commands once per opening of the palette (searching runs on every keystroke)."""
+        self._found = list(self.commands())
+
     async def discover(self) -> Hits:
         """Every command, before anything is typed."""
-        for text, help_text, run in self.commands():
+        for text, help_text, run in self._found:
             yield DiscoveryHit(text, run, help=help_text)
 
     async def search(self, query: str) -> Hits:
         """The commands matching what was typed, best first."""
         matcher = self.matcher(query)
-        for text, help_text, run in self.commands():
+        for text, help_text, run in self._found:
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), run, text=text, help=help_text)

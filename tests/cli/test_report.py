@@ -251,6 +251,8 @@ def test_a_case_held_by_a_live_run_is_refused_and_out_elsewhere_is_not_journalle
     assert done.returncode == 0, done.stderr
     assert "not recorded in its journal" in done.stdout
     assert json.loads(out.read_text())["case"] == case.name
+    printed = ir_cmd("report", case.name, "--format", "json", "--out", "-", cwd=ws)
+    assert printed.returncode == 0 and json.loads(printed.stdout) == json.loads(out.read_text())
     assert len(read(case / "journal.jsonl").records) == length
 
 

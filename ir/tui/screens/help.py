@@ -61,7 +61,8 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, screen: Screen[object]) -> None:
         super().__init__()
         self.lines = help_lines(screen)
-        self.title_text = f"Keys: {getattr(screen, 'title', None) or type(screen).__name__}"
+        about = (type(screen).__doc__ or type(screen).__name__).strip().splitlines()[0]
+        self.title_text = f"Keys — {about}"
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box", classes="prompt"):
