@@ -13,6 +13,9 @@ from typing import Any
 from ir.core.text import neutralise
 
 WIDTH, BARS_H, MARKS_H, PAD = 760, 120, 70, 40
+MAX_BARS = 360
+"""At most this many bars: beyond it, events are counted in wider bins."""
+BIN_MINUTES = (1, 5, 15, 60, 360, 1440)
 TAG_COLOURS = ("#c0392b", "#d35400", "#8e44ad", "#2c3e50", "#16a085", "#7f8c8d")
 
 
@@ -39,16 +42,22 @@ def timeline_svg(per_minute: list[dict[str, Any]], excerpt: list[dict[str, Any]]
     def x(t: float) -> float:
         return PAD + (t - start) / span * plot
 
-    peak = max(n for _, n in minutes)
-    bar_w = max(plot * 60 / span - 1, 1.5)
+    size = next((m * 60 for m in BIN_MINUTES if span / (m * 60) <= MAX_BARS), BIN_MINUTES[-1] * 60)
+    bins: dict[float, int] = {}
+    for t, n in minutes:  # a long incident is drawn in wider bins: a few hundred bars stay readable
+        key = start + (t - start) // size * size
+        bins[key] = bins.get(key, 0) + n
+    peak = max(bins.values())
+    bar_w = max(plot * size / span - 1, 1.5)
+    per = "minute" if size == 60 else f"{size // 60} minutes"
     tags = sorted({t["tag"] for _, e in marks for t in e.get("tags") or []})
     height = BARS_H + MARKS_H + 44 + (len(tags) + 3) // 4 * 14
     parts = [
         f'<svg role="img" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
-        'aria-label="timeline: events per minute and tagged events">',
-        f'<text x="{PAD}" y="14" class="lbl">events per minute (peak {peak})</text>',
+        f'aria-label="timeline: events per {per} and tagged events">',
+        f'<text x="{PAD}" y="14" class="lbl">events per {per} (peak {peak})</text>',
     ]
-    for t, n in minutes:
+    for t, n in sorted(bins.items()):
         h = max(n / peak * (BARS_H - 24), 1.0)
         parts.append(
             f'<rect x="{x(t):.1f}" y="{BARS_H - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="#5d7fa3">'
@@ -70,7 +79,9 @@ def timeline_svg(per_minute: list[dict[str, Any]], excerpt: list[dict[str, Any]]
         t = start + span * k / 4
         parts.append(f'<line x1="{x(t):.1f}" y1="{base}" x2="{x(t):.1f}" y2="{base + 5}" stroke="#333"/>')
         anchor = "start" if k == 0 else "end" if k == 4 else "middle"
-        parts.append(f'<text x="{x(t):.1f}" y="{base + 18}" text-anchor="{anchor}" class="lbl">{_clock(t)}</text>')
+        parts.append(
+            f'<text x="{x(t):.1f}" y="{base + 18}" text-anchor="{anchor}" class="lbl">{_clock(t, span)}</text>'
+        )
     for i, tag in enumerate(tags):
         parts.append(
             f'<circle cx="{PAD + i % 4 * 170 + 5}" cy="{base + 34 + i // 4 * 14}" r="4" fill="{colour[tag]}"/>'
@@ -84,5 +95,5 @@ def _minute(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _clock(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S")
+def _clock(t: float, span: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%m-%d %H:%M" if span > 86_400 else "%H:%M:%S")
