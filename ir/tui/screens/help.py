@@ -51,6 +51,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen { align: center middle; }
     HelpScreen #help-box { width: 90%; max-width: 110; height: auto; max-height: 90%;
         border: thick $accent; background: $surface; padding: 0 1; }
+    HelpScreen .help-line { text-wrap: nowrap; text-overflow: ellipsis; }
     """  # a screen every other screen opens: it carries its own layout, like a reusable widget
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -70,6 +71,6 @@ class HelpScreen(ModalScreen[None]):
             for key, description, doc, now in self.lines:
                 line = Text(f"{key:>8}  ", style="bold" if now else "dim")
                 line.append(f"{description:<16} ", style="" if now else "dim")
-                line.append(doc + ("" if now else "  (not now)"), style="dim" if not now else "")
+                line.append(("" if now else "(not now) ") + doc, style="" if now else "dim")
                 yield Static(line, classes="help-line")
             yield Static(Text("  ctrl+p  Commands: every screen and action, by name (open case, verify, report…)"))
