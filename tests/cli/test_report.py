@@ -196,7 +196,7 @@ def assert_inert_html(html: str) -> None:
     assert not {name for name, _ in parsed.attrs} & {"href", "src", "xlink:href", "action", "formaction", "srcset"}
     assert not any(name.startswith("on") for name, _ in parsed.attrs)
     assert "url(" not in html and "@import" not in html
-    assert "events per minute" in html
+    assert "events per " in html  # per minute, or wider bins for a long incident
 
 
 def test_the_html_is_one_inert_self_contained_file_with_the_timeline_drawn(reported: dict[str, Any]) -> None:
