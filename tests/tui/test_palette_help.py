@@ -12,6 +12,7 @@ from textual.widgets import Input, OptionList
 from ir.core.journal import read
 from ir.core.records import Kind
 from ir.tui.app import IrApp
+from ir.tui.screens.evidence import EvidenceScreen
 from ir.tui.screens.help import HelpScreen
 from ir.tui.screens.run import RunScreen
 from ir.tui.widgets.steps import StepList
@@ -82,7 +83,10 @@ def test_open_a_case_and_verify_it_from_the_palette(tmp_path: Path) -> None:
             await choose(app, pilot, f"Open case: {case.name}")
             assert isinstance(app.screen, RunScreen) and app.screen.case_dir == case
             await choose(app, pilot, "Verify case")
-            return [str(n.message) for n in app._notifications]
+            notes = [str(n.message) for n in app._notifications]
+            await choose(app, pilot, "Evidence")  # a key of the run screen, found by its footer name
+            assert isinstance(app.screen, EvidenceScreen) and app.screen.case_dir == case
+            return notes
 
     notes = asyncio.run(scenario())
     assert any(n.startswith(f"{case.name}: ok — ") for n in notes), notes

@@ -125,3 +125,21 @@ def test_a_release_playbook_has_no_time_to_contain_and_is_left_out_of_the_median
     rows = [CaseMetrics("incident", incident), CaseMetrics("release", release)]
     assert rows[1].line() == "acknowledged 2.0s  contained n/a (release)"
     assert medians(rows).cases == 1 and medians(rows).to_contain == 8.0
+
+
+def test_the_clock_starts_at_the_first_alert_when_the_case_holds_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ir.core.journal import Record
+
+    ws = make_workspace(tmp_path / "ws")
+    records = read(contain(ws, monkeypatch, 1.0) / "journal.jsonl").records
+    steps = [("freeze", "container.pause")]
+    alerts = [  # journalled by the alert path (any `alert.*` kind); the earliest one counts
+        Record(0, "2026-11-20T02:59:30.000000Z", "alert.received", {}, "", ""),
+        Record(0, "2026-11-20T02:59:00.000000Z", "alert.received", {}, "", ""),
+    ]
+    times = case_times([*alerts, *records], steps)
+    assert times.first_alert == "2026-11-20T02:59:00.000000Z"
+    assert (times.to_acknowledge, times.to_contain) == (61.0, 64.0)
+    assert case_times(records, steps).first_alert is None
