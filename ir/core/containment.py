@@ -96,7 +96,8 @@ def verdict(
 def steps_to_redo(registry: Registry, steps: Iterable[Step], state: CaseState) -> list[str]:
     """The steps a resume runs again: those that failed, errored or were cancelled; those skipped
     because their `when:` was false (it is evaluated again); and containment steps the last
-    finished run named as leaving something live. A step a responder skipped stays skipped."""
+    finished run named as leaving something live, with the steps that find what they contain
+    (read again: what was minted after they ran). A step a responder skipped stays skipped."""
     named_live = {item.step for item in state.still_live}
     redo = []
     for step in steps:
@@ -105,7 +106,11 @@ def steps_to_redo(registry: Registry, steps: Iterable[Step], state: CaseState) -
         if (
             st.status in (StepStatus.FAILED, StepStatus.ERRORED, StepStatus.CANCELLED)
             or (st.status == StepStatus.SKIPPED and st.skipped is not None and st.skipped.by is None)
-            or (st.status == StepStatus.SUCCEEDED and step.id in named_live and action is not None and action.contains)
+            or (
+                st.status == StepStatus.SUCCEEDED
+                and action is not None
+                and ((action.contains and step.id in named_live) or (action.discovers and bool(named_live)))
+            )
         ):
             redo.append(step.id)
     return redo
@@ -117,7 +122,7 @@ def _why(step: Step, st: StepState) -> str:
         failed = ", ".join(sorted(st.outputs.get("failed") or {}))
         if failed:
             return f"step {step.id} succeeded but not for: {failed}"
-        return f"step {step.id} succeeded, but real state at the end of the run says it is live again"
+        return f"step {step.id} succeeded, but real state at the end of the run shows it live"
     if st.status in (StepStatus.FAILED, StepStatus.ERRORED):
         return f"step {step.id} {st.status}: {_first_line(st.error or '')}".rstrip(": ")
     if st.status == StepStatus.SKIPPED and st.skipped is not None:

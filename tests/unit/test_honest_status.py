@@ -129,9 +129,7 @@ def test_a_key_turned_back_on_after_its_step_succeeded_leaves_the_run_incomplete
     assert [(i["what"], i["step"]) for i in first.still_live] == [
         ("aws.iam_user:agent-support-bot access key AKIAEXAMPLEDEMO00001 is Active", "keys")
     ]
-    assert (
-        first.still_live[0]["why"] == "step keys succeeded, but real state at the end of the run says it is live again"
-    )
+    assert first.still_live[0]["why"] == "step keys succeeded, but real state at the end of the run shows it live"
 
     again = h.resume(first.case_dir, approve_all=True)  # the step named live is redone
     assert again.status == RunStatus.SUCCEEDED and again.still_live == ()
@@ -168,3 +166,41 @@ def test_a_backend_down_at_the_end_reports_unknown_never_contained(tmp_path: Pat
     assert summary.status != RunStatus.SUCCEEDED and summary.exit_code != ExitCode.OK
     unknown = {i["step"] for i in summary.still_live if i["what"].startswith("its targets could not be read: ")}
     assert {"keys", "deny", "sessions", "console", "minted-keys", "minted-deny"} <= unknown
+
+
+def test_a_principal_minted_after_discovery_ran_is_still_live_and_resume_finds_and_contains_it(tmp_path: Path) -> None:
+    h = Harness(make_workspace(tmp_path / "ws", agents=AGENT, world=CLOUD))
+
+    def mint() -> None:  # the agent, still running somewhere, mints another user once find_minted has looked
+        with h.world.store.open(write=True) as world:
+            key = {"key_id": "AKIAEXAMPLEDEMO00009", "status": "Active", "created": "2026-11-20T03:20:00Z"}
+            world["iam"]["users"]["support-bot-helper2"] = {**world["iam"]["users"]["support-bot-helper"]}
+            world["iam"]["users"]["support-bot-helper2"].update(
+                arn="arn:aws:iam::123456789012:user/support-bot-helper2",
+                access_keys=[key],
+                inline_policies={},
+                login_profile=None,
+            )
+            by = {"type": "IAMUser", "userName": "agent-support-bot", "accessKeyId": "AKIAEXAMPLEDEMO00002"}
+            world["cloudtrail"].append(
+                {
+                    "eventTime": "2026-11-20T03:20:00Z",
+                    "eventSource": "iam.amazonaws.com",
+                    "eventName": "CreateUser",
+                    "eventID": "late-0001",
+                    "userIdentity": by,
+                    "requestParameters": {"userName": "support-bot-helper2"},
+                }
+            )
+
+    after(h, "step.result", "minted", mint)
+    first = h.run(approve_all=True)
+
+    assert first.steps["minted-keys"] == "succeeded" and first.status == RunStatus.INCOMPLETE
+    live = {(i["what"], i["step"]) for i in first.still_live}
+    assert ("aws.iam_user:support-bot-helper2 access key AKIAEXAMPLEDEMO00009 is Active", "minted-keys") in live
+    assert ("aws.iam_user:support-bot-helper2 is not denied (no agent-ir-deny-all)", "minted-deny") in live
+
+    again = h.resume(first.case_dir, approve_all=True)  # find_minted reads again, then its steps redo
+    assert again.status == RunStatus.SUCCEEDED and again.still_live == (), again.still_live
+    assert keys(h, "support-bot-helper2") == {"AKIAEXAMPLEDEMO00009": "Inactive"}
