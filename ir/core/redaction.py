@@ -170,7 +170,7 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
 # A bare `kind:id` reference such as `aws.secret:agent/x` (no space after the colon) is not one.
 _ASSIGNMENT = re.compile(
     r"""(?ix)
-    (?P<name>\b[\w.-]*(?:secret|passw(?:or)?d|token|api[_-]?key|private[_-]?key|credential)[\w-]*)
+    (?P<name>\b[\w.-]*(?:secret|passw(?:or)?d|token|api[_-]?key|private[_-]?key|session[_-]?key|credential)[\w-]*)
     (?P<sep>\s*=\s*["']?|["']?\s*:\s+["']?|"\s*:\s*")
     (?P<value>[^\s"',;}&]{6,})
     """

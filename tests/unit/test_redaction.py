@@ -235,3 +235,6 @@ def test_a_structure_under_a_credential_name_is_searched_but_a_list_of_keys_is_m
     assert redact(used) == {"credentials_used": {"AKIAEXAMPLEDEMO00001": [3, 7]}, "apiKeys": NAMED_MASK}
     text = 'login {"password_confirmation":"canary-pc-1","session_key":"canary-sk-2","tokens":12}'
     assert "canary" not in redact_text(text) and '"tokens":12' in redact_text(text)
+    assert redact_text("login session_key=canary-sk-3 apiKeys: canary-k-4") == (
+        "login session_key=[REDACTED] apiKeys: [REDACTED]"
+    )
