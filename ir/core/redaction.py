@@ -93,11 +93,14 @@ _NOT_SECRET_NAMES = frozenset(
         "credential_use_elsewhere",
         "credentials_used",
         "credentials_rotated",
+        "session_credential_from_console",
+        "http_tokens",
     }
 )
 """Names holding a secret word that hold no secret: pagination and idempotency tokens, `secrets`
 (in agent-ir's inputs and outputs, a list of secret references to rotate), and agent-ir's own
-timeline tags and decision criteria (their values are counts, places and verdicts)."""
+timeline tags and decision criteria (their values are counts, places and verdicts), and AWS
+fields that only describe a credential (`sessionCredentialFromConsole`, EC2's `httpTokens`)."""
 _KEEP_NAMES = frozenset({"max_tokens", "prompt_tokens", "token_count", "token_env", "secret_id", "secret_arn"})
 """References and counts that the text net (`name=value`) would otherwise mask."""
 _STRUCTURED_WORDS = frozenset({"credential"})
@@ -105,10 +108,14 @@ _STRUCTURED_WORDS = frozenset({"credential"})
 list, CloudTrail's `credentials` with the key id an investigator follows, the timeline's
 `credentials_used`) is searched field by field, not masked whole."""
 _REFERENCE_WORDS = frozenset(
-    {"id", "ids", "arn", "arns", "env", "name", "names", "policy", "policies", "count", "type", "usage"}
+    {
+        *("id", "ids", "arn", "arns", "env", "name", "names", "policy", "policies", "type", "version", "status"),
+        *("count", "usage", "length", "ttl", "required", "enabled", "rotation", "expiration", "expiry", "expires"),
+        *("used", "changed", "at", "date", "time", "timestamp"),
+    }
 )
-"""A name ending in one of these (`secret_id`, `token_env`, `secret_name`, `token_usage`) names,
-describes or counts a secret: it holds none."""
+"""A name ending in one of these (`secret_id`, `token_env`, `secret_name`, `tokenExpiration`,
+`password_last_used`) names, describes or dates a secret: it holds none."""
 _COUNTED_WORDS = frozenset(
     {"max", "prompt", "completion", "total", "input", "output", "cached", "cache", "reasoning", "num", "used", "usage"}
 )
@@ -142,8 +149,8 @@ def is_secret_name(name: str) -> bool:
     if norm in _NOT_SECRET_NAMES or norm in _KEEP_NAMES or "/" in norm:
         return False
     raw = [w for w in norm.split("_") if w]
-    if not raw or raw[-1] in _REFERENCE_WORDS:
-        return False
+    if not raw or raw[-1] in _REFERENCE_WORDS or "count" in raw:
+        return False  # `llm.token_count.prompt` counts too
     if raw[-1] == "tokens" and (len(raw) == 1 or raw[-2] in _COUNTED_WORDS):
         return False
     return bool(_secret_words(name))

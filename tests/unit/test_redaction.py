@@ -99,6 +99,12 @@ NOT_SECRET = [
     "secret_read",  # agent-ir's own timeline tags and decision criteria
     "credential_use_elsewhere",
     "credentials_rotated",
+    "llm.token_count.prompt",  # OpenInference's counts
+    "tokenExpiration",  # CloudTrail and IAM fields that describe or date a secret
+    "password_last_used",
+    "SecretVersionId",
+    "sessionCredentialFromConsole",
+    "httpTokens",
 ]
 
 
