@@ -56,7 +56,8 @@ def still_live(
         action = registry.get(step.action)
         if action is None or not (action.contains or action.discovers):
             continue
-        why = _why(step, state.step(step.id))
+        st = state.step(step.id)
+        why = _why(step, st)
         try:
             if step.when is not None and evaluate_condition(step.when, scope) is not True:
                 continue  # does not apply to this agent, even with what discovery reads now
@@ -70,6 +71,8 @@ def still_live(
             lost = lost or action.discovers
             what = "what it finds" if action.discovers else "its targets"
             reason = str(exc) if isinstance(exc, IrError) else f"{type(exc).__name__}: {_first_line(exc)}"
+            if st.status == StepStatus.SUCCEEDED and not st.outputs.get("failed"):
+                why = f"step {step.id} succeeded, but real state could not be read at the end of the run"
             live.append(_item(f"{what} could not be read: {reason}", step, why))
             continue
         if action.discovers:

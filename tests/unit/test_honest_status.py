@@ -166,6 +166,8 @@ def test_a_backend_down_at_the_end_reports_unknown_never_contained(tmp_path: Pat
     assert summary.status != RunStatus.SUCCEEDED and summary.exit_code != ExitCode.OK
     unknown = {i["step"] for i in summary.still_live if i["what"].startswith("its targets could not be read: ")}
     assert {"keys", "deny", "sessions", "console", "minted-keys", "minted-deny"} <= unknown
+    keys_item = next(i for i in summary.still_live if i["step"] == "keys")
+    assert keys_item["why"] == "step keys succeeded, but real state could not be read at the end of the run"
 
 
 def test_a_principal_minted_after_discovery_ran_is_still_live_and_resume_finds_and_contains_it(tmp_path: Path) -> None:
