@@ -321,8 +321,15 @@ def _redact(value: Any, depth: int) -> Any:
     return value
 
 
+_ID_KEYED = frozenset({"steps"})
+"""Fields holding a mapping keyed by ids a playbook author chose (step ids such as `credentials` or
+`secrets`), not by field names: its keys say nothing about its values, which are redacted by shape."""
+
+
 def _field(key: Any, item: Any, depth: int) -> Any:
     """The value of field `key`: masked when the name says secret (booleans and nulls say nothing)."""
+    if key in _ID_KEYED and isinstance(item, Mapping):
+        return {name: _redact(value, depth + 1) for name, value in item.items()}
     if not isinstance(key, str) or item is None or isinstance(item, bool) or not is_secret_name(key):
         return _redact(item, depth)
     if isinstance(item, Mapping | list | tuple) and (words := _secret_words(key)) and words <= _STRUCTURED_WORDS:

@@ -47,3 +47,16 @@ def test_a_demo_run_masks_every_secret_named_argument_in_the_timeline(tmp_path: 
         "sessionKey": "[redacted: secret-named field]",
         "max_tokens": 512,
     }
+
+
+def test_step_ids_named_like_secrets_keep_their_status_in_the_journal(tmp_path: Path) -> None:
+    # agent-compromise has steps called `credentials` and `secrets`: ids a playbook author chose,
+    # not field names. Their statuses in `run.finished` are what `ir verify` readers and reports see.
+    ws = demo_workspace(tmp_path)
+    run = ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--yes", "--json", cwd=ws)
+    assert run.returncode == 0, run.stdout + run.stderr
+    case = Path(json.loads(run.stdout.splitlines()[-1])["case"])
+    records = [json.loads(line) for line in (case / "journal.jsonl").read_text().splitlines()]
+    (finished,) = [r["data"] for r in records if r["type"] == "run.finished"]
+    assert finished["steps"]["credentials"] == "succeeded"
+    assert finished["steps"]["secrets"] == "succeeded"
