@@ -139,7 +139,20 @@ def decision_signers(
         else:
             keys.add(info.fingerprint)
             good.append(who)
+    problems.extend(_named_signers(data, good))
     return good, problems
+
+
+def _named_signers(data: Mapping[str, Any], good: Sequence[str]) -> list[str]:
+    """Problems when the decider (`by`) or the approver (`approved_by`) did not sign the decision themselves."""
+    problems = []
+    for field_name, who in (("by", data.get("by")), ("approved_by", data.get("approved_by"))):
+        if who and who not in good:
+            problems.append(
+                f"it names {who} in `{field_name}` but carries no allowed responder signature of {who} "
+                f"(signed by: {', '.join(good) or 'nobody allowed'})"
+            )
+    return problems
 
 
 @dataclass
