@@ -15,8 +15,9 @@ from typing import Any
 
 from ir.core.action import Action, ActionParams, Check, Plan, StepContext
 from ir.core.case import load_state, pinned_playbook, steps_running
-from ir.core.decision import Decision, approved, release_check
+from ir.core.decision import Decision, approved
 from ir.core.errors import CaseError
+from ir.core.release import release_refusal
 
 
 class IncidentParams(ActionParams):
@@ -42,14 +43,15 @@ class ReadIncident(Action[IncidentParams]):
         return folder
 
     def plan(self, ctx: StepContext, params: IncidentParams) -> Plan:
+        from ir.actions import default_registry
         from ir.core.signing_trust import workspace_trust
         from ir.core.workspace import find_workspace
 
         folder = self._folder(ctx, params)
         trust = workspace_trust(find_workspace(ctx.workspace))
-        refusal, _ = release_check(folder, "", trust, agent=ctx.agent.id)
+        refusal, _ = release_refusal(folder, "", ctx.agent.id, trust, default_registry())
         note = (
-            f"has an approved reenable decision for {ctx.agent.id}, signed by who it names, and verifies"
+            f"verifies and has an approved reenable decision for {ctx.agent.id}, signed by those it names"
             if refusal is None
             else f"release refused: {refusal}"
         )

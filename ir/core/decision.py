@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.core.case import CaseState, RecordedDecision, StepStatus, pinned_playbook
-from ir.core.errors import ApprovalRefused, InputError
+from ir.core.errors import ApprovalRefused, InputError, IrError
 from ir.core.journal import JOURNAL_FILE, Journal, Record, read
 from ir.core.records import Kind
 from ir.core.signing_journal import case_id_of, decision_signers, sign_decision, sign_head
@@ -182,7 +182,10 @@ def release_check(
     if checked.problems:
         return f"case {incident}: journal damaged (ir verify {incident}): {checked.problems[0]}", None
     records = checked.records
-    state = CaseState.replay(records)
+    try:
+        state = CaseState.replay(records)
+    except IrError as exc:  # a record that chains but does not parse
+        return f"case {incident}: journal unreadable: {exc}", None
     decision = approved(state, Decision.REENABLE)
     if decision is None:
         return (

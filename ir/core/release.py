@@ -10,15 +10,15 @@ own (it is named in the refusal otherwise).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ir.core.action import Registry
-from ir.core.case import CaseState, RecordedDecision, StepStatus
+from ir.core.case import RecordedDecision
 from ir.core.decision import release_check
-from ir.core.journal import JOURNAL_FILE, read
+from ir.core.journal import JOURNAL_FILE, Record, read
+from ir.core.records import Kind
 from ir.core.signing_trust import Trust
-
-NOT_REACHED = frozenset({StepStatus.PENDING, StepStatus.AWAITING_APPROVAL, StepStatus.SKIPPED})
 
 
 def release_refusal(
@@ -44,25 +44,28 @@ def release_refusal(
 def later_containments(
     cases_dir: Path, agent: str, since: str, registry: Registry, *, skip: set[Path]
 ) -> list[tuple[Path, str]]:
-    """(case folder, start time) of each case of `agent` started after `since` that ran a containment step."""
+    """(case folder, start time) of each case of `agent` started after `since` that started a containment step.
+
+    Read from the raw records (a case whose records do not parse still counts when it is about
+    the agent), so one broken case cannot hide a containment.
+    """
     found = []
     for folder in sorted(p for p in cases_dir.iterdir() if (p / JOURNAL_FILE).is_file() and p not in skip):
         records = read(folder / JOURNAL_FILE).records
-        started = records[0].ts if records else ""
-        state = CaseState.replay(records)
-        if state.agent_id == agent and started > since and _contained(state, registry):
-            found.append((folder, started))
+        if not records or records[0].type != Kind.RUN_STARTED or records[0].ts <= since:
+            continue
+        about = records[0].data.get("agent")
+        if isinstance(about, dict) and about.get("id") == agent and _contained(records, registry):
+            found.append((folder, records[0].ts))
     return found
 
 
-def _contained(state: CaseState, registry: Registry) -> bool:
-    """Whether the case reached a step that takes something away (a release would undo it)."""
-    for st in state.steps.values():
-        action = registry.get(st.action) if st.action else None
-        if action is None or st.status in NOT_REACHED:
-            continue
-        inverse = registry.get(action.inverse) if action.inverse else None
-        if action.contains or (inverse is not None and inverse.releases):
+def _contained(records: Sequence[Record], registry: Registry) -> bool:
+    """Whether the case started a step that takes something away (a release would undo it)."""
+    for rec in records:
+        action = registry.get(str(rec.data.get("action"))) if rec.type == Kind.STEP_STARTED else None
+        inverse = registry.get(action.inverse) if action is not None and action.inverse else None
+        if action is not None and (action.contains or (inverse is not None and inverse.releases)):
             return True
     return False
 

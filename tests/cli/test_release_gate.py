@@ -41,6 +41,12 @@ def test_a_decision_on_an_earlier_incident_does_not_lift_a_later_containment(tmp
     assert paused(ws)
     users = world(ws)["iam"]["users"]
     assert "agent-ir-deny-all" in users["agent-support-bot"]["inline_policies"]
+    planned = ir_cmd(
+        "run", "agent-reenable", "--agent", "support-bot", "--param", f"incident={first}", "--dry-run", cwd=ws
+    )
+    assert f"release refused: agent support-bot was contained again after case {first}, in case {second}" in (
+        " ".join(planned.stdout.split())
+    )
 
     ir_cmd("decide", second, "--decision", "reenable", "--by", "alice", *GOOD, cwd=ws, check=True)
     released = ir_cmd("resume", summary["case"], "--yes", "--json", cwd=ws)
@@ -152,4 +158,21 @@ def test_a_signed_decision_without_its_criteria_met_does_not_release(tmp_path: P
     assert refused.returncode == 4, refused.stdout + refused.stderr
     message = summary_of(refused)["message"]
     assert "does not record every criterion met: credentials_rotated, root_cause_recorded" in message
+    assert paused(ws)
+
+
+def test_a_later_containment_whose_records_do_not_parse_still_blocks_the_release(tmp_path: Path, signers: Any) -> None:
+    ws = demo_workspace(tmp_path)
+    signers(ws, "alice", "tester")
+    first, _ = decided(ws)
+    second = contain(ws)
+    recs = records(ws, second)
+    at = next(i for i, r in enumerate(recs) if r["type"] == "step.started")
+    recs[at]["data"]["attempt"] = "many"  # chains (the forger recomputes hashes) but is no step.started
+    rewrite(journal(ws, second), recs)
+
+    refused = release(ws, first)
+    assert refused.returncode == 4, refused.stdout + refused.stderr
+    message = summary_of(refused)["message"]
+    assert f"in case {second}" in message and f"case {second}: journal unreadable" in message
     assert paused(ws)
