@@ -54,6 +54,33 @@ def test_a_decision_on_an_earlier_incident_does_not_lift_a_later_containment(tmp
     assert not paused(ws)
 
 
+def test_an_earlier_containment_nobody_released_blocks_the_release_until_decided(tmp_path: Path, signers: Any) -> None:
+    ws = demo_workspace(tmp_path)
+    signers(ws, "alice", "tester")
+    earlier = contain(ws)  # contained, never decided, never released
+    incident, _ = decided(ws)
+
+    refused = release(ws, incident)
+    assert refused.returncode == 4, refused.stdout + refused.stderr
+    message = summary_of(refused)["message"]
+    assert f"contained before case {incident}, in case {earlier}" in message
+    assert f"case {earlier} has no approved reenable decision" in message
+    assert paused(ws)
+
+
+def test_a_containment_a_release_already_undid_does_not_block_a_later_one(tmp_path: Path, signers: Any) -> None:
+    ws = demo_workspace(tmp_path)
+    signers(ws, "alice", "tester")
+    first, _ = decided(ws)
+    assert release(ws, first).returncode == 0 and not paused(ws)
+    ir_cmd("decide", first, "--decision", "keep-disabled", "--by", "alice", "--reason", "on hold", cwd=ws, check=True)
+    second, _ = decided(ws)  # contained again, and decided on its own
+
+    released = release(ws, second)
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert not paused(ws)
+
+
 def test_a_decision_about_one_agent_does_not_release_another(tmp_path: Path, signers: Any) -> None:
     ws = demo_workspace(tmp_path)
     text = (ws / "demo" / "world.yaml").read_text()
