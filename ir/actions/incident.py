@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ir.core.action import Action, ActionParams, Check, Plan, StepContext
-from ir.core.case import CaseState, load_state, pinned_playbook, steps_running
-from ir.core.decision import Decision, approved, release_check
+from ir.core.case import load_state, pinned_playbook, steps_running
+from ir.core.decision import Decision, approved
 from ir.core.errors import CaseError
+from ir.core.release import release_refusal
 
 
 class IncidentParams(ActionParams):
@@ -41,17 +42,19 @@ class ReadIncident(Action[IncidentParams]):
             raise CaseError(f"{folder}: no such incident case")
         return folder
 
-    def _state(self, ctx: StepContext, params: IncidentParams) -> CaseState:
-        return load_state(self._folder(ctx, params))
-
     def plan(self, ctx: StepContext, params: IncidentParams) -> Plan:
+        from ir.actions import default_registry
         from ir.core.signing_trust import workspace_trust
         from ir.core.workspace import find_workspace
 
-        state = self._state(ctx, params)
-        cases = ctx.case_dir.parent if ctx.case_dir else ctx.workspace / "cases"
-        refusal, _ = release_check(cases / params.incident, state, "", workspace_trust(find_workspace(ctx.workspace)))
-        note = "has an approved reenable decision, signed" if refusal is None else f"release refused: {refusal}"
+        folder = self._folder(ctx, params)
+        trust = workspace_trust(find_workspace(ctx.workspace))
+        refusal, _ = release_refusal(folder, "", ctx.agent.id, trust, default_registry())
+        note = (
+            f"verifies and has an approved reenable decision for {ctx.agent.id}, signed by those it names"
+            if refusal is None
+            else f"release refused: {refusal}"
+        )
         return Plan(notes=(f"case {params.incident} {note}",))
 
     def execute(self, ctx: StepContext, params: IncidentParams) -> Mapping[str, Any]:

@@ -21,7 +21,7 @@ from ir.core.text import neutralise
     help="Check signatures against this OpenSSH allowed_signers file (a case copied out of its workspace).",
 )
 @click.option("--expect-head", metavar="SEQ:HASH", help="Fail unless the journal holds this record (no rollback).")
-@click.option("--strict", is_flag=True, help="Also fail on an unsigned case, an unsigned tail or an unsigned decision.")
+@click.option("--strict", is_flag=True, help="Also fail on anything unsigned or an approval another principal signed.")
 @click.pass_context
 @guarded
 def verify_cmd(
@@ -53,7 +53,7 @@ def verify_cmd(
         click.echo(f"signed head: seq {sig.signed_head[0]} sha256 {sig.signed_head[1]} by {sig.signed_head[2]}{demo}")
     else:
         click.echo("signed head: none (unsigned case)")
-    unsigned = sig.unsigned_case or sig.unsigned_tail or sig.unsigned_decisions
+    unsigned = sig.unsigned_case or sig.unsigned_tail or sig.unsigned_decisions or sig.unbound_approvals
     if strict and unsigned:
         click.echo("FAIL --strict: the case is not signed up to its head", err=True)
         sys.exit(int(ExitCode.STEP_FAILED))

@@ -15,8 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ir.core.case import CaseState, RecordedDecision, StepStatus, load_state, pinned_playbook
-from ir.core.errors import ApprovalRefused, InputError
+from ir.core.case import CaseState, RecordedDecision, StepStatus, pinned_playbook
+from ir.core.errors import ApprovalRefused, InputError, IrError
 from ir.core.journal import JOURNAL_FILE, Journal, Record, read
 from ir.core.records import Kind
 from ir.core.signing_journal import case_id_of, decision_signers, sign_decision, sign_head
@@ -160,45 +160,68 @@ def approved(state: CaseState, decision: Decision) -> RecordedDecision | None:
 
 
 def release_check(
-    case_dir: Path, state: CaseState, incident: str, trust: Trust | None
+    case_dir: Path, incident: str, trust: Trust | None, *, agent: str | None = None
 ) -> tuple[str | None, RecordedDecision | None]:
     """(why a release may not run, the approved reenable decision it may run on).
 
     The decision is looked up in the incident case named by `incident` (a sibling folder of
-    `case_dir`), or in this case itself when no incident is named. It must be the case's latest
-    decision, and its signatures must verify against `trust` (the workspace's allowed signers
-    now): one allowed responder, or two distinct ones under the two-person rule.
+    `case_dir`), or in `case_dir` itself when no incident is named. The incident case must verify
+    completely against `trust` (the workspace's allowed signers now): chain, evidence, pinned
+    playbook, every signature. The decision must be the case's latest, signed by the responder
+    it names in `by` (and under the two-person rule by the `approved_by` named, with a distinct
+    key), and record every criterion met. With `agent`, the decision and the incident's run must
+    both be about that agent.
     """
     folder = case_dir.parent / incident if incident else case_dir
-    if incident:
-        if not (folder / JOURNAL_FILE).is_file():
-            return f"incident case {incident!r} not found in {case_dir.parent}", None
-        incident_state = load_state(folder)
-    else:
-        incident, incident_state = state.case_id, state
-    decision = approved(incident_state, Decision.REENABLE)
+    incident = incident or case_dir.name
+    if not (folder / JOURNAL_FILE).is_file():
+        return f"incident case {incident!r} not found in {case_dir.parent}", None
+    if trust is None:
+        return "no allowed signers were given, so no decision can be trusted to release", None
+    checked = read(folder / JOURNAL_FILE)
+    if checked.problems:
+        return f"case {incident}: journal damaged (ir verify {incident}): {checked.problems[0]}", None
+    records = checked.records
+    try:
+        state = CaseState.replay(records)
+    except IrError as exc:  # a record that chains but does not parse
+        return f"case {incident}: journal unreadable: {exc}", None
+    decision = approved(state, Decision.REENABLE)
     if decision is None:
         return (
             f"case {incident} has no approved reenable decision (ir decide {incident} --decision reenable ...)"
         ), None
-    if trust is None:
-        return "no allowed signers were given, so no decision can be trusted to release", None
-    seq = int(decision["seq"])
-    if not decision.get("signatures"):
-        return f"the reenable decision of case {incident} (journal seq {seq}) is unsigned; decide again, signed", None
-    checked = read(folder / JOURNAL_FILE)
-    if len(checked.records) < seq or checked.records[seq - 1].hash != decision["hash"]:
-        return f"case {incident}: journal damaged before the decision: {'; '.join(checked.problems[:1])}", None
-    records = checked.records
+    seq = int(decision.seq)
+    where = f"the reenable decision of case {incident} (journal seq {seq})"
+    if not decision.signatures:
+        return f"{where} is unsigned; decide again, signed", None
     good, problems = decision_signers(
         case_id_of(records, folder), records[seq - 1].data, records[seq - 2] if seq > 1 else None, trust
     )
     if problems:
-        return f"the reenable decision of case {incident} (journal seq {seq}) does not verify: {problems[0]}", None
+        return f"{where} does not verify: {problems[0]}", None
     need = 2 if trust.second_approver else 1
-    if len(good) < need:
+    if len(good) < need or (trust.second_approver and not decision.approved_by):
         return (
-            f"the reenable decision of case {incident} (journal seq {seq}) carries {len(good)} allowed responder "
-            f"signature(s); the workspace requires {need} from distinct keys"
+            f"{where} carries {len(good)} allowed responder signature(s); the workspace requires {need} "
+            "from distinct keys"
         ), None
+    unmet = unmet_criteria(decision)
+    if unmet:
+        return f"{where} does not record every criterion met: {', '.join(unmet)}", None
+    if agent is not None and (decision.agent != agent or state.agent_id != agent):
+        return (
+            f"case {incident} is about agent {state.agent_id} (its decision: {decision.agent}), "
+            f"not {agent}: a decision releases only the agent it was made for"
+        ), None
+    report = verify_case(folder, trust=trust)
+    if not report.ok:
+        return f"case {incident} does not verify (ir verify {incident}): {report.problems[0]}", None
     return None, decision
+
+
+def unmet_criteria(decision: RecordedDecision) -> list[str]:
+    """The criteria a decision does not record as met (each of CRITERIA must be there, met)."""
+    recorded = decision.criteria
+    named = list(dict.fromkeys([*CRITERIA, *recorded]))
+    return [n for n in named if not (isinstance(recorded.get(n), dict) and recorded[n].get("met") is True)]

@@ -25,7 +25,6 @@ from ir.core.agent_lock import AgentLock, refuse_second_case
 from ir.core.attach import collect
 from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, load_state, new_case_id, pinned_playbook
 from ir.core.containment import LiveItem, has_containment, steps_to_redo, still_live, verdict
-from ir.core.decision import release_check
 from ir.core.dryrun import bad_args, dry_run
 from ir.core.errors import (
     ApprovalRefused,
@@ -46,6 +45,7 @@ from ir.core.playbook import LoadedPlaybook, Step, resolve_params
 from ir.core.ports import Backends
 from ir.core.recorder import CaseEvidence, Recorder
 from ir.core.records import Kind
+from ir.core.release import release_refusal
 from ir.core.retry import delay_for
 from ir.core.signing_journal import sign_run
 from ir.core.signing_trust import Trust
@@ -436,7 +436,9 @@ class _Run:
     def reenable_refusal(self, step: Step) -> str | None:
         """Why a release step may not run (None when it may); the decision it relies on is journalled."""
         incident = str(self.state.started.get("params", {}).get("incident") or "")
-        refusal, decision = release_check(self.case_dir, self.state, incident, self.engine.trust)
+        refusal, decision = release_refusal(
+            self.case_dir, incident, self.state.agent_id, self.engine.trust, self.engine.registry
+        )
         if refusal:
             return f"step {step.id}: refused: {refusal}"
         assert decision is not None

@@ -64,10 +64,13 @@ def sign_head(
     key: Path | None,
     reason: str,
     writer: Callable[[str, Mapping[str, Any]], Record] | None = None,
+    *,
+    own: bool = False,
 ) -> Signed:
     """Append a checkpoint signing the journal's head, when an allowed key is at hand.
 
-    `writer` appends the record (the engine's recorder, so the checkpoint is also an event).
+    `writer` appends the record (the engine's recorder, so the checkpoint is also an event);
+    with `own`, only a key allowed for `actor` itself signs (not a service or another person's key).
     """
     head = journal.records[-1]
     if trust is None:
@@ -76,6 +79,14 @@ def sign_head(
         signer, private = signer_for(trust, actor, key, decide=False)
     except IrError as exc:
         return Signed(head.seq, head.hash, unsigned=f"journal head not signed: {exc}")
+    if own and signer.principal != actor:
+        return Signed(
+            head.seq,
+            head.hash,
+            unsigned=f"journal head not signed: {actor} approved steps, and the key found "
+            f"({signer.key.fingerprint}) is {signer.principal}'s, not {actor}'s "
+            f"(run `ir keys init --as {actor}`, or name {actor}'s key with --key)",
+        )
     data = {
         "signed": {"seq": head.seq, "hash": head.hash},
         "principal": signer.principal,
@@ -91,8 +102,13 @@ def sign_head(
 def sign_run(
     summary: RunSummary, rec: Recorder, trust: Trust | None, actor: str, key: Path | None, reason: str
 ) -> RunSummary:
-    """Checkpoint the head a run or resume ended on; the summary says who signed it, or why not."""
-    signed = sign_head(rec.journal, rec.case_id, trust, actor, key, reason, writer=rec.write)
+    """Checkpoint the head a run or resume ended on; the summary says who signed it, or why not.
+
+    When the run granted approvals (always in the actor's name), only a key allowed for the actor
+    signs: a checkpoint by another principal would not show who approved.
+    """
+    approved = any(r.type == Kind.APPROVAL_GRANTED for r in _since_checkpoint(rec.journal.records))
+    signed = sign_head(rec.journal, rec.case_id, trust, actor, key, reason, writer=rec.write, own=approved)
     return dataclasses.replace(
         summary, head=(signed.seq, signed.hash), signed_by=signed.principal, unsigned=signed.unsigned
     )
@@ -109,6 +125,12 @@ def sign_decision(
         for s, k in signers
     ]
     return dict(body)
+
+
+def _since_checkpoint(records: Sequence[Record]) -> Sequence[Record]:
+    """The records after the journal's last checkpoint (all of them when it has none)."""
+    last = next((i for i in range(len(records) - 1, -1, -1) if records[i].type == CHECKPOINT), -1)
+    return records[last + 1 :]
 
 
 def decision_signers(
@@ -139,7 +161,20 @@ def decision_signers(
         else:
             keys.add(info.fingerprint)
             good.append(who)
+    problems.extend(_named_signers(data, good))
     return good, problems
+
+
+def _named_signers(data: Mapping[str, Any], good: Sequence[str]) -> list[str]:
+    """Problems when the decider (`by`) or the approver (`approved_by`) did not sign the decision themselves."""
+    problems = []
+    for field_name, who in (("by", data.get("by")), ("approved_by", data.get("approved_by"))):
+        if who and who not in good:
+            problems.append(
+                f"it names {who} in `{field_name}` but carries no allowed responder signature of {who} "
+                f"(signed by: {', '.join(good) or 'nobody allowed'})"
+            )
+    return problems
 
 
 @dataclass
@@ -157,6 +192,8 @@ class SignatureReport:
     """Decisions without signatures (made before signing existed); they release nothing."""
     unsigned_case: bool = False
     """No checkpoint at all: a case made before signing existed (or never signed)."""
+    unbound_approvals: int = 0
+    """Approvals covered by a checkpoint another principal signed (nothing proves who approved)."""
 
 
 def check_journal(
@@ -166,15 +203,20 @@ def check_journal(
     report = SignatureReport()
     case_id = case_id_of(records, case_dir)
     last_checkpoint = 0
+    approvals: list[Record] = []
     for index, rec in enumerate(records):
         where = f"{journal}:{rec.seq}"
         before = records[index - 1] if index else None
-        if rec.type == CHECKPOINT:
+        if rec.type == Kind.APPROVAL_GRANTED:
+            approvals.append(rec)
+        elif rec.type == CHECKPOINT:
             problem, signer = _check_checkpoint(rec, before, case_id, trust)
             if problem:
                 report.problems.append(f"{where}: checkpoint {problem}")
                 continue
             assert before is not None and signer is not None
+            _unbound(report, journal, approvals, rec.seq, signer.principal)
+            approvals = []
             last_checkpoint = rec.seq
             report.signed_head = (before.seq, before.hash, signer.principal)
             report.demo = signer.demo
@@ -197,6 +239,18 @@ def check_journal(
             "checkpoint and no run holds the case"
         )
     return report
+
+
+def _unbound(report: SignatureReport, journal: str, approvals: Sequence[Record], seq: int, principal: str) -> None:
+    """Warn about each approval the checkpoint at `seq` covers that its signer did not give."""
+    for rec in approvals:
+        who = rec.data.get("by")
+        if who != principal:
+            report.unbound_approvals += 1
+            report.warnings.append(
+                f"{journal}:{rec.seq}: approval of step {rec.data.get('step')} by {who} is covered by a checkpoint "
+                f"signed by {principal} (seq {seq}), not by {who}: nothing proves {who} approved it"
+            )
 
 
 def _check_checkpoint(
