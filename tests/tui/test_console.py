@@ -141,7 +141,7 @@ def test_decide_then_reenable_and_refusal_without_a_decision(tmp_path: Path, sig
             await pilot.press("e")
             evidence = app.screen
             assert isinstance(evidence, EvidenceScreen)
-            assert evidence.query_one(DataTable).row_count >= 12
+            assert evidence.query_one("#evidence", DataTable).row_count >= 12
             await pilot.press("v")
             await settle(app, pilot)
             assert str(evidence.query_one("#status", Static).render()).startswith("ok: ")
