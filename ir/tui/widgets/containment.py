@@ -168,6 +168,33 @@ def _container(state: CaseState, actions: Mapping[str, str]) -> Row | None:
     return row
 
 
+ACTS_ON = (
+    ("key:", "credentials.deactivate_keys"),
+    ("aws.iam_user:", "credentials.deny_all"),
+    ("aws.iam_role:", "credentials.deny_all"),
+    ("aws.secret:", "credentials.rotate_secrets"),
+    ("http.token:", "credentials.revoke_http"),
+)
+"""Which action contains a row of each kind (what an untouched row waits on)."""
+
+
+def _untouched(state: CaseState, actions: Mapping[str, str], key: str) -> str:
+    """Why nothing has acted on a row yet: the step that would, and how it stands."""
+    wanted = next((action for prefix, action in ACTS_ON if key.startswith(prefix)), None)
+    for step, action in actions.items():
+        if action != wanted:
+            continue
+        st = state.steps.get(step)
+        if st is None or st.status == StepStatus.PENDING:
+            return f"{step}: never ran"
+        if st.skipped is not None:
+            who = f"by {st.skipped.by}" if st.skipped.by else "by its condition"
+            return f"{step}: skipped {who}: {st.skipped.reason}".rstrip(": ")
+        if st.status != StepStatus.SUCCEEDED:
+            return f"{step}: {st.status}"
+    return "no step has acted on it"
+
+
 def containment_rows(state: CaseState, actions: Mapping[str, str]) -> list[Row]:
     """Every credential, principal and key of the agent (minted ones too), and its container, now.
 
@@ -194,6 +221,9 @@ def containment_rows(state: CaseState, actions: Mapping[str, str]) -> list[Row]:
         keys = [(k, r) for k, r in named if k.startswith("key:")]  # "user X access key K is Active": the key
         for _key, row in keys or named:
             row.set(LIVE, f"run end check: {item.why or item.what}")
+    for key, row in rows.by_key.items():
+        if row.source == Row.source:  # the default: nothing above said anything about it
+            row.source = _untouched(state, actions, key)
     found = list(rows.by_key.values())
     container = _container(state, actions)
     return found + ([container] if container else [])
