@@ -240,8 +240,8 @@ def test_the_header_and_the_containment_panel_tell_the_case_at_a_glance(
             assert rows["key AKIAEXAMPLEDEMO00001"] == ("inactive", "keys: deactivated")
             assert rows["user support-bot-helper (minted)"][0] == "denied"
             assert rows["key AKIAEXAMPLEDEMO00003 (minted)"] == ("inactive", "minted-keys: deactivated")
-            assert rows["container support-bot"][0] == "inactive"
-            assert "paused (freeze)" in rows["container support-bot"][1]
+            assert rows["container support-bot"][0] == "paused"
+            assert rows["container support-bot"][1] == "freeze: paused isolate: cut from agents-net, egress-proxy"
 
         with Journal(case).open() as journal:  # a later alert about the agent, journalled into its open case
             journal.append("alert.received", {"source": "alertmanager", "summary": "egress spike"})

@@ -86,7 +86,8 @@ class EvidenceScreen(Screen[None]):
             self.notify("case verified")
         else:
             more = len(report.problems) - SHOWN_PROBLEMS
-            shown = [f"  {problem}" for problem in report.problems[:SHOWN_PROBLEMS]]
+            where = f"{self.case_dir}/"  # paths inside the case, relative: the reason fits on screen
+            shown = [f"  {problem.replace(where, '')}" for problem in report.problems[:SHOWN_PROBLEMS]]
             text = "\n".join(
                 [f"FAILED: {len(report.problems)} problem(s):", *shown]
                 + ([f"  … {more} more (ir verify)"] if more > 0 else [])

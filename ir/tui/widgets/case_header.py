@@ -1,7 +1,8 @@
 """The case at a glance, on top of every case screen: agent, case id, playbook and version, run
 status, time since the case opened and since the first alert, and who holds the case now.
 
-Mount it with `yield CaseHeader(case_dir)`; call `refresh_case()` when the journal changed.
+Mount it with `yield CaseHeader(case_dir)` (None before a new run has a case: call
+`show_case(case_dir)` once it has one); call `refresh_case()` when the journal changed.
 """
 
 from __future__ import annotations
@@ -127,10 +128,15 @@ class CaseHeader(Static):
     clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(UTC))
     """Now (tests fix it, so a snapshot does not depend on when it was taken)."""
 
-    def __init__(self, case_dir: Path, *, id: str | None = "case-header") -> None:
+    def __init__(self, case_dir: Path | None, *, id: str | None = "case-header") -> None:
         super().__init__(id=id)
         self.case_dir = case_dir
         self.glance: Glance | None = None
+
+    def show_case(self, case_dir: Path) -> None:
+        """The run now has a case: show it."""
+        self.case_dir = case_dir
+        self.refresh_case()
 
     def on_mount(self) -> None:
         self.refresh_case()
@@ -138,6 +144,9 @@ class CaseHeader(Static):
 
     def refresh_case(self) -> None:
         """Read the case again (its status or holder changed)."""
+        if self.case_dir is None:
+            self.update(Text("no case yet: the run has not started"))
+            return
         workspace = getattr(self.app, "workspace", None)
         self.glance = glance(self.case_dir, workspace.root if workspace else None)
         self._tick()

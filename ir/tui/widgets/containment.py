@@ -155,16 +155,16 @@ def _container(state: CaseState, actions: Mapping[str, str]) -> Row | None:
         out = _outputs(state, step)
         if out is None or not action.startswith("container."):
             continue
-        if "status" in out:
-            said.append(f"{out['status']} ({step})")
-            row.state = LIVE if out["status"] == "running" else INACTIVE
+        if "status" in out:  # paused, exited, running: the container's own word for it
+            said.append(f"{step}: {out['status']}")
+            row.state = LIVE if out["status"] == "running" else str(out["status"])
         if out.get("disconnected") is not None:
-            said.append(f"isolated from {', '.join(out['disconnected']) or 'no network'} ({step})")
+            said.append(f"{step}: cut from {', '.join(out['disconnected']) or 'no network'}")
         if out.get("reconnected"):
-            said.append(f"reconnected to {', '.join(out['reconnected'])} ({step})")
+            said.append(f"{step}: reconnected to {', '.join(out['reconnected'])}")
             row.state = LIVE
     if said:
-        row.source = "; ".join(said)
+        row.source = "\n".join(said)
     return row
 
 
@@ -193,6 +193,12 @@ def _untouched(state: CaseState, actions: Mapping[str, str], key: str) -> str:
         if st.status != StepStatus.SUCCEEDED:
             return f"{step}: {st.status}"
     return "no step has acted on it"
+
+
+def _rank(key: str) -> int:
+    """Users, their keys, roles, secrets, tokens: the order a responder reads them in."""
+    order = ("aws.iam_user:", "key:", "aws.iam_role:", "aws.secret:", "http.token:")
+    return next((i for i, prefix in enumerate(order) if key.startswith(prefix)), len(order))
 
 
 def containment_rows(state: CaseState, actions: Mapping[str, str]) -> list[Row]:
@@ -224,9 +230,10 @@ def containment_rows(state: CaseState, actions: Mapping[str, str]) -> list[Row]:
     for key, row in rows.by_key.items():
         if row.source == Row.source:  # the default: nothing above said anything about it
             row.source = _untouched(state, actions, key)
-    found = list(rows.by_key.values())
+    found = sorted(rows.by_key.items(), key=lambda item: ("(minted)" in item[1].what, _rank(item[0])))
+    found_rows = [row for _key, row in found]
     container = _container(state, actions)
-    return found + ([container] if container else [])
+    return found_rows + ([container] if container else [])
 
 
 def case_actions(case_dir: Path, state: CaseState) -> dict[str, str]:
@@ -243,7 +250,7 @@ class ContainmentPanel(DataTable[Text]):
     DEFAULT_CSS = """
     ContainmentPanel {
         height: auto;
-        max-height: 14;
+        max-height: 60%;
         border: round $secondary;
     }
     """
@@ -267,5 +274,5 @@ class ContainmentPanel(DataTable[Text]):
         self.clear()
         for row in rows:
             source = "\n".join([row.source, *row.notes])  # one fact a line: rows grow, not the column
-            what, state = Text(neutralise(short(row.what))), Text(row.state, style=STYLE[row.state])
+            what, state = Text(neutralise(short(row.what))), Text(row.state, style=STYLE.get(row.state, "green"))
             self.add_row(what, state, Text(neutralise(source, keep_newlines=True)), height=None)
