@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from ir.core.journal import Journal
 from ir.core.verify import verify_case
@@ -177,6 +177,8 @@ def test_a_second_incident_on_an_agent_with_an_open_case_offers_that_case(tmp_pa
     async def scenario() -> None:
         app = app_for(ws)
         async with app.run_test(size=(150, 45)) as pilot:
+            row = app.screen.query_one(DataTable).get_row_at(0)
+            assert row[2] == f"{case.name.rsplit('-', 1)[1]} agent-compromise awaiting_approval"  # the open case
             await pilot.press("enter", "enter")  # support-bot, agent-compromise
             prompt = app.screen
             assert isinstance(prompt, ChoicePrompt)

@@ -65,6 +65,11 @@ class EvidenceScreen(Screen[None]):
             table.add_row(neutralise(gone.name), "unavailable", "", gone.step, neutralise(gone.reason)[:60])
         table.focus()
 
+    def on_screen_resume(self) -> None:
+        """Back from another screen: the case may have moved on."""
+        self.query_one(CaseHeader).refresh_case()
+        self.query_one(ContainmentPanel).refresh_case()
+
     def action_verify(self) -> None:
         """Check the hash chain and every evidence file, in a worker."""
         self.query_one("#status", Static).update(Text("verifying…"))

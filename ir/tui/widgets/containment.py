@@ -266,6 +266,8 @@ class ContainmentPanel(DataTable[Text]):
 
     def refresh_case(self, state: CaseState | None = None) -> None:
         """Rebuild the rows from the journal (or from a state the caller already read)."""
+        if not self.columns:  # not mounted yet: on_mount fills it
+            return
         state = state or load_state(self.case_dir)
         self.show(containment_rows(state, case_actions(self.case_dir, state)))
 
