@@ -11,6 +11,7 @@ signers of the workspace at the time of release.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -46,11 +47,18 @@ def step_actions(case_dir: Path) -> dict[str, str]:
     return {step.id: step.action for step in pinned_playbook(case_dir).playbook.steps}
 
 
-def _not_applicable(state: CaseState, step_id: str) -> bool:
-    """Skipped by its own `when:` on the agent or the params (not by a person, nor because an
-    earlier step did not do its part: `when: steps.minted.status == succeeded` is not n/a)."""
+def _not_applicable(state: CaseState, step_id: str, depth: int = 0) -> bool:
+    """Skipped by its own `when:` on the agent or the params, not by a person. A condition on an
+    earlier step (`when: steps.minted.status == succeeded`) makes it n/a only when that step
+    succeeded (its real outputs decided) or was n/a too (an agent without credentials); when that
+    step failed, never ran, or a person skipped it, what it would have found is unknown."""
     skip = state.step(step_id).skipped
-    return skip is not None and skip.by is None and "steps." not in skip.reason
+    if skip is None or skip.by is not None:
+        return False
+    earlier = set(re.findall(r"steps\.([A-Za-z0-9_-]+)\.", skip.reason)) - {step_id}
+    return depth < 20 and all(
+        state.step(sid).status == StepStatus.SUCCEEDED or _not_applicable(state, sid, depth + 1) for sid in earlier
+    )
 
 
 def _why_not(state: CaseState, step_id: str) -> str:

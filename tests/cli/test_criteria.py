@@ -64,6 +64,11 @@ def test_never_run_steps_are_not_done_and_a_when_skip_on_the_agent_is_not_applic
         "detail": "not known: the steps that raise follow-ups have not all run: secrets (never ran)",
     }
 
+    no_credentials = StepSkipped(step="minted", reason="when: ${{ agent.credentials }} is false")
+    state.steps["minted"] = StepState(status=StepStatus.SKIPPED, skipped=no_credentials)
+    found = journal_criteria(state, actions, root_cause=None, accept_follow_ups=True)
+    assert found["credentials_rotated"]["detail"] == "not done: secrets (never ran)"  # minted-keys: n/a now
+
     state.steps["secrets"] = StepState(status=StepStatus.SUCCEEDED, attempts=1)
     state.steps["minted-keys"] = StepState(status=StepStatus.SUCCEEDED, attempts=1)
     found = journal_criteria(state, actions, root_cause=None, accept_follow_ups=False)
