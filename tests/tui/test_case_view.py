@@ -265,3 +265,18 @@ def _status(ws: Path, case: Path) -> str:
     from ir.core.case import load_state
 
     return str(load_state(case).run_status)
+
+
+def test_the_header_names_who_holds_a_running_case(tmp_path: Path) -> None:
+    from ir.core.agent_lock import AgentLock
+    from ir.core.records import Kind
+    from ir.tui.widgets.case_header import glance
+
+    ws = demo_workspace(tmp_path)
+    case = waiting_case(ws)
+    assert glance(case, ws).held_by == "nobody"
+    with Journal(case).open() as journal, AgentLock(ws, "support-bot").acquire(case=case.name, actor="alice"):
+        journal.append(Kind.RUN_RESUMED, {"actor": "alice"})
+        seen = glance(case, ws)
+        assert seen.status == "running" and seen.held_by.startswith("alice (pid ")
+    assert glance(case, ws).held_by == "nobody"
