@@ -30,10 +30,12 @@ from tests.tui.test_console import app_for, settle
 
 
 def visible(app: IrApp) -> str:
-    """What the terminal shows, as text (one line per screen row)."""
+    """What the terminal shows, as text, one line per screen row."""
     svg = app.export_screenshot()
-    rows = re.findall(r"<text[^>]*>(.*?)</text>", svg)
-    return html.unescape("".join(rows)).replace("\xa0", " ")
+    rows: dict[int, str] = {}
+    for line, text in re.findall(r'<text[^>]*clip-path="url\(#terminal-(?:[\w-]*-)?line-(\d+)\)">(.*?)</text>', svg):
+        rows[int(line)] = rows.get(int(line), "") + html.unescape(text).replace("\xa0", " ")
+    return "\n".join(rows[n] for n in sorted(rows))
 
 
 def waiting_case(ws: Path) -> Path:
@@ -280,3 +282,29 @@ def test_the_header_names_who_holds_a_running_case(tmp_path: Path) -> None:
         seen = glance(case, ws)
         assert seen.status == "running" and seen.held_by.startswith("alice (pid ")
     assert glance(case, ws).held_by == "nobody"
+
+
+def test_a_refused_decision_says_why_in_full_at_80x24(tmp_path: Path, signers: Any) -> None:
+    from textual.widgets import RadioButton
+
+    ws = demo_workspace(tmp_path)
+    signers(ws, "tester")
+    case = waiting_case(ws)
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.push_screen(DecisionScreen(case))
+            await settle(app, pilot)
+            form = app.screen
+            next(b for b in form.query(RadioButton) if b.name == "reenable").value = True
+            form.query_one("#reason", Input).value = "looks fine"
+            form.query_one("#record", Button).press()
+            await settle(app, pilot)
+            app.clear_notifications()
+            await pilot.pause()
+            shown = " ".join(visible(app).split())
+            assert "re-enable refused: criteria not met: credentials_rotated" in shown
+            assert "follow_ups_closed (not known: the steps that raise follow-ups have not all run" in shown
+
+    asyncio.run(scenario())
