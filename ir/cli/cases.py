@@ -204,17 +204,45 @@ def decide_cmd(
 
 
 @click.command("cases")
+@click.option("--metrics", is_flag=True, help="Per case time to acknowledge and to contain, and the medians.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per case (with --metrics, then the medians).")
 @click.pass_context
 @guarded
-def cases_cmd(ctx: click.Context) -> None:
-    """List cases, newest first, with agent, playbook and status."""
+def cases_cmd(ctx: click.Context, metrics: bool, as_json: bool) -> None:
+    """List cases, newest first, with agent, playbook and status (--metrics: how fast each was contained)."""
     from ir.core.case import list_cases
+    from ir.report.metrics import case_metrics, medians
 
     ws = workspace_of(ctx)
-    for path, state in list_cases(ws.cases_dir):
+    listed = list_cases(ws.cases_dir)
+    rows = [case_metrics(path, state) for path, state in listed] if metrics else []
+    for index, (path, state) in enumerate(listed):
         book = f"{state.run.playbook.id} {state.run.playbook.version}" if state.run else "? "
+        if as_json:
+            row = {
+                "case": path.name,
+                "agent": state.agent_id,
+                "playbook": book.strip(),
+                "status": str(state.run_status),
+            }
+            click.echo(json.dumps(row | (rows[index].as_dict() if metrics else {}), sort_keys=True, ensure_ascii=True))
+            continue
         line = f"{path.name:<60} {state.agent_id:<16} {book}  {state.run_status}"
+        if metrics:
+            line += f"  {rows[index].line()}"
         click.echo(neutralise(line))  # a case folder can come from elsewhere: its journal is not trusted text
+    if metrics:
+        from ir.report.times import duration
+
+        m = medians(rows)
+        if as_json:
+            summary = {"median_time_to_acknowledge_s": m.to_acknowledge, "median_time_to_contain_s": m.to_contain}
+            click.echo(json.dumps(summary | {"cases": m.cases, "contained": m.contained}))
+        else:
+            click.echo(
+                f"median over {m.cases} incident cases: time to acknowledge {duration(m.to_acknowledge)}, "
+                f"time to contain {duration(m.to_contain)} ({m.contained} contained)"
+            )
 
 
 @click.command("note")

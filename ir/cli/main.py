@@ -13,6 +13,7 @@ import click
 from ir.cli.cases import abort_cmd, cases_cmd, decide_cmd, note_cmd, timeline_cmd, verify_cmd
 from ir.cli.keys import keys_group
 from ir.cli.playbooks import playbook_group
+from ir.cli.report import report_cmd
 from ir.cli.support import actor_of, guarded, workspace_of
 from ir.core.errors import InputError
 from ir.core.text import neutralise
@@ -285,7 +286,7 @@ def resume_cmd(
 
 cli.add_command(playbook_group)
 cli.add_command(keys_group)
-for _command in (verify_cmd, cases_cmd, timeline_cmd, decide_cmd, note_cmd, abort_cmd):
+for _command in (verify_cmd, cases_cmd, timeline_cmd, decide_cmd, note_cmd, abort_cmd, report_cmd):
     cli.add_command(_command)
 
 

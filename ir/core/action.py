@@ -189,12 +189,12 @@ class Action(ABC, Generic[P]):
     incident case holds an approved `reenable` decision."""
     contains: ClassVar[bool] = False
     """Takes something away from the agent (keys, sessions, permissions): at the end of a run,
-    each such step that did not succeed cleanly is checked with `verify()`, and what its
+    each such step (succeeded or not) is checked with `verify()`, and what its
     `Check.live` names is reported as still live; the run is not called succeeded while it is."""
     discovers: ClassVar[bool] = False
-    """Reads which principals later containment steps act on (what the agent minted): when it did
-    not succeed, the end-of-run check reads again through `verify()` (its `outputs`) to learn
-    what those steps should have contained."""
+    """Reads which principals later containment steps act on (what the agent minted): the
+    end-of-run check reads again through `verify()` (its `outputs`) to learn what those steps
+    should have contained by now."""
 
     def prior(self, ctx: StepContext, params: P) -> Mapping[str, Any]:
         """State to record in the intent before the change, so it can be undone (default none)."""

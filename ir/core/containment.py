@@ -2,14 +2,15 @@
 
 A run is only called `succeeded` when nothing it should have taken away is still live. At the
 end of a (non-dry) walk through a playbook that has containment steps (actions marked
-`contains`), each such step that did not succeed cleanly — failed, errored, skipped, never
-reached, or succeeded with failed targets — is checked with its action's `verify()`, through a
-read-only view of the world. What its `Check.live` names is still live: an access key still
-Active, a principal without the deny-all, a role whose old sessions are not denied. A step
-that finds the principals later steps contain (marked `discovers`, e.g. `find_minted`) and did
-not succeed is read again through its `verify()`, so the principals the agent minted are
-checked too, even though the steps meant for them were skipped. Whatever cannot be read is
-reported as live too, with the reason: unknown is not contained.
+`contains`), every such step whose `when:` applies is checked with its action's `verify()`,
+through a read-only view of the world — those that succeeded too: something (the agent, a
+hook, a person) may have turned a key back on after the step ran. What its `Check.live` names
+is still live: an access key still Active, a principal without the deny-all, a role whose old
+sessions are not denied. A step that finds the principals later steps contain (marked
+`discovers`, e.g. `find_minted`) is read again through its `verify()` first, so the principals
+the agent minted are checked as they are now, even those minted after the step ran or meant
+for steps that were skipped. Each step is verified once. Whatever cannot be read is reported
+as live too, with the reason: unknown is not contained.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ir.core.action import Registry, StepContext
-from ir.core.case import CaseState, RunStatus, StepStatus
+from ir.core.case import CaseState, RunStatus, StepState, StepStatus
 from ir.core.errors import ExitCode, IrError
-from ir.core.journal import Record
 from ir.core.playbook import Step
 from ir.core.substitution import SubstitutionError, evaluate_condition, render
 
@@ -41,38 +41,39 @@ def still_live(
     state: CaseState,
     scope: Mapping[str, Any],
     context: Callable[[Step], StepContext],
-    skipped: Mapping[str, str],
 ) -> list[LiveItem]:
     """What the containment steps should have taken away and real state says is still live.
 
     `scope` is what `${{ ... }}` sees at the end of the run; `context(step)` makes a step's
-    context over a read-only world; `skipped` holds why each skipped step was skipped.
+    context over a read-only world. Every containment (and discovery) step is verified once,
+    whatever its status: a step that succeeded may have been undone since.
     """
     seen = dict(scope.get("steps") or {})
     scope = {**scope, "steps": seen}
     live: list[LiveItem] = []
-    unknown = False
+    lost = False  # a discovery that could not be read: what depends on it is reported with it
     for step in steps:
         action = registry.get(step.action)
-        st = state.step(step.id)
         if action is None or not (action.contains or action.discovers):
             continue
-        if st.status == StepStatus.SUCCEEDED and not st.outputs.get("failed"):
-            continue
-        why = _why(step, st, skipped.get(step.id))
+        st = state.step(step.id)
+        why = _why(step, st)
         try:
             if step.when is not None and evaluate_condition(step.when, scope) is not True:
                 continue  # does not apply to this agent, even with what discovery reads now
             params = action.Params.model_validate(render(step.with_, scope))
             check = action.verify(context(step), params)
         except (SubstitutionError, ValidationError) as exc:
-            if not unknown:  # a target list that depends on a failed discovery is already reported
+            if not lost:
                 live.append(_item(f"what step {step.id} acts on is unknown ({_first_line(exc)})", step, why))
             continue
-        except IrError as exc:
-            unknown = unknown or action.discovers
+        except Exception as exc:  # an outage or a broken verify: unknown, never contained
+            lost = lost or action.discovers
             what = "what it finds" if action.discovers else "its targets"
-            live.append(_item(f"{what} could not be read: {exc}", step, why))
+            reason = str(exc) if isinstance(exc, IrError) else f"{type(exc).__name__}: {_first_line(exc)}"
+            if st.status == StepStatus.SUCCEEDED and not st.outputs.get("failed"):
+                why = f"step {step.id} succeeded, but real state could not be read at the end of the run"
+            live.append(_item(f"{what} could not be read: {reason}", step, why))
             continue
         if action.discovers:
             seen[step.id] = {"outputs": dict(check.outputs), "status": str(StepStatus.SUCCEEDED)}
@@ -95,53 +96,44 @@ def verdict(
     return RunStatus.SUCCEEDED, code, message
 
 
-def steps_to_redo(registry: Registry, steps: Iterable[Step], state: CaseState, records: Iterable[Record]) -> list[str]:
+def steps_to_redo(registry: Registry, steps: Iterable[Step], state: CaseState) -> list[str]:
     """The steps a resume runs again: those that failed, errored or were cancelled; those skipped
     because their `when:` was false (it is evaluated again); and containment steps the last
-    finished run named as leaving something live. A step a responder skipped stays skipped."""
-    skipped_by_when: set[str] = set()
-    named_live: set[str] = set()
-    for rec in records:
-        if rec.type == "step.skipped":
-            sid = str(rec.data.get("step"))
-            if "by" in rec.data:
-                skipped_by_when.discard(sid)
-            else:
-                skipped_by_when.add(sid)
-        elif rec.type == "run.finished":
-            named_live = {str(item.get("step")) for item in rec.data.get("still_live") or []}
+    finished run named as leaving something live, with the steps that find what they contain
+    (read again: what was minted after they ran). A step a responder skipped stays skipped."""
+    named_live = {item.step for item in state.still_live}
     redo = []
     for step in steps:
-        status = state.step(step.id).status
+        st = state.step(step.id)
         action = registry.get(step.action)
         if (
-            status in (StepStatus.FAILED, StepStatus.ERRORED, StepStatus.CANCELLED)
-            or (status == StepStatus.SKIPPED and step.id in skipped_by_when)
-            or (status == StepStatus.SUCCEEDED and step.id in named_live and action is not None and action.contains)
+            st.status in (StepStatus.FAILED, StepStatus.ERRORED, StepStatus.CANCELLED)
+            or (st.status == StepStatus.SKIPPED and st.skipped is not None and st.skipped.by is None)
+            or (
+                st.status == StepStatus.SUCCEEDED
+                and action is not None
+                and ((action.contains and step.id in named_live) or (action.discovers and bool(named_live)))
+            )
         ):
             redo.append(step.id)
     return redo
 
 
-def skip_reasons(records: Iterable[Record]) -> dict[str, str]:
-    """Step id → why it was last skipped (`when: … is false`, or a responder's reason and name)."""
-    reasons: dict[str, str] = {}
-    for rec in records:
-        if rec.type == "step.skipped":
-            by = f" (by {rec.data['by']})" if rec.data.get("by") else ""
-            reasons[str(rec.data.get("step"))] = f"{rec.data.get('reason', '')}{by}"
-    return reasons
-
-
-def _why(step: Step, st: Any, skipped: str | None) -> str:
+def _why(step: Step, st: StepState) -> str:
     """Why the step did not take it away, in a few words."""
     if st.status == StepStatus.SUCCEEDED:
         failed = ", ".join(sorted(st.outputs.get("failed") or {}))
-        return f"step {step.id} succeeded but not for: {failed}" if failed else f"step {step.id} succeeded"
+        if failed:
+            return f"step {step.id} succeeded but not for: {failed}"
+        return f"step {step.id} succeeded, but real state at the end of the run shows it live"
     if st.status in (StepStatus.FAILED, StepStatus.ERRORED):
         return f"step {step.id} {st.status}: {_first_line(st.error or '')}".rstrip(": ")
+    if st.status == StepStatus.SKIPPED and st.skipped is not None:
+        by = f" (by {st.skipped.by})" if st.skipped.by else ""
+        reason = f"{st.skipped.reason}{by}"
+        return f"step {step.id} was skipped: {reason}" if reason else f"step {step.id} was skipped"
     if st.status == StepStatus.SKIPPED:
-        return f"step {step.id} was skipped: {skipped}" if skipped else f"step {step.id} was skipped"
+        return f"step {step.id} was skipped"
     return f"step {step.id} did not run ({st.status})"
 
 

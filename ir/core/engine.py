@@ -24,7 +24,7 @@ from ir.core.action import Action, Registry, StepContext
 from ir.core.agent_lock import AgentLock, refuse_second_case
 from ir.core.attach import collect
 from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, load_state, new_case_id, pinned_playbook
-from ir.core.containment import LiveItem, has_containment, skip_reasons, steps_to_redo, still_live, verdict
+from ir.core.containment import LiveItem, has_containment, steps_to_redo, still_live, verdict
 from ir.core.decision import release_check
 from ir.core.dryrun import bad_args, dry_run
 from ir.core.errors import (
@@ -172,7 +172,7 @@ class Engine:
             removed = EvidenceStore(case_dir).remove_parts()  # we hold the case lock: no capture is live
             if removed:
                 rec.write(Kind.EVIDENCE_PARTS_REMOVED, {"files": removed})
-            redo = steps_to_redo(self.registry, loaded.playbook.steps, state, journal.records)
+            redo = steps_to_redo(self.registry, loaded.playbook.steps, state)
             for step_id in redo:
                 state.step(step_id).status = StepStatus.PENDING  # the run stopped, skipped or left it: again
             summary = _Run(self, case_dir, loaded, agent, state, rec, options, recheck=frozenset(redo)).walk()
@@ -258,7 +258,7 @@ class _Run:
             return None
         world = WorldAccess(self.engine.backends, self.agent, dry_run=True)  # reads only
         context = partial(self.context, world=world, evidence=None, dry_run=True)
-        return still_live(registry, steps, self.state, self.scope(), context, skip_reasons(self.rec.journal.records))
+        return still_live(registry, steps, self.state, self.scope(), context)
 
     def context(
         self, step: Step, *, world: WorldAccess, evidence: CaseEvidence | None, dry_run: bool = False

@@ -17,6 +17,20 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 ParamType = Literal["string", "boolean", "integer", "number", "list"]
 Scalar = str | bool | int | float
 
+SHOWN_CHARS = 40
+"""An error shows at most this much of a value (a pasted 5000-digit value is not echoed back)."""
+MAX_DIGITS = 100
+"""Longest integer or number text accepted from `--param`."""
+_INTEGER = re.compile(r"-?[0-9]+")
+"""ASCII digits only: no `１`, no `1_0`, no surrounding spaces (int() takes all three)."""
+_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def shown(value: Any) -> str:
+    """`value` as an error shows it: its repr, cut to about SHOWN_CHARS characters."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[: SHOWN_CHARS - 1]}…"
+
 
 class Param(BaseModel):
     """A parameter the responder (or the alert) supplies when starting a run."""
@@ -75,20 +89,20 @@ def _check_type(spec: Param, value: Any, *, item: bool = False) -> None:
     }[kind]
     if not ok:
         wanted = {"list": "a list of strings", "integer": "an integer"}.get(kind, f"a {kind}")
-        raise ValueError(f"{value!r} is not {wanted}")
+        raise ValueError(f"{shown(value)} is not {wanted}")
     if kind == "number" and not math.isfinite(value):
-        raise ValueError(f"{value!r} is not a finite number")
+        raise ValueError(f"{shown(value)} is not a finite number")
 
 
 def _check_scalar(spec: Param, value: Any) -> None:
     if spec.min_ is not None and value < spec.min_:
-        raise ValueError(f"{value!r} is less than the minimum {spec.min_}")
+        raise ValueError(f"{shown(value)} is less than the minimum {spec.min_}")
     if spec.max_ is not None and value > spec.max_:
-        raise ValueError(f"{value!r} is more than the maximum {spec.max_}")
+        raise ValueError(f"{shown(value)} is more than the maximum {spec.max_}")
     if spec.choices is not None and value not in spec.choices:
-        raise ValueError(f"{value!r} is not one of {', '.join(repr(c) for c in spec.choices)}")
+        raise ValueError(f"{shown(value)} is not one of {', '.join(repr(c) for c in spec.choices)}")
     if spec.pattern is not None and not re.fullmatch(spec.pattern, value):
-        raise ValueError(f"{value!r} does not match the pattern {spec.pattern!r}")
+        raise ValueError(f"{shown(value)} does not match the pattern {spec.pattern!r}")
 
 
 def check_value(spec: Param, value: Any, *, what: str = "value") -> None:
@@ -113,18 +127,17 @@ def coerce_param(name: str, spec: Param, raw: Any) -> Any:
             return True
         if lowered in {"false", "no", "0", "off"}:
             return False
-        raise ValueError(f"param {name}: {raw!r} is not a boolean (true/false)")
-    if spec.type == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValueError(f"param {name}: {raw!r} is not an integer") from None
-    if spec.type == "number":
-        try:
-            number = float(raw)
-        except ValueError:
-            raise ValueError(f"param {name}: {raw!r} is not a number") from None
-        if not math.isfinite(number):
-            raise ValueError(f"param {name}: {raw!r} is not a finite number")
+        raise ValueError(f"param {name}: {shown(raw)} is not a boolean (true/false)")
+    if spec.type in ("integer", "number"):
+        wanted = "an integer" if spec.type == "integer" else "a number"
+        if len(raw) > MAX_DIGITS:
+            raise ValueError(f"param {name}: {shown(raw)} is not {wanted}: longer than {MAX_DIGITS} characters")
+        if spec.type == "number" and raw.strip().lstrip("+-").lower() in ("nan", "inf", "infinity"):
+            raise ValueError(f"param {name}: {shown(raw)} is not a finite number")
+        if not (_INTEGER if spec.type == "integer" else _NUMBER).fullmatch(raw):
+            raise ValueError(f"param {name}: {shown(raw)} is not {wanted}")
+        number = int(raw) if spec.type == "integer" else float(raw)
+        if not math.isfinite(number):  # 1e999
+            raise ValueError(f"param {name}: {shown(raw)} is not a finite number")
         return number
     return raw

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 MASK = "[REDACTED]"
@@ -55,9 +56,26 @@ SECRET_NAMES = frozenset(
     }
 )
 """Field names (normalised: lower case, words joined by `_`) whose values are secrets."""
-_SECRET_LAST_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "cookie"})
-"""`db_password`, `github_token`, `x_amz_security_token`: a name ending in one of these words."""
-_SECRET_LAST_PAIRS = frozenset({"api_key", "private_key", "secret_key", "access_token"})
+_SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "token",
+        "credential",
+        "apikey",
+        "privatekey",
+        "sessionkey",
+        "authorization",
+        "cookie",
+    }
+)
+"""`db_password`, `password_confirmation`, `secret_value`: a name holding one of these words
+(after digits are stripped and plurals folded) holds a secret."""
+_SECRET_PAIRS = frozenset({("api", "key"), ("private", "key"), ("session", "key"), ("secret", "key")})
+"""Two adjacent words that together name a secret: `api_key_value`, `private_key_pem`, `apiKeys`."""
 _NOT_SECRET_NAMES = frozenset(
     {
         "next_token",
@@ -70,14 +88,39 @@ _NOT_SECRET_NAMES = frozenset(
         "client_request_token",
         "idempotency_token",
         "cancellation_token",
+        "secrets",
+        "secret_read",
+        "credential_use_elsewhere",
+        "credentials_used",
+        "credentials_rotated",
+        "session_credential_from_console",
+        "http_tokens",
     }
 )
-"""Names ending in a secret word that hold no secret (pagination and idempotency tokens)."""
+"""Names holding a secret word that hold no secret: pagination and idempotency tokens, `secrets`
+(in agent-ir's inputs and outputs, a list of secret references to rotate), and agent-ir's own
+timeline tags and decision criteria (their values are counts, places and verdicts), and AWS
+fields that only describe a credential (`sessionCredentialFromConsole`, EC2's `httpTokens`)."""
 _KEEP_NAMES = frozenset({"max_tokens", "prompt_tokens", "token_count", "token_env", "secret_id", "secret_arn"})
 """References and counts that the text net (`name=value`) would otherwise mask."""
-_STRUCTURED_NAMES = frozenset({"credentials"})
-"""Names that usually hold a structure of references (an inventory's credential list, CloudTrail's
-`credentials` with the key id an investigator follows): a structure is searched, not masked."""
+_STRUCTURED_WORDS = frozenset({"credential"})
+"""A structure under a name whose only secret word is one of these (an inventory's credential
+list, CloudTrail's `credentials` with the key id an investigator follows, the timeline's
+`credentials_used`) is searched field by field, not masked whole."""
+_REFERENCE_WORDS = frozenset(
+    {
+        *("id", "ids", "arn", "arns", "env", "name", "names", "policy", "policies", "type", "version", "status"),
+        *("count", "usage", "length", "ttl", "required", "enabled", "rotation", "expiration", "expiry", "expires"),
+        *("used", "changed", "at", "date", "time", "timestamp"),
+    }
+)
+"""A name ending in one of these (`secret_id`, `token_env`, `secret_name`, `tokenExpiration`,
+`password_last_used`) names, describes or dates a secret: it holds none."""
+_COUNTED_WORDS = frozenset(
+    {"max", "prompt", "completion", "total", "input", "output", "cached", "cache", "reasoning", "num", "used", "usage"}
+)
+"""`tokens` right after one of these (or alone) is a model's token count: `max_tokens`,
+`gen_ai.usage.prompt_tokens`. `access_tokens` is not."""
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[-.\s]+")
 
@@ -89,15 +132,36 @@ def normal_name(name: str) -> str:
 
 
 @lru_cache(maxsize=8192)
+def name_words(name: str) -> tuple[str, ...]:
+    """`passwordConfirm1` -> (`password`, `confirm`): the words of a name, digits stripped, plurals folded."""
+    words = (w.strip("0123456789") for w in normal_name(name).split("_"))
+    return tuple(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words if w)
+
+
+@lru_cache(maxsize=8192)
 def is_secret_name(name: str) -> bool:
-    """Whether a field called `name` holds a secret value (case, `-_.` and camelCase insensitive)."""
+    """Whether a field called `name` holds a secret value (case, `-_.`, space, camelCase, digits
+    and plurals insensitive): any of its words is a secret word, unless the name is a known
+    reference, count or pagination token."""
     norm = normal_name(name)
     if norm in SECRET_NAMES:
         return True
-    if norm in _NOT_SECRET_NAMES or "/" in norm:
+    if norm in _NOT_SECRET_NAMES or norm in _KEEP_NAMES or "/" in norm:
         return False
-    words = norm.split("_")
-    return len(words) > 1 and (words[-1] in _SECRET_LAST_WORDS or "_".join(words[-2:]) in _SECRET_LAST_PAIRS)
+    raw = [w for w in norm.split("_") if w]
+    if not raw or raw[-1] in _REFERENCE_WORDS or "count" in raw:
+        return False  # `llm.token_count.prompt` counts too
+    if raw[-1] == "tokens" and (len(raw) == 1 or raw[-2] in _COUNTED_WORDS):
+        return False
+    return bool(_secret_words(name))
+
+
+def _secret_words(name: str) -> set[str]:
+    """The secret words of a name (a pair such as `api` `key` counts as `apikey`)."""
+    words = name_words(name)
+    found = {w for w in words if w in _SECRET_WORDS}
+    found.update(a + b for a, b in pairwise(words) if (a, b) in _SECRET_PAIRS)
+    return found
 
 
 _PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -113,15 +177,13 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
 # A bare `kind:id` reference such as `aws.secret:agent/x` (no space after the colon) is not one.
 _ASSIGNMENT = re.compile(
     r"""(?ix)
-    (?P<name>\b[\w.-]*(?:secret|passw(?:or)?d|token|api[_-]?key|private[_-]?key|credential)[\w-]*)
+    (?P<name>\b[\w.-]*(?:secret|passw(?:or)?d|token|api[_-]?key|private[_-]?key|session[_-]?key|credential)[\w-]*)
     (?P<sep>\s*=\s*["']?|["']?\s*:\s+["']?|"\s*:\s*")
     (?P<value>[^\s"',;}&]{6,})
     """
 )
 _HEADER = re.compile(r"(?im)^(?P<name>\s*(?:proxy-)?authorization|\s*(?:set-)?cookie)(?P<sep>\s*:\s*)\S[^\r\n]*")
 """An HTTP header line carrying credentials: the rest of the line is masked."""
-_REFERENCE_WORDS = frozenset({"id", "ids", "arn", "arns", "env", "name", "names", "policy", "count", "tokens", "type"})
-"""A name ending in one of these (`secret_id`, `token_env`, `max_tokens`) names or counts a secret."""
 # "key": "value" and "key": 123 in JSON text, also escaped once (JSON inside a JSON string) and
 # cut short (a message shows the first 160 characters of the arguments).
 _JSON_KEY = re.compile(r"""(?P<bs>\\?)"(?P<key>[^"\\]{1,80})(?P=bs)"\s*:\s*""")
@@ -162,6 +224,11 @@ _HINTS = (
     "passphrase",
     "cookie",
     "authorization",
+    "sessionkey",
+    "session_key",
+    "session-key",
+    "session.key",
+    "session key",
 )
 """Every secret shape contains one of these (lower case): text without any, and without a known
 value, is left as is — a substring scan, much cheaper than the patterns themselves."""
@@ -213,11 +280,8 @@ def redact_text(text: str) -> str:
 
 
 def _assignment(match: re.Match[str]) -> str:
-    name = normal_name(match["name"])
-    if name.split("_")[-1] in _REFERENCE_WORDS or name in _NOT_SECRET_NAMES:
-        return match[0]
-    if match["sep"].startswith('"') and not is_secret_name(name):
-        return match[0]  # a JSON field: its name decides, as for structures (`"secrets": [ids]`)
+    if not is_secret_name(match["name"]):
+        return match[0]  # a reference, a count, a pagination token; or a JSON field named for a list of them
     return match["name"] + match["sep"] + MASK
 
 
@@ -257,11 +321,18 @@ def _redact(value: Any, depth: int) -> Any:
     return value
 
 
+_ID_KEYED = frozenset({"steps"})
+"""Fields holding a mapping keyed by ids a playbook author chose (step ids such as `credentials` or
+`secrets`), not by field names: its keys say nothing about its values, which are redacted by shape."""
+
+
 def _field(key: Any, item: Any, depth: int) -> Any:
     """The value of field `key`: masked when the name says secret (booleans and nulls say nothing)."""
+    if key in _ID_KEYED and isinstance(item, Mapping):
+        return {name: _redact(value, depth + 1) for name, value in item.items()}
     if not isinstance(key, str) or item is None or isinstance(item, bool) or not is_secret_name(key):
         return _redact(item, depth)
-    if isinstance(item, Mapping | list | tuple) and normal_name(key) in _STRUCTURED_NAMES:
+    if isinstance(item, Mapping | list | tuple) and (words := _secret_words(key)) and words <= _STRUCTURED_WORDS:
         return _redact(item, depth)
     return NAMED_MASK if item != "" else item
 

@@ -21,6 +21,9 @@ Loc = tuple[str | int, ...]
 MAX_DOCUMENT_BYTES = 1_000_000
 MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted (playbooks need fewer than ten)."""
+MAX_INT_DIGITS = 100
+"""Longest integer literal accepted (a longer one is a mistake or an attack on `int()`)."""
+_INT_TAG = "tag:yaml.org,2002:int"
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def _to_python(node: yaml.Node, loc: Loc, marks: dict[Loc, tuple[int, int]], src
                 raise _error(src, key_node, "YAML merge keys (<<) are not allowed")
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _error(src, key_node, "mapping keys must be plain scalars")
-            key = ctor.construct_object(key_node, deep=True)
+            key = _construct(key_node, src, ctor)
             if key in out:
                 raise _error(src, key_node, f"duplicate key {key!r}")
             out[key] = _to_python(value_node, (*loc, key), marks, src, ctor)
@@ -93,7 +96,21 @@ def _to_python(node: yaml.Node, loc: Loc, marks: dict[Loc, tuple[int, int]], src
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, (*loc, i), marks, src, ctor) for i, item in enumerate(node.value)]
-    return ctor.construct_object(node, deep=True)
+    return _construct(node, src, ctor)
+
+
+def _construct(node: yaml.Node, src: str, ctor: _StrictLoader) -> Any:
+    """The Python value of a scalar node; a value YAML's constructors cannot build (a date with
+    month 13, an integer too long) is an input error at the node, not a traceback."""
+    text = str(node.value)
+    if node.tag == _INT_TAG and len(text.lstrip("+-").replace("_", "")) > MAX_INT_DIGITS:
+        raise _error(src, node, f"integer literal longer than {MAX_INT_DIGITS} digits (quote it to keep it as text)")
+    try:
+        return ctor.construct_object(node, deep=True)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        kind = node.tag.rsplit(":", 1)[-1]
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise _error(src, node, f"{shown!r} is not a valid {kind}: {exc} (quote it to keep it as text)") from None
 
 
 def _error(src: str, node: yaml.Node, message: str) -> YamlInputError:

@@ -9,6 +9,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from ir.core.workspace import Workspace
+from ir.tui.commands import IrCommands
 
 
 class IrApp(App[None]):
@@ -16,10 +17,12 @@ class IrApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live in other folders
     TITLE = "agent-ir"
+    COMMANDS = App.COMMANDS | {IrCommands}  # Ctrl+P: every screen and action by name (ir/tui/commands.py)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "show_agents", "Agents"),
         Binding("c", "show_cases", "Incidents"),
         Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", show=False),  # every screen has it: the footer keeps its room
     ]
 
     def __init__(self, workspace: Workspace, backends: Any = None, actor: str = "responder") -> None:
@@ -42,6 +45,13 @@ class IrApp(App[None]):
         from ir.tui.screens.agents import AgentsScreen
 
         self.switch_screen(AgentsScreen())
+
+    def action_help(self) -> None:
+        """Show the keys of this screen, one line each."""
+        from ir.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
 
     def action_show_cases(self) -> None:
         """Go to the incidents screen."""

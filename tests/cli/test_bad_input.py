@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ir.core.params import Param, coerce_param
 from ir.tui.screens.start import startable_playbooks
 from tests.conftest import ir_cmd
 
@@ -122,3 +123,62 @@ def test_a_param_out_of_its_bounds_is_refused_before_any_case_exists(workspace: 
     book = workspace / "playbooks" / "agent-compromise.yaml"
     assert line == f"ir: error: {book}:19:3: param stop_timeout: -5 is less than the minimum 0"
     assert list((workspace / "cases").iterdir()) == []
+
+
+def test_a_date_yaml_cannot_build_is_one_line_and_the_other_playbooks_still_list(workspace: Path) -> None:
+    bad = workspace / "playbooks" / "bad-date.yaml"
+    bad.write_text(HEADER + "title: 2001-13-45\nsteps: []\n", encoding="utf-8")
+    listed = ir_cmd("playbook", "list", cwd=workspace)
+    assert listed.returncode == 2
+    no_traceback(listed)
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == ["agent-compromise", "agent-reenable"]
+    assert listed.stderr.splitlines() == [
+        f"{bad}:4:8: '2001-13-45' is not a valid timestamp: month must be in 1..12 (quote it to keep it as text)",
+        "ir: error: 1 playbook file(s) could not be loaded (see above)",
+    ]
+
+
+def test_a_5000_digit_integer_in_ir_yaml_is_one_line(workspace: Path) -> None:
+    path = workspace / "ir.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "x_big: " + "9" * 5000 + "\n", encoding="utf-8")
+    result = ir_cmd("agents", "list", cwd=workspace)
+    assert result.returncode == 2
+    no_traceback(result)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"ir: error: {path}:") and line.endswith(
+        ": integer literal longer than 100 digits (quote it to keep it as text)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("\uff15", "'\uff15' is not an integer"),
+        ("1_0", "'1_0' is not an integer"),
+        (" 7", "' 7' is not an integer"),
+        ("9" * 5000, "'" + "9" * 38 + "… is not an integer: longer than 100 characters"),
+    ],
+    ids=["fullwidth", "underscore", "space", "5000-digits"],
+)
+def test_an_integer_param_is_ascii_digits_and_a_long_value_is_not_echoed(
+    workspace: Path, value: str, shown: str
+) -> None:
+    args = ("run", "agent-compromise", "--agent", "support-bot", "--param", f"stop_timeout={value}")
+    ran = ir_cmd(*args, cwd=workspace)
+    assert ran.returncode == 2
+    (line,) = ran.stderr.splitlines()
+    book = workspace / "playbooks" / "agent-compromise.yaml"
+    assert line == f"ir: error: {book}:19:3: param stop_timeout: {shown}"
+    assert list((workspace / "cases").iterdir()) == []
+
+
+@pytest.mark.parametrize("raw", ["１.5", "1_0.5", " 2.5", "2.5 ", "0x10", "nan", "1e999", "9" * 101])
+def test_a_number_param_is_ascii_and_finite(raw: str) -> None:
+    with pytest.raises(ValueError, match=r"^param n: .{1,40} is not a (finite )?number") as info:
+        coerce_param("n", Param(type="number"), raw)
+    assert len(str(info.value)) < 100
+
+
+def test_plain_integers_and_numbers_still_convert() -> None:
+    assert coerce_param("n", Param(type="integer"), "-30") == -30
+    assert [coerce_param("n", Param(type="number"), v) for v in ("2", "-2.5", ".5", "1e3")] == [2.0, -2.5, 0.5, 1000.0]

@@ -40,6 +40,7 @@ CONTRACTS = (
     Contract("ir.actions", ("ir.tui", "ir.cli", "ir.backends", *UI, *VENDOR)),
     Contract("ir.backends", ("ir.actions", "ir.tui", "ir.cli", *UI)),
     Contract("ir.timeline", ("ir.actions", "ir.backends", "ir.tui", "ir.cli", *UI, *VENDOR)),
+    Contract("ir.report", ("ir.actions", "ir.backends", "ir.tui", "ir.cli", *UI, *VENDOR)),
     Contract("ir.tui", ("ir.cli", "click")),
     Contract("ir.cli", ("ir.tui", "textual"), top_level_only=True),
 )

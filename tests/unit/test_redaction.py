@@ -53,6 +53,20 @@ SECRET = [
     "github_token",
     "X-Amz-Security-Token",
     "SecretString",
+    "credential",
+    "password_confirmation",
+    "passwordConfirm",
+    "password1",
+    "private_key_pem",
+    "secret_value",
+    "token_value",
+    "api_key_value",
+    "apiKeys",
+    "session_key",
+    "sessionKey",
+    "access_tokens",
+    "new-password",
+    "Proxy-Authorization-Header",
 ]
 NOT_SECRET = [
     "max_tokens",
@@ -74,6 +88,23 @@ NOT_SECRET = [
     "user_name",
     "aws.secret:agent/support-bot/openai",
     "secrets",
+    "tokens",  # a model's token count in agent telemetry
+    "total_tokens",
+    "gen_ai.usage.prompt_tokens",
+    "token_usage",  # counts, not a token
+    "token_type",  # OAuth's `Bearer`
+    "secret_name",  # names a secret, like secret_id
+    "credential_type",
+    "cookie_name",
+    "secret_read",  # agent-ir's own timeline tags and decision criteria
+    "credential_use_elsewhere",
+    "credentials_rotated",
+    "llm.token_count.prompt",  # OpenInference's counts
+    "tokenExpiration",  # CloudTrail and IAM fields that describe or date a secret
+    "password_last_used",
+    "SecretVersionId",
+    "sessionCredentialFromConsole",
+    "httpTokens",
 ]
 
 
@@ -203,3 +234,13 @@ def test_every_secret_name_is_masked_in_timeline_events(tmp_path: Path) -> None:
     assert len(events) == len(SECRET)
     leaked = [e["tool"]["arguments"] for e in events if "canary" in json.dumps(e)]
     assert leaked == []
+
+
+def test_a_structure_under_a_credential_name_is_searched_but_a_list_of_keys_is_masked() -> None:
+    used = {"credentials_used": {"AKIAEXAMPLEDEMO00001": [3, 7]}, "apiKeys": ["canary-k1", "canary-k2"]}
+    assert redact(used) == {"credentials_used": {"AKIAEXAMPLEDEMO00001": [3, 7]}, "apiKeys": NAMED_MASK}
+    text = 'login {"password_confirmation":"canary-pc-1","session_key":"canary-sk-2","tokens":12}'
+    assert "canary" not in redact_text(text) and '"tokens":12' in redact_text(text)
+    assert redact_text("login session_key=canary-sk-3 apiKeys: canary-k-4") == (
+        "login session_key=[REDACTED] apiKeys: [REDACTED]"
+    )

@@ -90,3 +90,25 @@ def test_nesting_up_to_the_cap_loads() -> None:
     while value:
         depth, value = depth + 1, value[0]
     assert depth == MAX_DEPTH - 1
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("title: 2001-13-45\n", "p.yaml:1:8", "'2001-13-45' is not a valid timestamp: month must be in 1..12"),
+        ("a: 1\n2001-02-30: x\n", "p.yaml:2:1", "'2001-02-30' is not a valid timestamp: day is out of range"),
+        ("x_big: " + "9" * 5000 + "\n", "p.yaml:1:8", "integer literal longer than 100 digits"),
+        ("x: -" + "1_" * 101 + "1\n", "p.yaml:1:4", "integer literal longer than 100 digits"),
+    ],
+    ids=["month-13", "date-key", "5000-digits", "signed-underscored"],
+)
+def test_a_value_yaml_cannot_build_is_an_input_error_at_its_place(text: str, where: str, what: str) -> None:
+    with pytest.raises(YamlInputError) as info:
+        load_text(text, "p.yaml")
+    assert str(info.value).startswith(f"{where}: {what}"), str(info.value)
+    assert len(str(info.value)) < 200
+
+
+def test_an_integer_of_100_digits_and_a_real_date_still_load() -> None:
+    doc = load_text("n: " + "9" * 100 + "\nd: 2001-12-01\n", "p.yaml")
+    assert doc.data["n"] == int("9" * 100) and str(doc.data["d"]) == "2001-12-01"

@@ -1,0 +1,54 @@
+"""What the console does to a case file outside a run: verify it, export its timeline, write its report.
+
+Each is a plain blocking function returning the one line to tell the responder; the command
+palette runs them in thread workers (hashing evidence or writing a report never blocks the UI).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from ir.core.errors import IrError
+from ir.core.journal import JOURNAL_FILE, read
+from ir.core.signing_trust import Trust
+from ir.core.verify import verify_case
+from ir.report.happened import timeline_file
+from ir.report.write import write_report
+from ir.timeline.export import write
+
+EXPORTS_DIR = "exports"
+"""Where timeline exports go, under the workspace (outside the case: the case holds only journalled files)."""
+
+
+def verify_line(case_dir: Path) -> tuple[bool, str]:
+    """(ok, one line): what `ir verify` says of the case."""
+    report = verify_case(case_dir)
+    if not report.ok:
+        return False, f"{case_dir.name}: verify FAILED: {report.problems[0]}"
+    return True, (
+        f"{case_dir.name}: ok — {report.records} records chain, {report.evidence} evidence files match; "
+        f"head seq {report.head[0]} sha256 {report.head[1][:16]}…"
+    )
+
+
+def export_timeline(case_dir: Path, workspace_root: Path) -> str:
+    """Write the case's timeline, as the journal vouches for it, as Timesketch JSONL; the line to show."""
+    path, _file, why_not = timeline_file(case_dir, read(case_dir / JOURNAL_FILE).records)
+    if path is None:
+        raise IrError(f"{case_dir.name}: no timeline to export: {why_not}")
+    target = workspace_root / EXPORTS_DIR / f"{case_dir.name}.timesketch.jsonl"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as out:
+        count = write((orjson.loads(line) for line in src if line.strip()), out, "timesketch")
+    return f"{count} events exported to {target}"
+
+
+def write_md_report(case_dir: Path, actor: str, trust: Trust) -> str:
+    """`ir report CASE` (Markdown, into the case, journalled and signed); the line to show."""
+    written = write_report(case_dir, "md", actor=actor, trust=trust)
+    seq = f" (journal seq {written.record.seq})" if written.record else ""
+    signed = written.signed
+    who = f"; head signed by {signed.principal}" if signed and signed.principal else "; head not signed"
+    return f"report written to {written.path}{seq}{who}"
