@@ -7,7 +7,7 @@ Mount it with `yield CaseHeader(case_dir)` (None before a new run has a case: ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,12 +17,9 @@ from textual.widgets import Static
 
 from ir.core.agent_lock import holder
 from ir.core.case import CaseState, RunStatus, load_state
-from ir.core.journal import JOURNAL_FILE, Record, read
-from ir.core.records import Kind
+from ir.core.journal import JOURNAL_FILE, read
 from ir.core.text import neutralise
-
-ALERT_PREFIX = "alert."
-"""Records of alerts journalled into a case (`alert.received`, …) share this prefix."""
+from ir.report.times import case_times
 
 
 @dataclass(frozen=True)
@@ -38,24 +35,13 @@ class Glance:
     held_by: str
 
 
-def _when(ts: str) -> datetime | None:
+def _when(ts: str | None) -> datetime | None:
+    if ts is None:
+        return None
     try:
         return datetime.fromisoformat(ts.replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def case_times(records: Iterable[Record]) -> tuple[datetime | None, datetime | None]:
-    """(when the run started, when the first alert was journalled) — None where there is none."""
-    opened = first_alert = None
-    for rec in records:
-        if opened is None and rec.type == Kind.RUN_STARTED:
-            opened = _when(rec.ts)
-        if first_alert is None and rec.type.startswith(ALERT_PREFIX):
-            first_alert = _when(rec.ts)
-        if opened is not None and first_alert is not None:
-            break
-    return opened, first_alert
 
 
 def held_by(workspace: Path | None, state: CaseState) -> str:
@@ -75,15 +61,15 @@ def held_by(workspace: Path | None, state: CaseState) -> str:
 def glance(case_dir: Path, workspace: Path | None) -> Glance:
     """Read the case once for the header."""
     state = load_state(case_dir)
-    opened, first_alert = case_times(read(case_dir / JOURNAL_FILE).records)
+    times = case_times(read(case_dir / JOURNAL_FILE).records, ())  # the report's clock: the header agrees with it
     book = f"{state.run.playbook.id} {state.run.playbook.version}".strip() if state.run else "?"
     return Glance(
         agent=state.agent_id,
         case=case_dir.name,
         playbook=book,
         status=str(state.run_status),
-        opened=opened,
-        first_alert=first_alert,
+        opened=_when(times.opened),
+        first_alert=_when(times.first_alert),
         held_by=held_by(workspace, state),
     )
 
