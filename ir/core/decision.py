@@ -11,6 +11,7 @@ signers of the workspace at the time of release.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from ir.core.journal import JOURNAL_FILE, Journal, Record, read
 from ir.core.records import Kind
 from ir.core.signing_journal import case_id_of, decision_signers, sign_decision, sign_head
 from ir.core.signing_trust import NoSigner, Trust, case_trust, signer_for
-from ir.core.verify import verify_case
+from ir.core.verify import CaseReport, verify_case
 
 
 class Decision(StrEnum):
@@ -34,51 +35,126 @@ class Decision(StrEnum):
 
 CRITERIA = ("credentials_rotated", "root_cause_recorded", "evidence_sealed", "follow_ups_closed")
 NOT_REVOCATION = {"credentials.snapshot", "credentials.find_minted"}
+RAISES_FOLLOW_UPS = frozenset({"credentials.rotate_secrets", "credentials.revoke_http", "manual.follow_up"})
+"""Actions that record follow-ups (what they could not do themselves): until each of their steps has
+run, "no follow-ups" is not known. Named here because core does not import the actions."""
+RAN = (StepStatus.SUCCEEDED, StepStatus.FAILED)
+"""A step that reached the end of its work (a failed one still raised its follow-ups)."""
 
 
 def step_actions(case_dir: Path) -> dict[str, str]:
-    """Step id → action of the playbook pinned in the case."""
+    """Step id → action of the playbook pinned in the case, in playbook order."""
     return {step.id: step.action for step in pinned_playbook(case_dir).playbook.steps}
 
 
-def assess(case_dir: Path, state: CaseState, *, root_cause: str | None, accept_follow_ups: bool) -> dict[str, Any]:
-    """Each criterion: met or not, and why."""
-    steps = step_actions(case_dir)
-    revocation = {
-        sid: str(s.status)
-        for sid, s in state.steps.items()
-        if steps.get(sid, "").startswith("credentials.") and steps.get(sid) not in NOT_REVOCATION
-    }
-    undone = {sid: st for sid, st in revocation.items() if st not in (StepStatus.SUCCEEDED, StepStatus.SKIPPED)}
-    report = verify_case(case_dir)
-    earlier_cause = next((d.get("root_cause") for d in reversed(state.decisions) if d.get("root_cause")), None)
+def _not_applicable(state: CaseState, step_id: str, depth: int = 0) -> bool:
+    """Skipped by its own `when:` on the agent or the params, not by a person. A condition on an
+    earlier step (`when: steps.minted.status == succeeded`) makes it n/a only when that step
+    succeeded (its real outputs decided) or was n/a too (an agent without credentials); when that
+    step failed, never ran, or a person skipped it, what it would have found is unknown."""
+    skip = state.step(step_id).skipped
+    if skip is None or skip.by is not None:
+        return False
+    earlier = set(re.findall(r"steps\.([A-Za-z0-9_-]+)\.", skip.reason)) - {step_id}
+    return depth < 20 and all(
+        state.step(sid).status == StepStatus.SUCCEEDED or _not_applicable(state, sid, depth + 1) for sid in earlier
+    )
+
+
+def _why_not(state: CaseState, step_id: str) -> str:
+    """How a step stands, for a criterion's detail: `keys (skipped by alice: no time)`."""
+    st = state.steps.get(step_id)
+    if st is None or (st.status == StepStatus.PENDING and st.attempts == 0):
+        return f"{step_id} (never ran)"
+    if st.status == StepStatus.SKIPPED and st.skipped is not None:
+        who = f"by {st.skipped.by}" if st.skipped.by else "by its condition"
+        return f"{step_id} (skipped {who}: {st.skipped.reason})" if st.skipped.reason else f"{step_id} (skipped {who})"
+    if st.status == StepStatus.SUCCEEDED:
+        return f"{step_id} (succeeded, but not for: {', '.join(sorted(st.outputs.get('failed') or {}))})"
+    return f"{step_id} ({st.status})"
+
+
+def _undone(state: CaseState, step_id: str) -> str:
+    """Why a revocation step is not done: how it stands, or what the run's end found it left live."""
+    left = [item.what for item in state.still_live if item.step == step_id]
+    if left and state.step(step_id).status == StepStatus.SUCCEEDED:
+        return f"{step_id} (left live: {'; '.join(left)})"
+    return _why_not(state, step_id)
+
+
+def journal_criteria(
+    state: CaseState, actions: dict[str, str], *, root_cause: str | None, accept_follow_ups: bool
+) -> dict[str, dict[str, Any]]:
+    """The criteria the journal alone answers (cheap: nothing is hashed); `actions` is `step_actions`.
+
+    A revocation step counts only when it succeeded for every target; one skipped by a person,
+    never run, failed, or named by the run's end as leaving something live is not done. Follow-ups
+    are closed only when every step that can raise one has run, and none is open (or they are
+    accepted as open).
+    """
+    revocation = [
+        sid for sid, action in actions.items() if action.startswith("credentials.") and action not in NOT_REVOCATION
+    ]
+    live_steps = {item.step for item in state.still_live}
+    undone = [
+        sid
+        for sid in revocation
+        if not _not_applicable(state, sid)
+        and (
+            state.step(sid).status != StepStatus.SUCCEEDED or state.step(sid).outputs.get("failed") or sid in live_steps
+        )
+    ]
+    earlier_cause = next((d.root_cause for d in reversed(state.decisions) if d.root_cause), None)
     cause = root_cause or earlier_cause
-    open_items = [f["what"] for f in state.follow_ups]
+    raisers = [sid for sid, action in actions.items() if action in RAISES_FOLLOW_UPS]
+    unrun = [sid for sid in raisers if state.step(sid).status not in RAN and not _not_applicable(state, sid)]
+    open_items = [f"{f.what} (owner {f.owner or 'unknown'})" for f in state.follow_ups]
+    if unrun:
+        follow_ups = {
+            "met": False,
+            "detail": "not known: the steps that raise follow-ups have not all run: "
+            + ", ".join(_why_not(state, sid) for sid in unrun),
+        }
+    elif not open_items:
+        follow_ups = {"met": True, "detail": "no follow-ups"}
+    elif accept_follow_ups:
+        follow_ups = {"met": True, "detail": f"{len(open_items)} follow-up(s) accepted as open"}
+    else:
+        follow_ups = {"met": False, "detail": f"{len(open_items)} open follow-up(s): " + "; ".join(open_items)}
     return {
         "credentials_rotated": {
             "met": not undone,
             "detail": "every revocation step succeeded"
             if not undone
-            else "not done: " + ", ".join(f"{k} ({v})" for k, v in sorted(undone.items())),
+            else "not done: " + ", ".join(_undone(state, sid) for sid in undone),
         },
         "root_cause_recorded": {"met": bool(cause), "detail": cause or "no root cause recorded (--root-cause)"},
-        "evidence_sealed": {
-            "met": report.ok,
-            "detail": f"ir verify: {report.records} records, {report.evidence} evidence files intact"
-            if report.ok
-            else report.problems[0],
-        },
-        "follow_ups_closed": {
-            "met": not open_items or accept_follow_ups,
-            "detail": "no follow-ups"
-            if not open_items
-            else (
-                f"{len(open_items)} follow-up(s) accepted as open"
-                if accept_follow_ups
-                else f"{len(open_items)} open follow-up(s): " + "; ".join(open_items)
-            ),
-        },
+        "follow_ups_closed": follow_ups,
     }
+
+
+def sealed(report: CaseReport) -> dict[str, Any]:
+    """The evidence criterion from an `ir verify` report of the case."""
+    return {
+        "met": report.ok,
+        "detail": f"ir verify: {report.records} records, {report.evidence} evidence files intact"
+        if report.ok
+        else report.problems[0],
+    }
+
+
+def assess(
+    case_dir: Path,
+    state: CaseState,
+    *,
+    root_cause: str | None,
+    accept_follow_ups: bool,
+    report: CaseReport | None = None,
+) -> dict[str, Any]:
+    """Each criterion: met or not, and why (`report`: an `ir verify` of the case already made, else one is made)."""
+    found = journal_criteria(state, step_actions(case_dir), root_cause=root_cause, accept_follow_ups=accept_follow_ups)
+    found["evidence_sealed"] = sealed(report or verify_case(case_dir))
+    return {name: found[name] for name in CRITERIA}
 
 
 def decide(

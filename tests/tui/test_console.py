@@ -84,7 +84,7 @@ def test_declining_leaves_the_case_waiting_and_it_resumes_from_the_incidents_scr
         async with app.run_test(size=(150, 45)) as pilot:
             await pilot.press("c")
             table = app.screen.query_one(DataTable)
-            assert table.get_row_at(0)[3] == "awaiting_approval"
+            assert table.get_row_at(0)[0] == "awaiting_approval"
             await pilot.press("enter")
             screen = app.screen
             assert isinstance(screen, RunScreen) and screen.waiting is not None
@@ -141,7 +141,7 @@ def test_decide_then_reenable_and_refusal_without_a_decision(tmp_path: Path, sig
             await pilot.press("e")
             evidence = app.screen
             assert isinstance(evidence, EvidenceScreen)
-            assert evidence.query_one(DataTable).row_count >= 12
+            assert evidence.query_one("#evidence", DataTable).row_count >= 12
             await pilot.press("v")
             await settle(app, pilot)
             assert str(evidence.query_one("#status", Static).render()).startswith("ok: ")

@@ -6,6 +6,7 @@ then look at the SVGs in tests/tui/__snapshots__/ before committing them.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -97,9 +98,15 @@ def test_timeline_explorer(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(TimelineScreen(source)))
 
 
-def test_decision_form(snap_compare: Any, tmp_path: Path) -> None:
+def test_decision_form(snap_compare: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from datetime import datetime, timedelta
+
+    from ir.tui.widgets.case_header import CaseHeader
+
     ws = fixed_workspace(tmp_path)
     assert ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--yes", cwd=ws).returncode == 0
     (case,) = (ws / "cases").iterdir()
     fixed = case.rename(case.with_name("20261120T031500Z-support-bot-agent-compromise-0001"))  # ids hold the time
+    started = datetime.fromisoformat(json.loads((fixed / "journal.jsonl").read_text().splitlines()[0])["ts"])
+    monkeypatch.setattr(CaseHeader, "clock", staticmethod(lambda: started + timedelta(minutes=12)))  # "12m 00s ago"
     assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(DecisionScreen(fixed)))

@@ -12,6 +12,14 @@ from ir.core.case import list_cases
 from ir.tui.screens.listing import ListingScreen
 
 
+def short_case_id(case_id: str, agent_id: str) -> str:
+    """`20261121T190857Z…afc8` for `20261121T190857Z-support-bot-agent-compromise-afc8`: the time and
+    the unique tail (agent and playbook have their own columns; `ir` accepts a unique prefix)."""
+    stamp, _, rest = case_id.partition(f"-{agent_id}-")
+    tail = rest.rsplit("-", 1)[-1] if rest else ""
+    return f"{stamp}…{tail}" if rest and tail else case_id
+
+
 class CasesScreen(ListingScreen):
     """Cases with their agent, playbook and run status."""
 
@@ -19,13 +27,13 @@ class CasesScreen(ListingScreen):
         Binding("enter", "open", "Open case", priority=True),  # over the table's own (hidden) Enter
         Binding("n", "new", "New incident"),
     ]
-    COLUMNS = ("case", "agent", "playbook", "status")
+    COLUMNS = ("status", "agent", "playbook", "case")  # status first: at 80 columns the long ids are cut, not it
     TABLE_ID = "cases"
 
     def rows(self) -> Iterable[tuple[str, Sequence[str]]]:
         for path, state in list_cases(self.app.workspace.cases_dir):  # type: ignore[attr-defined]
             playbook = f"{state.run.playbook.id} {state.run.playbook.version}" if state.run else "? "
-            yield str(path), (path.name, state.agent_id, playbook, str(state.run_status))
+            yield str(path), (str(state.run_status), state.agent_id, playbook, short_case_id(path.name, state.agent_id))
 
     def open(self, key: str) -> None:
         """Open the case on the run screen."""

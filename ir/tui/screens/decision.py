@@ -1,4 +1,9 @@
-"""The decision form: re-enable, keep disabled or decommission, with the criteria checklist."""
+"""The decision form: re-enable, keep disabled or decommission, with the criteria checklist.
+
+The case is verified once, in a thread worker, when the form opens (hashing every evidence file
+may take minutes on a large image); keystrokes recompute only the criteria the journal answers.
+The form scrolls, so at 80×24 Tab and the scroll keys reach the criteria and the button.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,19 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioButton, RadioSet, Static
 
-from ir.core.case import load_state
-from ir.core.decision import Decision, assess, decide
+from ir.core.case import CaseState, load_state
+from ir.core.decision import CRITERIA, Decision, decide, journal_criteria, sealed, step_actions
 from ir.core.errors import IrError
 from ir.core.text import neutralise
+from ir.core.verify import CaseReport, verify_case
+from ir.tui.widgets.case_header import CaseHeader
+
+CHECKING = {"met": False, "detail": "checking the journal and every evidence file…"}
 
 
 class DecisionScreen(Screen[None]):
@@ -33,13 +42,24 @@ class DecisionScreen(Screen[None]):
             self.record = record
             self.error = error
 
+    class Verified(Message):
+        """The case was verified (once, when the form opened)."""
+
+        def __init__(self, report: CaseReport) -> None:
+            super().__init__()
+            self.report = report
+
     def __init__(self, case_dir: Path) -> None:
         super().__init__()
         self.case_dir = case_dir
+        self.state: CaseState | None = None
+        self.actions: dict[str, str] = {}
+        self.report: CaseReport | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Vertical(id="decision-form"):
+        yield CaseHeader(self.case_dir)
+        with VerticalScroll(id="decision-form"):
             yield Static(Text(f"Decision for case {self.case_dir.name}", style="bold"))
             with RadioSet(id="decision"):
                 yield RadioButton("keep disabled", value=True, name=str(Decision.KEEP_DISABLED))
@@ -59,19 +79,39 @@ class DecisionScreen(Screen[None]):
         for field, label in (("by", "decided by"), ("approver", "approved by"), ("reason", "reason")):
             self.query_one(f"#{field}", Input).border_title = label
         self.query_one("#root-cause", Input).border_title = "root cause"
+        self.query_one("#criteria", Static).border_title = "re-enable criteria"
+        try:
+            self.state, self.actions = load_state(self.case_dir), step_actions(self.case_dir)
+        except IrError as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+        self._show_criteria()
+        self._verify()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _verify(self) -> None:
+        """Hash the journal and every evidence file, off the UI thread."""
+        report = verify_case(self.case_dir)
+        self.app.call_from_thread(self.post_message, DecisionScreen.Verified(report))
+
+    @on(Verified)
+    def _verified(self, message: Verified) -> None:
+        self.report = message.report
         self._show_criteria()
 
     @on(Input.Changed, "#root-cause")
     @on(Checkbox.Changed)
     def _show_criteria(self) -> None:
-        state = load_state(self.case_dir)
-        criteria = assess(
-            self.case_dir,
-            state,
+        """The checklist: the journal's criteria (cheap) and the one verify already made."""
+        if self.state is None:
+            return
+        criteria = journal_criteria(
+            self.state,
+            self.actions,
             root_cause=self.query_one("#root-cause", Input).value or None,
             accept_follow_ups=self.query_one("#accept", Checkbox).value,
         )
-        lines = [f"[{'x' if c['met'] else ' '}] {name}: {c['detail']}" for name, c in criteria.items()]
+        criteria["evidence_sealed"] = sealed(self.report) if self.report else CHECKING
+        lines = [f"[{'x' if criteria[n]['met'] else ' '}] {n}: {criteria[n]['detail']}" for n in CRITERIA]
         self.query_one("#criteria", Static).update(Text(neutralise("\n".join(lines), keep_newlines=True)))
 
     @on(Button.Pressed, "#record")
@@ -83,7 +123,7 @@ class DecisionScreen(Screen[None]):
         }
         self._decide(choice, values, self.query_one("#accept", Checkbox).value)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
+    @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
     def _decide(self, choice: Decision, values: dict[str, str], accept: bool) -> None:
         from ir.core.signing_trust import workspace_trust
 
@@ -112,6 +152,8 @@ class DecisionScreen(Screen[None]):
             status.update(Text(neutralise(message.error)))
             self.notify(neutralise(message.error), severity="error", timeout=15)
             return
+        self.state = load_state(self.case_dir)  # the decision (and its root cause) is in the journal now
+        self.query_one(CaseHeader).refresh_case()
         data = message.record.data
         signers = ", ".join(s["principal"] for s in data.get("signatures", []))
         text = f"decision {data['decision']} recorded (journal seq {message.record.seq}), signed by {signers}"

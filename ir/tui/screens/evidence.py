@@ -1,4 +1,5 @@
-"""The evidence view: every file a case holds, with its hash; one key verifies the whole case."""
+"""The evidence view: the case at a glance, what is contained now, every file the case holds with
+its hash; one key verifies the whole case, and what it found stays on screen (not only in a toast)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ir.core.case import load_state
 from ir.core.text import neutralise
 from ir.core.verify import CaseReport, verify_case
+from ir.tui.widgets.case_header import CaseHeader
+from ir.tui.widgets.containment import ContainmentPanel
+
+SHOWN_PROBLEMS = 5
+"""Problems listed under the table after a failed verify (the count says how many more)."""
 
 
 class EvidenceScreen(Screen[None]):
@@ -36,12 +42,15 @@ class EvidenceScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield CaseHeader(self.case_dir)
+        yield ContainmentPanel(self.case_dir)
         yield DataTable(id="evidence", cursor_type="row")
-        yield Static(Text(f"case {self.case_dir.name}: press v to verify the journal and every file"), id="status")
+        yield Static(Text("press v to verify the journal and every file"), id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one("#evidence", DataTable)
+        table.border_title = "evidence"
         table.add_columns("name", "sha256", "bytes", "step", "sensitive")
         state = load_state(self.case_dir)
         for item in state.evidence:
@@ -55,6 +64,11 @@ class EvidenceScreen(Screen[None]):
         for gone in state.unavailable:
             table.add_row(neutralise(gone.name), "unavailable", "", gone.step, neutralise(gone.reason)[:60])
         table.focus()
+
+    def on_screen_resume(self) -> None:
+        """Back from another screen: the case may have moved on."""
+        self.query_one(CaseHeader).refresh_case()
+        self.query_one(ContainmentPanel).refresh_case()
 
     def action_verify(self) -> None:
         """Check the hash chain and every evidence file, in a worker."""
@@ -76,9 +90,17 @@ class EvidenceScreen(Screen[None]):
             )
             self.notify("case verified")
         else:
-            text = f"FAILED: {report.problems[0]}"
-            self.notify(neutralise(report.problems[0]), severity="error", timeout=15)
-        self.query_one("#status", Static).update(Text(neutralise(text)))
+            more = len(report.problems) - SHOWN_PROBLEMS
+            where = f"{self.case_dir}/"  # paths inside the case, relative: the reason fits on screen
+            shown = [f"  {problem.replace(where, '')}" for problem in report.problems[:SHOWN_PROBLEMS]]
+            text = "\n".join(
+                [f"FAILED: {len(report.problems)} problem(s):", *shown]
+                + ([f"  … {more} more (ir verify)"] if more > 0 else [])
+            )
+            self.notify("verify FAILED: the reason stays under the table", severity="error", timeout=15)
+        result = self.query_one("#status", Static)
+        result.set_class(not report.ok, "failed")
+        result.update(Text(neutralise(text, keep_newlines=True)))
 
     def action_back(self) -> None:
         """Back to the case."""

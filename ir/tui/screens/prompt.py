@@ -1,4 +1,4 @@
-"""Small modals: ask for one line of text (a reason, a note), or pick one of a list."""
+"""Small modals: ask for one line of text (a reason, a note), pick one of a list, or say why not."""
 
 from __future__ import annotations
 
@@ -69,4 +69,25 @@ class ChoicePrompt(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         """Close without a choice."""
+        self.dismiss(None)
+
+
+class Notice(ModalScreen[None]):
+    """A reason that must be read (a refusal): stays until Enter or Escape, unlike a toast."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "close", "Close"), ("enter", "close", "Close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt notice"):
+            yield Static(Text(self.title_text, style="bold"))
+            yield Static(Text(self.text), id="notice-text")
+            yield Static(Text("Enter or Escape to close"), classes="hint")
+
+    def action_close(self) -> None:
+        """Close the notice."""
         self.dismiss(None)

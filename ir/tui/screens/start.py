@@ -1,4 +1,9 @@
-"""Starting an incident from the console: choose the agent (unless known), then the playbook."""
+"""Starting an incident from the console: choose the agent (unless known), then the playbook.
+
+Before a run screen opens, the console says what the engine would refuse: an agent that already
+has an open case of the playbook (or a run in progress) is offered that case instead, and the
+re-enable playbook does not start while its incident has no approved, verifiable decision.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,15 @@ from pathlib import Path
 
 from textual.screen import Screen
 
+from ir.core.agent_lock import holder, open_case
+from ir.core.case import load_state
 from ir.core.playbook import list_playbooks
 from ir.core.text import neutralise
-from ir.tui.screens.prompt import ChoicePrompt
+from ir.core.workspace import Workspace
+from ir.tui.screens.prompt import ChoicePrompt, Notice
+
+REENABLE = "agent-reenable"
+"""The shipped playbook that releases an incident's containment (`incident` names the case)."""
 
 
 def startable_playbooks(folder: Path) -> tuple[list[tuple[str, str]], list[str]]:
@@ -30,7 +41,6 @@ def startable_playbooks(folder: Path) -> tuple[list[tuple[str, str]], list[str]]
 
 def start_incident(screen: Screen[None], agent_id: str | None = None) -> None:
     """Ask for the agent (when not given) and the playbook, then open the run screen on them."""
-    from ir.tui.screens.run import RunScreen
 
     app = screen.app
     workspace = app.workspace  # type: ignore[attr-defined]
@@ -49,7 +59,7 @@ def start_incident(screen: Screen[None], agent_id: str | None = None) -> None:
 
         def with_playbook(playbook: str | None) -> None:
             if playbook is not None:
-                app.push_screen(RunScreen(agent_id=agent, playbook=playbook))
+                open_or_start(screen, agent, playbook)
 
         app.push_screen(ChoicePrompt(f"Start an incident for {agent} with which playbook?", books), with_playbook)
 
@@ -58,3 +68,65 @@ def start_incident(screen: Screen[None], agent_id: str | None = None) -> None:
         return
     agents = [(a.id, neutralise(f"{a.id} — {a.purpose} ({a.owner})")) for a in workspace.inventory.agents.values()]
     app.push_screen(ChoicePrompt("Start an incident for which agent?", agents), with_agent)
+
+
+def busy_with(workspace: Workspace, agent_id: str, playbook: str) -> tuple[Path, str] | None:
+    """(the case, why) when the engine would refuse a new run of `playbook` on the agent, else None.
+
+    A run in progress on the agent holds its lock (`AgentBusy`); an unfinished case of the same
+    playbook is the one open case of that (agent, playbook) pair.
+    """
+    meta = holder(workspace.root, agent_id)
+    if meta and meta.get("case") and (workspace.cases_dir / meta["case"]).is_dir():
+        who = meta.get("actor") or "someone"
+        return workspace.cases_dir / meta["case"], f"{who} is running case {meta['case']} on {agent_id} right now"
+    found = open_case(workspace.cases_dir, agent_id, playbook)
+    if found is not None:
+        status = load_state(found).run_status
+        return found, f"{agent_id} already has an open {playbook} case {found.name} ({status})"
+    return None
+
+
+def open_or_start(screen: Screen[None], agent_id: str, playbook: str, params: dict[str, str] | None = None) -> None:
+    """Open the run screen for a new run, or — when the agent already has an open case the engine
+    would refuse to duplicate — say so and offer to open that case instead."""
+    from ir.tui.screens.run import RunScreen
+
+    app = screen.app
+    busy = busy_with(app.workspace, agent_id, playbook)  # type: ignore[attr-defined]
+    if busy is None:
+        app.push_screen(RunScreen(agent_id=agent_id, playbook=playbook, params=params))
+        return
+    case_dir, why = busy
+
+    def chosen(choice: str | None) -> None:
+        if choice == "open":
+            app.push_screen(RunScreen(case_dir=case_dir))
+
+    question = f"{neutralise(why)}: a second case would be refused. Open it instead?"
+    app.push_screen(ChoicePrompt(question, [("open", f"Open case {case_dir.name}"), ("cancel", "Cancel")]), chosen)
+
+
+def reenable_refusal(workspace: Workspace, incident: Path) -> str | None:
+    """Why the re-enable playbook would be refused for this incident case, or None when it may run
+    (the engine's own check: an approved reenable decision whose signatures verify now)."""
+    from ir.core.decision import release_check
+    from ir.core.errors import IrError
+    from ir.core.signing_trust import workspace_trust
+
+    try:
+        refusal, _decision = release_check(incident, load_state(incident), "", workspace_trust(workspace))
+    except IrError as exc:
+        return str(exc)
+    return refusal
+
+
+def start_reenable(screen: Screen[None], incident: Path, agent_id: str) -> None:
+    """Start the re-enable playbook for an incident case — unless its release would be refused:
+    then say why (in a notice that stays) and start nothing."""
+    workspace = screen.app.workspace  # type: ignore[attr-defined]
+    refusal = reenable_refusal(workspace, incident)
+    if refusal is not None:
+        screen.app.push_screen(Notice("Re-enable would be refused: nothing was started", neutralise(refusal)))
+        return
+    open_or_start(screen, agent_id, REENABLE, {"incident": incident.name})

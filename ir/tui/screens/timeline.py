@@ -21,6 +21,7 @@ from ir.core.derived import verified_problem
 from ir.core.journal import JOURNAL_FILE
 from ir.core.text import neutralise
 from ir.tui.timeline_index import TimelineIndex
+from ir.tui.widgets.case_header import CaseHeader
 from ir.tui.widgets.details import DetailsPane
 from ir.tui.widgets.timeline_view import TimelineView
 
@@ -58,6 +59,8 @@ class TimelineScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        if (self.path.parent / JOURNAL_FILE).is_file():  # a case's own timeline: the case at a glance
+            yield CaseHeader(self.path.parent)
         yield Input(placeholder="filter: words, kind:tool_call, tag:secret_read — Enter applies", id="filter")
         yield Sparkline([], id="rate")
         with Horizontal(id="timeline-body"):
