@@ -109,13 +109,16 @@ def open_or_start(screen: Screen[None], agent_id: str, playbook: str, params: di
 
 def reenable_refusal(workspace: Workspace, incident: Path) -> str | None:
     """Why the re-enable playbook would be refused for this incident case, or None when it may run
-    (the engine's own check: an approved reenable decision whose signatures verify now)."""
-    from ir.core.decision import release_check
+    (the engine's own gate: the agent's latest containment, an intact journal, an approved reenable
+    decision whose signatures verify now)."""
+    from ir.actions import default_registry
     from ir.core.errors import IrError
+    from ir.core.release import release_refusal
     from ir.core.signing_trust import workspace_trust
 
     try:
-        refusal, _decision = release_check(incident, load_state(incident), "", workspace_trust(workspace))
+        agent = load_state(incident).agent_id
+        refusal, _decision = release_refusal(incident, "", agent, workspace_trust(workspace), default_registry())
     except IrError as exc:
         return str(exc)
     return refusal
