@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -40,8 +41,9 @@ def verify_cmd(
     for warning in report.warnings:
         click.echo(f"warning: {neutralise(warning)}", err=True)
     sig = report.signatures
-    if not report.ok:
-        for problem in report.problems:
+    strict_failures = _strict_failures(report) if strict else []
+    if not report.ok or strict_failures:  # the verdict is FAIL: nothing on stdout may read as ok
+        for problem in [*report.problems, *strict_failures]:
             click.echo(f"FAIL {neutralise(problem)}", err=True)
         sys.exit(int(ExitCode.STEP_FAILED))
     click.echo(
@@ -50,13 +52,23 @@ def verify_cmd(
     )
     if sig.signed_head:
         demo = " (a demo key, trusted only by this demo workspace)" if sig.demo else ""
-        click.echo(f"signed head: seq {sig.signed_head[0]} sha256 {sig.signed_head[1]} by {sig.signed_head[2]}{demo}")
+        who = neutralise(sig.signed_head[2])
+        click.echo(f"signed head: seq {sig.signed_head[0]} sha256 {sig.signed_head[1]} by {who}{demo}")
     else:
-        click.echo("signed head: none (unsigned case)")
-    unsigned = sig.unsigned_case or sig.unsigned_tail or sig.unsigned_decisions
-    if strict and unsigned:
-        click.echo("FAIL --strict: the case is not signed up to its head", err=True)
-        sys.exit(int(ExitCode.STEP_FAILED))
+        click.echo("signed head: none (unsigned: nothing proves who wrote this case; see the warning)")
+
+
+def _strict_failures(report: Any) -> list[str]:
+    """Why `--strict` refuses a case that otherwise verifies: every part not signed up to its head."""
+    sig = report.signatures
+    found = []
+    if sig.unsigned_case:
+        found.append("--strict: the case has no signed head (nothing proves who wrote it)")
+    if sig.unsigned_tail:
+        found.append(f"--strict: {sig.unsigned_tail} record(s) after the last checkpoint are unsigned")
+    if sig.unsigned_decisions:
+        found.append(f"--strict: {sig.unsigned_decisions} decision(s) are unsigned")
+    return found
 
 
 @click.command("timeline")
@@ -211,10 +223,15 @@ def cases_cmd(ctx: click.Context) -> None:
     from ir.core.case import list_cases
 
     ws = workspace_of(ctx)
-    for path, state in list_cases(ws.cases_dir):
+    unreadable: list[str] = []
+    for path, state in list_cases(ws.cases_dir, unreadable):
         book = f"{state.run.playbook.id} {state.run.playbook.version}" if state.run else "? "
         line = f"{path.name:<60} {state.agent_id:<16} {book}  {state.run_status}"
         click.echo(neutralise(line))  # a case folder can come from elsewhere: its journal is not trusted text
+    for problem in unreadable:  # listed the others first: one bad case hides nothing else
+        click.echo(f"ir: error: {neutralise(problem)}", err=True)
+    if unreadable:
+        sys.exit(int(ExitCode.STEP_FAILED))
 
 
 @click.command("note")
