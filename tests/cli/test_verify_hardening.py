@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli.test_agent_lock import paused_run
 from tests.cli.test_signatures import rewrite
 from tests.conftest import ir_cmd, make_workspace
 from tests.unit.test_honest_status import AGENT, CLOUD
@@ -230,3 +231,30 @@ def test_an_attach_note_is_signed_and_a_leftover_spool_file_is_named(ws: Path) -
     assert verify.returncode == 0
     assert f"warning: {spooled}: an attached request not yet in the journal" in verify.stderr
     assert "in the case but not recorded" not in verify.stderr  # said once, plainly
+
+
+def test_verify_with_an_allowed_signers_file_honours_valid_before(ws: Path, tmp_path: Path) -> None:
+    case = waiting_case(ws)
+    key = (Path(os.environ["IR_KEYS_DIR"]) / "tester.pub").read_text().split()[:2]
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"# team\nsk-user sk-ssh-ed25519@openssh.com AAAA\ntester {' '.join(key)}\n")
+    ok = ir_cmd("verify", case.name, "--allowed-signers", str(allowed), cwd=ws)
+    assert ok.returncode == 0 and "by tester" in ok.stdout  # the FIDO line is skipped, not fatal
+    assert f"warning: {allowed}:2: allowed signer sk-user ignored" in ok.stderr
+    allowed.write_text(f'tester valid-before="20200101" {" ".join(key)}\n')
+    expired = ir_cmd("verify", case.name, "--allowed-signers", str(allowed), cwd=ws)
+    assert expired.returncode == 1 and expired.stdout == ""
+    assert "checkpoint signed by tester with SHA256:" in expired.stderr
+    assert "allows only valid before 2020-01-01" in expired.stderr
+
+
+def test_a_note_spooled_to_a_live_run_is_signed_by_its_end_of_run_checkpoint(ws: Path, signers: Any) -> None:
+    signers(ws, "alice")  # the paused run is alice's
+    with paused_run(ws, "step.started:secrets") as (_first, case):
+        attached = ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--attach", "--as", "carol", cwd=ws)
+        assert "which a live run holds" in attached.stdout, attached.stderr
+    kinds = [r["type"] for r in records(case)]
+    assert "note" in kinds and kinds[-1] == "checkpoint" and kinds.index("note") < len(kinds) - 1
+    strict = ir_cmd("verify", case.name, "--strict", cwd=ws)
+    assert strict.returncode == 0, strict.stderr
+    assert "by alice" in strict.stdout
