@@ -102,10 +102,10 @@ def list_cases(cases_dir: Path, unreadable: list[str] | None = None) -> list[tup
     for path in sorted(found, reverse=True):
         try:
             listed.append((path, load_state(path)))
-        except (IrError, OSError) as exc:
+        except (IrError, OSError, ValueError) as exc:  # ValueError: a status no enum knows (a hostile record)
             if unreadable is None:
                 raise
-            why = str(exc) if isinstance(exc, IrError) else f"{exc.filename}: {exc.strerror}"
+            why = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
             unreadable.append(f"{path.name}: cannot be read, left out: {why} (ir verify {path.name})")
     return listed
 
