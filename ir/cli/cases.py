@@ -35,6 +35,7 @@ def verify_cmd(
 
     path = Path(case)
     if not path.is_dir():
+        ctx.obj["ignored_warned"] = True  # the report names ignored signers of the trust it checks with
         path = resolve_case(workspace_of(ctx).cases_dir, case)
     trust = file_trust(Path(allowed_signers)) if allowed_signers else None
     report = verify_case(path, trust=trust, expect_head=parse_head(expect_head) if expect_head else None)

@@ -99,15 +99,18 @@ def attach(
     return Attached(target, None)
 
 
-def spooled_notes(case_dir: Path) -> list[str]:
-    """One line per attach request spooled but not journalled (the holder ended before it collected)."""
+def spooled_notes(case_dir: Path, live_pid: int | None = None) -> list[str]:
+    """One line per attach request spooled but not journalled: waiting for the live run `live_pid`,
+    or left when the holder ended before it collected it."""
     spool = case_dir / SPOOL_DIR
     if not spool.is_dir():
         return []
-    return [
-        f"{path}: an attached request not yet in the journal (spooled as the run ended); `ir resume` journals it"
-        for path in sorted(spool.glob("*.json"))
-    ]
+    fate = (
+        f"the live run pid {live_pid} journals it at its next step"
+        if live_pid
+        else "spooled as the run ended; `ir resume` journals it"
+    )
+    return [f"{path}: an attached request not yet in the journal ({fate})" for path in sorted(spool.glob("*.json"))]
 
 
 def _sign(journal: Journal, case_dir: Path, trust: Trust | None, actor: str, key: Path | None) -> str | None:

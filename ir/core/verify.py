@@ -58,16 +58,11 @@ def verify_case(
         report.problems.append(f"{journal}: journal is empty (no record of the case survives)")
     trust = case_trust(case_dir) if trust is None else trust
     report.warnings.extend(note for _who, note in trust.ignored)
-    report.signatures = check_journal(
-        checked.records,
-        case_dir,
-        trust,
-        live_pid=live_run_pid(case_dir, checked.records) if is_open(case_dir) else None,
-        journal=str(journal),
-    )
+    live_pid = live_run_pid(case_dir, checked.records) if is_open(case_dir) else None
+    report.signatures = check_journal(checked.records, case_dir, trust, live_pid=live_pid, journal=str(journal))
     report.problems.extend(report.signatures.problems)
     report.warnings.extend(report.signatures.warnings)
-    report.warnings.extend(spooled_notes(case_dir))  # attach requests not journalled (yet)
+    report.warnings.extend(spooled_notes(case_dir, live_pid))  # attach requests not journalled (yet)
     if expect_head is not None:
         seq, prefix = expect_head
         found = checked.records[seq - 1].hash if 0 < seq <= len(checked.records) else None

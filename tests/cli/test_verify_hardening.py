@@ -137,13 +137,18 @@ def test_a_process_holding_the_case_lock_does_not_hide_an_unsigned_tail(ws: Path
 def test_a_live_resume_tail_is_reported_as_its_own_and_signed_when_it_ends(ws: Path) -> None:
     case = waiting_case(ws)
     with paused_resume(ws, case) as proc:
+        spooled = case / "attached" / "0123456789abcdef.json"  # an --attach handed over to the live resume
+        spooled.parent.mkdir()
+        spooled.write_text(json.dumps({"by": "carol", "text": "again", "attached": {"request": "0123456789abcdef"}}))
         live = ir_cmd("verify", case.name, "--strict", cwd=ws)
         assert live.returncode == 0, live.stderr
         seq = len(records(case))
         assert f"seq {seq}..{seq} come after the last checkpoint, being written by the live run pid {proc.pid}" in (
             live.stderr
         )
+        assert f"{spooled}: an attached request not yet in the journal (the live run pid {proc.pid}" in live.stderr
     assert proc.returncode == 0, proc.stderr
+    assert any(r["type"] == "note" and r["data"]["by"] == "carol" for r in records(case))
     assert ir_cmd("verify", case.name, "--strict", cwd=ws).returncode == 0  # its end-of-run checkpoint signed it
 
 
@@ -210,7 +215,7 @@ def test_a_bad_allowed_signer_line_is_skipped_with_one_warning_and_runs_go_on(ws
     shown = ir_cmd("keys", "show", "--allowed-signers", cwd=ws)
     assert shown.returncode == 0 and f"# {settings}:{line}:5: allowed signer mallory ignored" in shown.stdout
     verify = ir_cmd("verify", case.name, cwd=ws)
-    assert verify.returncode == 0 and f"warning: {settings}:{line}:5: allowed signer mallory ignored" in verify.stderr
+    assert verify.returncode == 0 and verify.stderr.count(f"warning: {settings}:{line}:5: allowed signer mallory") == 1
 
     note = ir_cmd("note", case.name, "mallory was here", "--as", "mallory", cwd=ws)
     assert note.returncode == 0  # unsigned, and says why
