@@ -122,7 +122,7 @@ class Trust:
             )
             why = f"a key {self._where()} allows only {window}, not at {at or 'this time'}"
         elif held:
-            why = f"a key {self._where()} allows only for {', '.join(s.principal for s in held)}"
+            why = f"a key {self._where()} allows only for {', '.join(s.principal for s in held)}, not for {principal}"
         elif not self.entries() and self.workspace is None and not self.ignored:
             why = f"and there is nothing to check it against ({self.source})"
         else:
