@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,14 +35,16 @@ def verify_cmd(
 
     path = Path(case)
     if not path.is_dir():
+        ctx.obj["ignored_warned"] = True  # the report names ignored signers of the trust it checks with
         path = resolve_case(workspace_of(ctx).cases_dir, case)
     trust = file_trust(Path(allowed_signers)) if allowed_signers else None
     report = verify_case(path, trust=trust, expect_head=parse_head(expect_head) if expect_head else None)
     for warning in report.warnings:
         click.echo(f"warning: {neutralise(warning)}", err=True)
     sig = report.signatures
-    if not report.ok:
-        for problem in report.problems:
+    strict_failures = _strict_failures(report) if strict else []
+    if not report.ok or strict_failures:  # the verdict is FAIL: nothing on stdout may read as ok
+        for problem in [*report.problems, *strict_failures]:
             click.echo(f"FAIL {neutralise(problem)}", err=True)
         sys.exit(int(ExitCode.STEP_FAILED))
     click.echo(
@@ -50,13 +53,25 @@ def verify_cmd(
     )
     if sig.signed_head:
         demo = " (a demo key, trusted only by this demo workspace)" if sig.demo else ""
-        click.echo(f"signed head: seq {sig.signed_head[0]} sha256 {sig.signed_head[1]} by {sig.signed_head[2]}{demo}")
+        who = neutralise(sig.signed_head[2])
+        click.echo(f"signed head: seq {sig.signed_head[0]} sha256 {sig.signed_head[1]} by {who}{demo}")
     else:
-        click.echo("signed head: none (unsigned case)")
-    unsigned = sig.unsigned_case or sig.unsigned_tail or sig.unsigned_decisions or sig.unbound_approvals
-    if strict and unsigned:
-        click.echo("FAIL --strict: the case is not signed up to its head", err=True)
-        sys.exit(int(ExitCode.STEP_FAILED))
+        click.echo("signed head: none (unsigned: nothing proves who wrote this case; see the warning)")
+
+
+def _strict_failures(report: Any) -> list[str]:
+    """Why `--strict` refuses a case that otherwise verifies: every part not signed up to its head."""
+    sig = report.signatures
+    found = []
+    if sig.unsigned_case:
+        found.append("--strict: the case has no signed head (nothing proves who wrote it)")
+    if sig.unsigned_tail:
+        found.append(f"--strict: {sig.unsigned_tail} record(s) after the last checkpoint are unsigned")
+    if sig.unsigned_decisions:
+        found.append(f"--strict: {sig.unsigned_decisions} decision(s) are unsigned")
+    if sig.unbound_approvals:
+        found.append(f"--strict: {sig.unbound_approvals} approval(s) are covered by another principal's signature")
+    return found
 
 
 @click.command("timeline")
@@ -214,7 +229,8 @@ def cases_cmd(ctx: click.Context, metrics: bool, as_json: bool) -> None:
     from ir.report.metrics import case_metrics, medians
 
     ws = workspace_of(ctx)
-    listed = list_cases(ws.cases_dir)
+    unreadable: list[str] = []
+    listed = list_cases(ws.cases_dir, unreadable)
     rows = [case_metrics(path, state) for path, state in listed] if metrics else []
     for index, (path, state) in enumerate(listed):
         book = f"{state.run.playbook.id} {state.run.playbook.version}" if state.run else "? "
@@ -243,6 +259,10 @@ def cases_cmd(ctx: click.Context, metrics: bool, as_json: bool) -> None:
                 f"median over {m.cases} incident cases: time to acknowledge {duration(m.to_acknowledge)}, "
                 f"time to contain {duration(m.to_contain)} ({m.contained} contained)"
             )
+    for problem in unreadable:  # listed the others first: one bad case hides nothing else
+        click.echo(f"ir: error: {neutralise(problem)}", err=True)
+    if unreadable:
+        sys.exit(int(ExitCode.STEP_FAILED))
 
 
 @click.command("note")

@@ -206,16 +206,17 @@ def run_cmd(
         overrides=_parse_pairs(overrides, "--override"),
     )
     if attach and not dry_run:
-        _attach(ws, agent.id, loaded.playbook.id, _parse_pairs(params, "--param"), options.actor)
+        _attach(ws, agent.id, loaded.playbook.id, _parse_pairs(params, "--param"), options.actor, key)
     summary = _engine(ws, as_json, key).start(
         loaded=loaded, agent=agent, params=_parse_pairs(params, "--param"), cases_dir=ws.cases_dir, options=options
     )
     _finish(summary, as_json)
 
 
-def _attach(ws: Any, agent_id: str, playbook_id: str, params: dict[str, str], actor: str) -> None:
+def _attach(ws: Any, agent_id: str, playbook_id: str, params: dict[str, str], actor: str, key: str | None) -> None:
     """`--attach`: journal the request in the agent's open case and exit 0; return when there is none."""
     from ir.core.attach import attach
+    from ir.core.signing_trust import workspace_trust
 
     done = attach(
         workspace=ws.root,
@@ -224,6 +225,8 @@ def _attach(ws: Any, agent_id: str, playbook_id: str, params: dict[str, str], ac
         playbook_id=playbook_id,
         params=params,
         actor=actor,
+        key=Path(key) if key else None,
+        trust=workspace_trust(ws),
     )
     if done is None:
         return
@@ -234,6 +237,8 @@ def _attach(ws: Any, agent_id: str, playbook_id: str, params: dict[str, str], ac
             f"attached to case {done.case_dir.name}, which a live run holds: "
             "the note is journalled at its next step or when it finishes"
         )
+    if done.unsigned:
+        click.echo(f"warning: {neutralise(done.unsigned)}", err=True)
     sys.exit(0)
 
 

@@ -45,7 +45,12 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 def workspace_of(ctx: click.Context) -> Any:
     from ir.core.workspace import find_workspace
 
-    return find_workspace(ctx.obj.get("workspace"))
+    ws = find_workspace(ctx.obj.get("workspace"))
+    if ws.ignored and not ctx.obj.get("ignored_warned"):  # once per command: a bad signer must not stop a run
+        ctx.obj["ignored_warned"] = True
+        for _principal, note in ws.ignored:
+            click.echo(f"warning: {neutralise(note)}", err=True)
+    return ws
 
 
 def actor_of(explicit: str | None) -> str:

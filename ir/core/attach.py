@@ -8,6 +8,9 @@ lock is taken), the note is handed over through a spool file, `cases/<id>/attach
 files at every step boundary and when it finishes; `ir resume` does so at its first step
 boundary, and the attacher itself when the case lock comes free while it spools. The `request`
 id makes the hand-over idempotent: a spool file whose note is already in the journal is removed.
+An attacher that journals a note itself signs the new head, as `ir note` does; a note the live
+holder journals is signed by the holder's end-of-run checkpoint. A spool file nobody has journalled
+yet (spooled as the holder was ending) is named by `ir verify`; the next resume journals it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from ir.core.agent_lock import holder, open_case
 from ir.core.errors import CaseLocked
 from ir.core.journal import JOURNAL_FILE, Journal, Record
 from ir.core.records import Kind
+from ir.core.signing_journal import case_id_of, sign_head
+from ir.core.signing_trust import Trust, case_trust
 
 SPOOL_DIR = "attached"
 SPOOL_LIMIT = 65536
@@ -36,12 +41,26 @@ class Attached:
 
     case_dir: Path
     seq: int | None
+    unsigned: str | None = None
+    """Why the head after the note is not signed, when this process journalled it and could not sign."""
 
 
 def attach(
-    *, workspace: Path, cases_dir: Path, agent_id: str, playbook_id: str, params: Mapping[str, str], actor: str
+    *,
+    workspace: Path,
+    cases_dir: Path,
+    agent_id: str,
+    playbook_id: str,
+    params: Mapping[str, str],
+    actor: str,
+    key: Path | None = None,
+    trust: Trust | None = None,
 ) -> Attached | None:
-    """Journal the request in the agent's open case (held or unfinished); None when there is none."""
+    """Journal the request in the agent's open case (held or unfinished); None when there is none.
+
+    A note journalled here is followed by a checkpoint signed with `actor`'s key (`key`, else the
+    usual lookup) against `trust` (by default the workspace holding the case).
+    """
     target: Path | None = None
     held = holder(workspace, agent_id)
     name = (held or {}).get("case", "")
@@ -62,7 +81,8 @@ def attach(
     }
     try:
         with Journal(target).open() as journal:
-            return Attached(target, journal.append(Kind.NOTE, data).seq)
+            seq = journal.append(Kind.NOTE, data).seq
+            return Attached(target, seq, _sign(journal, target, trust, actor, key))
     except CaseLocked:
         pass
     spool = target / SPOOL_DIR
@@ -72,10 +92,33 @@ def attach(
     os.replace(tmp, spool / f"{request}.json")
     try:  # the holder may have finished meanwhile: then nobody else would pick it up soon
         with Journal(target).open() as journal:
-            collect(target, journal.records, journal.append)
+            if collect(target, journal.records, journal.append):
+                return Attached(target, None, _sign(journal, target, trust, actor, key))
     except CaseLocked:
         pass
     return Attached(target, None)
+
+
+def spooled_notes(case_dir: Path, live_pid: int | None = None) -> list[str]:
+    """One line per attach request spooled but not journalled: waiting for the live run `live_pid`,
+    or left when the holder ended before it collected it."""
+    spool = case_dir / SPOOL_DIR
+    if not spool.is_dir():
+        return []
+    fate = (
+        f"the live run pid {live_pid} journals it at its next step"
+        if live_pid
+        else "spooled as the run ended; `ir resume` journals it"
+    )
+    return [f"{path}: an attached request not yet in the journal ({fate})" for path in sorted(spool.glob("*.json"))]
+
+
+def _sign(journal: Journal, case_dir: Path, trust: Trust | None, actor: str, key: Path | None) -> str | None:
+    """Checkpoint the head after a note this process journalled; why not, when it could not."""
+    signed = sign_head(
+        journal, case_id_of(journal.records, case_dir), trust or case_trust(case_dir), actor, key, "note"
+    )
+    return signed.unsigned
 
 
 def collect(case_dir: Path, records: list[Record], write: Callable[[str, Mapping[str, Any]], Any]) -> int:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ir.core.case_state import TERMINAL, CaseState, RecordedDecision, RunStatus, StepState, StepStatus
-from ir.core.errors import CaseError, JournalError
+from ir.core.errors import CaseError, IrError, JournalError
 from ir.core.journal import JOURNAL_FILE, is_open, read
 from ir.core.playbook import LoadedPlaybook, parse_playbook
 
@@ -88,12 +88,26 @@ def load_state(case_dir: Path) -> CaseState:
     return state
 
 
-def list_cases(cases_dir: Path) -> list[tuple[Path, CaseState]]:
-    """Every case under `cases_dir` with its replayed state, newest first."""
+def list_cases(cases_dir: Path, unreadable: list[str] | None = None) -> list[tuple[Path, CaseState]]:
+    """Every case under `cases_dir` with its replayed state, newest first.
+
+    With `unreadable`, a case whose journal cannot be replayed (a hostile or damaged record) is
+    left out and named there in one line, so one bad case does not hide all the others; without
+    it, its error is raised.
+    """
     if not cases_dir.is_dir():
         return []
     found = [p for p in cases_dir.iterdir() if (p / JOURNAL_FILE).is_file()]
-    return [(p, load_state(p)) for p in sorted(found, reverse=True)]
+    listed = []
+    for path in sorted(found, reverse=True):
+        try:
+            listed.append((path, load_state(path)))
+        except (IrError, OSError, ValueError) as exc:  # ValueError: a status no enum knows (a hostile record)
+            if unreadable is None:
+                raise
+            why = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
+            unreadable.append(f"{path.name}: cannot be read, left out: {why} (ir verify {path.name})")
+    return listed
 
 
 def agent_status(cases: list[tuple[Path, CaseState]], agent_id: str, baseline: str) -> tuple[str, str | None]:

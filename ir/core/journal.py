@@ -96,6 +96,8 @@ def _parse_line(raw: bytes, lineno: int, path: Path) -> Record:
         raise JournalError(f"{path}:{lineno}: not a JSON record") from None
     if not isinstance(obj, dict) or set(obj) != {"seq", "ts", "type", "data", "prev", "hash"}:
         raise JournalError(f"{path}:{lineno}: not a journal record (fields differ)")
+    if not isinstance(obj["data"], dict) or not isinstance(obj["type"], str) or not isinstance(obj["seq"], int):
+        raise JournalError(f"{path}:{lineno}: not a journal record (type, seq or data of the wrong kind)")
     return Record(**obj)
 
 

@@ -184,22 +184,29 @@ class SignatureReport:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     signed_head: tuple[int, str, str] | None = None
-    """(seq, hash, principal) of the last record a checkpoint signs."""
+    """(seq, hash, principal) of the last record a checkpoint by an allowed signer signs."""
     demo: bool = False
     unsigned_tail: int = 0
-    """Records after the last checkpoint that no live run holds the lock for."""
+    """Records after the last checkpoint that no live run of this case is writing."""
+    live_tail: int = 0
+    """Records after the last checkpoint that the live run `live_pid` is writing (its end signs them)."""
+    live_pid: int | None = None
     unsigned_decisions: int = 0
     """Decisions without signatures (made before signing existed); they release nothing."""
     unsigned_case: bool = False
-    """No checkpoint at all: a case made before signing existed (or never signed)."""
+    """No checkpoint at all: a case made before signing existed, never signed, or stripped."""
     unbound_approvals: int = 0
     """Approvals covered by a checkpoint another principal signed (nothing proves who approved)."""
 
 
 def check_journal(
-    records: Sequence[Record], case_dir: Path, trust: Trust, *, live: bool, journal: str
+    records: Sequence[Record], case_dir: Path, trust: Trust, *, live_pid: int | None, journal: str
 ) -> SignatureReport:
-    """Every checkpoint and decision signature of `records`, checked against `trust`."""
+    """Every checkpoint and decision signature of `records`, checked against `trust`.
+
+    `live_pid` is the pid of a live `ir` run writing this case (records after its last
+    checkpoint are its own, signed when it ends), or None.
+    """
     report = SignatureReport()
     case_id = case_id_of(records, case_dir)
     last_checkpoint = 0
@@ -210,34 +217,31 @@ def check_journal(
         if rec.type == Kind.APPROVAL_GRANTED:
             approvals.append(rec)
         elif rec.type == CHECKPOINT:
-            problem, signer = _check_checkpoint(rec, before, case_id, trust)
+            problem, signer, made = _check_checkpoint(rec, before, case_id, trust)
+            if made:  # a real signature over the record before it, allowed or not: the head is signed by someone
+                last_checkpoint = rec.seq
             if problem:
                 report.problems.append(f"{where}: checkpoint {problem}")
                 continue
             assert before is not None and signer is not None
             _unbound(report, journal, approvals, rec.seq, signer.principal)
             approvals = []
-            last_checkpoint = rec.seq
             report.signed_head = (before.seq, before.hash, signer.principal)
             report.demo = signer.demo
         elif rec.type == "decision":
             what = f"{where}: decision {rec.data.get('decision')} by {rec.data.get('by')}"
-            if not rec.data.get("signatures"):
+            entries = rec.data.get("signatures")
+            if not entries:
                 report.unsigned_decisions += 1
                 report.warnings.append(f"{what} is unsigned (it cannot release the agent)")
                 continue
+            malformed = _malformed_signatures(entries)
+            if malformed:
+                report.problems.append(f"{what}: {malformed}")
+                continue
             _good, problems = decision_signers(case_id, rec.data, before, trust)
             report.problems.extend(f"{what}: {p}" for p in problems)
-    tail = len(records) - last_checkpoint if records else 0
-    if last_checkpoint == 0 and records:
-        report.unsigned_case = True
-        report.warnings.append(f"{journal}: no signed head (a case made before signing, or never signed)")
-    elif tail and not live:
-        report.unsigned_tail = tail
-        report.warnings.append(
-            f"{journal}: unsigned tail: seq {last_checkpoint + 1}..{records[-1].seq} come after the last "
-            "checkpoint and no run holds the case"
-        )
+    _report_head(report, records, last_checkpoint, live_pid, journal, trust)
     return report
 
 
@@ -253,21 +257,71 @@ def _unbound(report: SignatureReport, journal: str, approvals: Sequence[Record],
             )
 
 
+def _report_head(
+    report: SignatureReport,
+    records: Sequence[Record],
+    last_checkpoint: int,
+    live_pid: int | None,
+    journal: str,
+    trust: Trust,
+) -> None:
+    """The unsigned case or tail, said so that nobody mistakes it for proof."""
+    if not records:
+        return
+    first, last = last_checkpoint + 1, records[-1].seq
+    if last_checkpoint == 0:
+        report.unsigned_case = True
+        signs = (
+            "; this workspace has allowed signers, so a case run here since then carries checkpoints"
+            if trust.workspace is not None and trust.entries()
+            else ""
+        )
+        live = f"; seq 1..{last} are being written by the live run pid {live_pid}" if live_pid else ""
+        report.warnings.append(
+            f"{journal}: no signed head: nothing proves who wrote this case. A case made before signing "
+            f"existed looks exactly like one whose checkpoints were stripped or cut off{signs}{live}. "
+            "Check its head against one kept elsewhere (--expect-head SEQ:HASH), or refuse unsigned cases (--strict)"
+        )
+    elif first <= last and live_pid is not None:
+        report.live_tail, report.live_pid = last - last_checkpoint, live_pid
+        report.warnings.append(
+            f"{journal}: seq {first}..{last} come after the last checkpoint, being written by the live run "
+            f"pid {live_pid} (its end-of-run checkpoint signs them)"
+        )
+    elif first <= last:
+        report.unsigned_tail = last - last_checkpoint
+        report.warnings.append(
+            f"{journal}: unsigned tail: seq {first}..{last} come after the last checkpoint and no live run "
+            "of this case is writing them (nothing proves who wrote them)"
+        )
+
+
+def _malformed_signatures(entries: object) -> str | None:
+    """Why a decision's `signatures` is not a list of signature objects, or None when it is one."""
+    if not isinstance(entries, list):
+        return f"its signatures are not a list ({type(entries).__name__})"
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("signature"), str):
+            return f"signature {number} is malformed (not an object with a signature)"
+    return None
+
+
 def _check_checkpoint(
     rec: Record, before: Record | None, case_id: str, trust: Trust
-) -> tuple[str | None, Signer | None]:
-    signed = rec.data.get("signed") or {}
+) -> tuple[str | None, Signer | None, bool]:
+    """(problem, allowed signer, whether a real signature over the record before it was made)."""
+    signed = rec.data.get("signed")
     if before is None or signed != {"seq": before.seq, "hash": before.hash}:
-        return "does not sign the record before it (moved or copied)", None
+        return "does not sign the record before it (moved or copied)", None, False
     try:
         info = verify(str(rec.data.get("signature")), checkpoint_bytes(case_id, before.seq, before.hash))
     except BadSignature as exc:
-        return f"signature does not verify for case {case_id} ({exc})", None
+        return f"signature does not verify for case {case_id} ({exc})", None, False
     who = str(rec.data.get("principal"))
-    signer = trust.allowed(who, info.fingerprint)
+    signer = trust.allowed(who, info.fingerprint, before.ts)
     if signer is None:
-        return f"signed by {who} ({info.fingerprint}), not an allowed signer in {trust.source}", None
-    return None, signer
+        return f"signed by {who} with {info.fingerprint}, {trust.refusal(who, info.fingerprint, before.ts)}", None, True
+    return None, signer, True
 
 
 def head_status(case_dir: Path, trust: Trust, actor: str, key: Path | None) -> str:

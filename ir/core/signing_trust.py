@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ir.core.allowed_signers import LineSkipped, parse_line, principal_matches
 from ir.core.errors import ApprovalRefused, InputError
 from ir.core.signing import (
     NAMESPACE,
@@ -53,6 +55,21 @@ class Signer:
     role: str
     key: PublicKeyInfo
     demo: bool = False
+    patterns: tuple[str, ...] | None = None
+    """Principal patterns of an allowed_signers line (None: exactly `principal`)."""
+    valid_after: datetime | None = None
+    valid_before: datetime | None = None
+
+    def allows(self, principal: str) -> bool:
+        """Whether this entry names `principal`."""
+        return principal_matches(self.patterns, principal) if self.patterns else principal == self.principal
+
+    def valid_at(self, when: datetime) -> bool:
+        """Whether the entry's valid-after/valid-before window holds `when`."""
+        return not (
+            (self.valid_after is not None and when < self.valid_after)
+            or (self.valid_before is not None and when > self.valid_before)
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,8 @@ class Trust:
     demo_key: Path | None = None
     """The demo key file, when the workspace enables one."""
     workspace: Path | None = None
+    ignored: tuple[tuple[str, str], ...] = ()
+    """(principal, `file:line: … ignored: why`) for every entry that was skipped when loading."""
     _demo: list[Signer] = field(default_factory=list, compare=False, repr=False)
 
     def entries(self) -> tuple[Signer, ...]:
@@ -77,9 +96,41 @@ class Trust:
             self._demo.append(Signer(DEMO_PRINCIPAL, RESPONDER, pub, demo=True))
         return self.signers + tuple(self._demo)
 
-    def allowed(self, principal: str, fingerprint: str) -> Signer | None:
-        """The entry allowing `principal` to sign with the key `fingerprint`, if any."""
-        return next((s for s in self.entries() if s.principal == principal and s.key.fingerprint == fingerprint), None)
+    def allowed(self, principal: str, fingerprint: str, at: str | None = None) -> Signer | None:
+        """The entry allowing `principal` to sign with the key `fingerprint` at time `at` (ISO; now if None)."""
+        when = _when(at)
+        return next(
+            (
+                s
+                for s in self.entries()
+                if s.key.fingerprint == fingerprint and s.allows(principal) and s.valid_at(when)
+            ),
+            None,
+        )
+
+    def refusal(self, principal: str, fingerprint: str, at: str | None = None) -> str:
+        """Why `principal` with key `fingerprint` is not allowed at `at`, as the end of a sentence."""
+        held = self.of_key(fingerprint)
+        mine = [s for s in held if s.allows(principal)]
+        notes = [note for who, note in self.ignored if who == principal]
+        if mine:
+            s = mine[0]
+            window = ", ".join(
+                f"{k} {v:%Y-%m-%d %H:%M %Z}".strip()
+                for k, v in (("valid after", s.valid_after), ("valid before", s.valid_before))
+                if v is not None
+            )
+            why = f"a key {self._where()} allows only {window}, not at {at or 'this time'}"
+        elif held:
+            why = f"a key {self._where()} allows only for {', '.join(s.principal for s in held)}, not for {principal}"
+        elif not self.entries() and self.workspace is None and not self.ignored:
+            why = f"and there is nothing to check it against ({self.source})"
+        else:
+            why = f"a key {self._where()} does not allow (removed or never added)"
+        return why + "".join(f"; {note}" for note in notes)
+
+    def _where(self) -> str:
+        return "this workspace" if self.workspace is not None else self.source
 
     def of_key(self, fingerprint: str) -> list[Signer]:
         """Every entry holding the key `fingerprint`."""
@@ -91,11 +142,16 @@ class Trust:
         for s in self.entries():
             role = f" role={s.role}" + (" demo-key" if s.demo else "")
             lines.append(f'{s.principal} namespaces="{NAMESPACE}" {s.key.openssh}{role}')
+        lines.extend(f"# {note}" for _who, note in self.ignored)
         return "\n".join(lines) + "\n"
 
 
 def workspace_trust(ws: Workspace) -> Trust:
-    """The allowed signers `ir.yaml` names (and the demo key where the workspace enables one)."""
+    """The allowed signers `ir.yaml` names (and the demo key where the workspace enables one).
+
+    An entry `ir.yaml` could not use was dropped when the workspace loaded (`ws.ignored`): it is
+    kept here as a note, so a check that meets its key can say why it is not allowed.
+    """
     settings = ws.settings.signing
     signers = []
     for principal, entry in settings.allowed_signers.items():
@@ -108,34 +164,61 @@ def workspace_trust(ws: Workspace) -> Trust:
         second_approver=ws.settings.decisions.second_approver,
         demo_key=ws.root / DEMO_KEY_FILE if settings.demo_key else None,
         workspace=ws.root,
+        ignored=tuple(ws.ignored),
     )
 
 
 def file_trust(path: Path, *, second_approver: bool = False) -> Trust:
-    """Allowed signers from an OpenSSH allowed_signers file (`principal[,principal] [options] TYPE KEY`).
+    """Allowed signers from an OpenSSH allowed_signers file (`principals [options] TYPE KEY [comment]`).
 
-    A trailing `role=service` marks a service key; anything else is a responder.
+    `namespaces=`, `valid-after=` and `valid-before=` are honoured as ssh-keygen does; a line
+    agent-ir cannot honour (cert-authority, RSA/DSA/FIDO keys, unknown options, a bad key) is
+    skipped and noted in `ignored`. A `role=service` in the comment marks a service key.
     """
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read allowed signers: {exc.strerror}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InputError(f"{path}: cannot read allowed signers: {why}") from None
     signers: list[Signer] = []
+    ignored: list[tuple[str, str]] = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        fields = line.split()
-        at = next((i for i, f in enumerate(fields) if f.startswith(("ssh-", "ecdsa-"))), None)
-        if at is None or at + 1 >= len(fields):
-            raise InputError(f"{path}:{lineno}: not an allowed_signers line (principals [options] TYPE KEY)")
-        namespaces = [o.split("=", 1)[1].strip('"') for o in fields[1:at] if o.startswith("namespaces=")]
-        if namespaces and NAMESPACE not in namespaces[0].split(","):
-            continue  # a key for other namespaces signs nothing here
-        key = parse_public_key(" ".join(fields[at : at + 2]), f"{path}:{lineno}")
-        role = SERVICE if "role=service" in fields[at + 2 :] else RESPONDER
-        signers.extend(Signer(p, role, key) for p in fields[0].split(",") if p)
-    return Trust(signers=tuple(signers), source=str(path), second_approver=second_approver)
+        first = line.split()[0].strip('"')
+        try:
+            entry = parse_line(line)
+            if entry.namespaces is not None and NAMESPACE not in entry.namespaces:
+                raise LineSkipped(f'its namespaces="{",".join(entry.namespaces)}" do not include {NAMESPACE}')
+            key = parse_public_key(entry.key, f"{path}:{lineno}")
+        except (LineSkipped, SigningError) as exc:
+            note = f"{path}:{lineno}: allowed signer {first} ignored: {str(exc).removeprefix(f'{path}:{lineno}: ')}"
+            ignored.extend((who, note) for who in first.split(","))
+            continue
+        role = SERVICE if entry.service else RESPONDER
+        signers.append(
+            Signer(
+                ",".join(entry.principals),
+                role,
+                key,
+                patterns=entry.principals,
+                valid_after=entry.valid_after,
+                valid_before=entry.valid_before,
+            )
+        )
+    return Trust(signers=tuple(signers), source=str(path), second_approver=second_approver, ignored=tuple(ignored))
+
+
+def _when(at: str | None) -> datetime:
+    """A record's ISO `ts` as an aware datetime (now when None or unreadable)."""
+    if at:
+        try:
+            when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
 
 
 def keys_dir() -> Path:
@@ -182,9 +265,10 @@ def signer_for(
     allowed key the lookup finds (a service key named by `IR_SIGNING_KEY`, say).
     """
     path = key_path(principal, trust, explicit, env=env)
+    notes = "".join(f" ({note})" for who, note in trust.ignored if who == principal)
     if path is None:
         raise NoSigner(
-            f"no signing key for {principal}: run `ir keys init --as {principal}` and add the line it prints "
+            f"no signing key for {principal}{notes}: run `ir keys init --as {principal}` and add the line it prints "
             f"under signing.allowed_signers in {trust.source} (or name a key with --key / {KEY_ENV})"
         )
     try:
@@ -199,7 +283,7 @@ def signer_for(
         entry = next(iter(trust.of_key(info.fingerprint)), None)
     if entry is None:
         raise NoSigner(
-            f"key {info.fingerprint} ({path}) is not an allowed signer for {principal} in {trust.source}; "
+            f"key {info.fingerprint} ({path}) is not an allowed signer for {principal} in {trust.source}{notes}; "
             f'a reviewed commit adds `{principal}: "{info.openssh}"` under signing.allowed_signers'
         )
     if decide and entry.role != RESPONDER:

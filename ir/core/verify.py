@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ir.core.attach import SPOOL_DIR, spooled_notes
 from ir.core.case import PLAYBOOK_FILE
 from ir.core.derived import check_derived
 from ir.core.errors import InputError
 from ir.core.evidence import EvidenceStore, leftover_part_warnings
 from ir.core.journal import JOURNAL_FILE, is_open, read
+from ir.core.live_run import live_run_pid
 from ir.core.playbook import content_hash
 from ir.core.records import Kind
 from ir.core.signing_journal import SignatureReport, check_journal
 from ir.core.signing_trust import Trust, case_trust
 from ir.core.yamlsafe import YamlInputError, load_file
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -51,15 +56,13 @@ def verify_case(
     report.problems.extend(checked.problems)
     if not checked.records and not checked.problems:
         report.problems.append(f"{journal}: journal is empty (no record of the case survives)")
-    report.signatures = check_journal(
-        checked.records,
-        case_dir,
-        case_trust(case_dir) if trust is None else trust,
-        live=is_open(case_dir),
-        journal=str(journal),
-    )
+    trust = case_trust(case_dir) if trust is None else trust
+    report.warnings.extend(note for _who, note in trust.ignored)
+    live_pid = live_run_pid(case_dir, checked.records) if is_open(case_dir) else None
+    report.signatures = check_journal(checked.records, case_dir, trust, live_pid=live_pid, journal=str(journal))
     report.problems.extend(report.signatures.problems)
     report.warnings.extend(report.signatures.warnings)
+    report.warnings.extend(spooled_notes(case_dir, live_pid))  # attach requests not journalled (yet)
     if expect_head is not None:
         seq, prefix = expect_head
         found = checked.records[seq - 1].hash if 0 < seq <= len(checked.records) else None
@@ -81,18 +84,23 @@ def verify_case(
             sha, size = str(rec.data.get("sha256")), rec.data.get("size")
             referenced.add(sha)
             report.evidence += 1
-            problem = store.check(sha, int(size) if size is not None else None)
+            if not _SHA256.fullmatch(sha) or not (size is None or type(size) is int):
+                report.problems.append(f"{journal}:{rec.seq}: evidence record without a sha256 and size")
+                continue
+            problem = store.check(sha, size)
             if problem:
                 report.problems.append(f"{problem} (evidence {rec.data.get('name')!r}, journal seq {rec.seq})")
         elif rec.type == Kind.RUN_STARTED:
-            book = rec.data.get("playbook") or {}
+            book = rec.data.get("playbook")
+            book = book if isinstance(book, dict) else {}
             report.problems.extend(
                 _check_playbook(case_dir / PLAYBOOK_FILE, str(book.get("sha256")), book.get("text_sha256"))
             )
     report.warnings.extend(leftover_part_warnings(case_dir))
     derived = check_derived(case_dir, checked.records)  # timeline.jsonl, ansible artifacts
     report.problems.extend(derived.problems)
-    report.warnings.extend(derived.warnings)
+    spool = f"{case_dir / SPOOL_DIR}/"
+    report.warnings.extend(w for w in derived.warnings if not w.startswith(spool))  # said above, plainly
     for sha in store.blobs():
         if sha not in referenced:
             report.warnings.append(

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator
 
 from ir.core.errors import WorkspaceError
 from ir.core.inventory import Frozen, Inventory, load_inventory
 from ir.core.validation import validate
-from ir.core.yamlsafe import YamlInputError, load_file
+from ir.core.yamlsafe import Located, YamlInputError, load_file
 
 SETTINGS_FILE = "ir.yaml"
 
@@ -135,6 +135,8 @@ class Workspace:
 
     root: Path
     settings: Settings
+    ignored: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    """(principal, `ir.yaml:line:col: … ignored: why`) for each allowed signer that could not be used."""
 
     @property
     def settings_path(self) -> Path:
@@ -167,14 +169,55 @@ class Workspace:
 
 
 def load_settings(path: Path) -> Settings:
-    """Load and validate `ir.yaml`."""
+    """Load and validate `ir.yaml` (an unusable allowed signer is left out)."""
+    return load_settings_noting(path)[0]
+
+
+def load_settings_noting(path: Path) -> tuple[Settings, tuple[tuple[str, str], ...]]:
+    """`ir.yaml` and the allowed signers left out of it: one bad entry must not stop every run."""
     try:
         located = load_file(path)
     except YamlInputError as exc:
         raise WorkspaceError(str(exc)) from None
     if located.data is None:
-        return Settings()
-    return validate(Settings, located, WorkspaceError)
+        return Settings(), ()
+    data, ignored = _usable_signers(located)
+    return validate(Settings, Located(data, located.path, located.marks), WorkspaceError), ignored
+
+
+def _usable_signers(located: Located) -> tuple[object, tuple[tuple[str, str], ...]]:
+    """`located.data` without the allowed signers that cannot be used, and a note for each."""
+    from ir.core.signing import SigningError, parse_public_key
+
+    data = located.data
+    signing = data.get("signing") if isinstance(data, dict) else None
+    entries = signing.get("allowed_signers") if isinstance(signing, dict) else None
+    if entries is None or not isinstance(data, dict) or not isinstance(signing, dict):
+        return data, ()
+    place = ("signing", "allowed_signers")
+    if not isinstance(entries, dict):
+        note = f"{located.where(place)}: signing.allowed_signers ignored: not a mapping of principal to key"
+        return {**data, "signing": {**signing, "allowed_signers": {}}}, (("", note),)
+    kept: dict[object, object] = {}
+    ignored: list[tuple[str, str]] = []
+    for principal, entry in entries.items():
+        try:
+            checked = SigningSettings.model_validate({"allowed_signers": {principal: entry}})
+            for value in checked.allowed_signers.values():
+                parse_public_key(value if isinstance(value, str) else value.key, "")
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field_ = next((f"{part}: " for part in err["loc"][2:] if part in ("key", "role")), "")
+            msg = str(err["msg"]).removeprefix("Value error, ").removeprefix(f"{principal}: ")
+            why = field_ + (msg[:1].lower() + msg[1:])
+        except SigningError as exc:
+            why = str(exc).removeprefix(": ")
+        else:
+            kept[principal] = entry
+            continue
+        where = located.where((*place, principal))
+        ignored.append((str(principal), f"{where}: allowed signer {principal} ignored: {why}"))
+    return {**data, "signing": {**signing, "allowed_signers": kept}}, tuple(ignored)
 
 
 def find_workspace(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Workspace:
@@ -184,9 +227,11 @@ def find_workspace(explicit: str | os.PathLike[str] | None = None, cwd: Path | N
         root = Path(chosen).resolve()
         if not (root / SETTINGS_FILE).is_file():
             raise WorkspaceError(f"{root}: not a workspace (no {SETTINGS_FILE}); run `ir init {root}`")
-        return Workspace(root=root, settings=load_settings(root / SETTINGS_FILE))
+        settings, ignored = load_settings_noting(root / SETTINGS_FILE)
+        return Workspace(root=root, settings=settings, ignored=ignored)
     here = (cwd or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / SETTINGS_FILE).is_file():
-            return Workspace(root=candidate, settings=load_settings(candidate / SETTINGS_FILE))
+            settings, ignored = load_settings_noting(candidate / SETTINGS_FILE)
+            return Workspace(root=candidate, settings=settings, ignored=ignored)
     raise WorkspaceError(f"{here}: no {SETTINGS_FILE} here or in any parent; use --workspace DIR or `ir init DIR`")
