@@ -54,3 +54,21 @@ def test_no_sources_is_bad_input(tmp_path: Path) -> None:
     result = ir_cmd("timeline", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "ir: error: no sources: name files or folders, or use --agent / --case"
+
+
+def test_a_case_whose_run_started_names_no_valid_agent_is_one_line(tmp_path: Path) -> None:
+    # The journal chains (anyone can write one), but run.started's agent is not an inventory entry.
+    from ir.core.journal import Journal
+
+    ws = demo_workspace(tmp_path)
+    case = ws / "cases" / "20261121T000000Z-x"
+    case.mkdir(parents=True)
+    with Journal(case).open(create=True) as journal:
+        journal.append(
+            "run.started", {"case": case.name, "playbook": {"id": "p"}, "agent": {"id": ["not", "a", "name"]}}
+        )
+    out = ir_cmd("timeline", "--case", case.name, cwd=ws)
+    assert out.returncode == 2, out.stdout + out.stderr
+    (line,) = out.stderr.splitlines()
+    assert line.startswith(f"ir: error: {case / 'journal.jsonl'}: run.started records an agent that is not valid")
+    assert "Traceback" not in out.stderr
