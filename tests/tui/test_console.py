@@ -89,8 +89,11 @@ def test_declining_leaves_the_case_waiting_and_it_resumes_from_the_incidents_scr
             screen = app.screen
             assert isinstance(screen, RunScreen) and screen.waiting is not None
             assert screen.waiting["step"] == "console"
-            await pilot.press("y", "n")  # open the modal, decline
+            await pilot.press("y", "n")  # open the modal, decline: it asks why
+            await pilot.press(*"not yet", "enter")
+            await pilot.pause()
             assert app.screen is screen and screen.waiting is not None
+            assert "console: approval declined by tester — not yet" in log_text(screen)
             await pilot.press("y", "y")
             await settle(app, pilot)
             assert screen.waiting is not None and screen.waiting["step"] == "secrets"

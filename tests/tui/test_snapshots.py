@@ -77,7 +77,8 @@ def test_approval_modal(snap_compare: Any, tmp_path: Path) -> None:
             "notes": ["irreversible: the password cannot be restored, only a new one set"],
         },
     }
-    modal = ApprovalModal(waiting, plan_text(StepPlanned.model_validate(planned_data)))
+    plan = plan_text(StepPlanned.model_validate(planned_data))
+    modal = ApprovalModal(waiting, irreversible=True, replan=lambda: plan)
     assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(modal))
 
 

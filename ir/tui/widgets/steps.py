@@ -7,10 +7,13 @@ from collections.abc import Mapping, Sequence
 from rich.text import Text
 from textual.widgets import ListItem, ListView, Static
 
+from ir.core.case_state import SUCCEEDED_FOLLOW_UPS, SUCCEEDED_NOTHING
 from ir.core.playbook import Step
 
 MARK = {
     "succeeded": "✔",
+    SUCCEEDED_FOLLOW_UPS: "⚑",
+    SUCCEEDED_NOTHING: "○",
     "failed": "✘",
     "errored": "!",
     "skipped": "–",
@@ -24,14 +27,23 @@ MARK = {
 class StepList(ListView):
     """The playbook's steps, in order, each with where it is; keeps the highlight across updates."""
 
+    step_ids: tuple[str, ...] = ()
+    """The ids shown, in order."""
+
     def show(self, steps: Sequence[Step], statuses: Mapping[str, str]) -> None:
         """Redraw every step with its status."""
         index = self.index or 0
+        self.step_ids = tuple(step.id for step in steps)
         self.clear()
         for step in steps:
             status = statuses.get(step.id, "pending")
             self.append(ListItem(Static(Text(f"{MARK.get(status, ' ')} {step.id}  {status}")), name=step.id))
         self.index = min(index, len(steps) - 1)
+
+    def follow(self, step_id: str) -> None:
+        """Move the highlight to `step_id` (the step running or waiting now)."""
+        if step_id in self.step_ids:
+            self.index = self.step_ids.index(step_id)
 
     @property
     def highlighted_step(self) -> str | None:
