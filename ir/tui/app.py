@@ -54,13 +54,16 @@ class IrApp(App[None]):
         from ir.tui.quit_confirm import QuitConfirm, resume_hint
         from ir.tui.screens.run import RunScreen
 
-        live = next((s.live_case for s in self.screen_stack if isinstance(s, RunScreen) and s.live_case), None)
-        if live is None:
+        runs = [s for s in self.screen_stack if isinstance(s, RunScreen) and s.live_case]
+        if not runs:
             self.exit()
             return
+        live = str(runs[0].live_case)
 
         def answered(quit_anyway: bool | None) -> None:
             if quit_anyway:
+                for run in runs:
+                    run.stop()
                 self.exit(return_code=130, message=resume_hint(live))
 
         if not isinstance(self.screen, QuitConfirm):

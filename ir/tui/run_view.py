@@ -4,6 +4,7 @@ approval, skip, note or whole run included, noticed by a timer that looks at the
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from textual.screen import Screen
@@ -55,6 +56,8 @@ class RunView(Screen[None]):
         self.seen = 0
         """The last journal seq the output log shows."""
         self.journal_watch: JournalWatch | None = None
+        self.stopping = threading.Event()
+        """Set when the person quits mid-run: the engine stops at its next record."""
 
     # -- the journal, through the reader ----------------------------------------------------------
 

@@ -3,6 +3,7 @@ back through messages (the only way the screen learns anything from them)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,14 +54,31 @@ class Start:
 
 
 def run_engine(
-    workspace: Workspace, backends: Any, target: Start | Path, options: RunOptions, post: Callable[[Message], object]
+    workspace: Workspace,
+    backends: Any,
+    target: Start | Path,
+    options: RunOptions,
+    post: Callable[[Message], object],
+    stop: threading.Event | None = None,
 ) -> None:
-    """Start `target` (a new run) or resume it (a case folder); post every event, then Finished."""
+    """Start `target` (a new run) or resume it (a case folder); post every event, then Finished.
+
+    Once `stop` is set (the person quits), the engine's next record raises KeyboardInterrupt in
+    it, as Ctrl-C does on the command line: the run journals `run.interrupted` and returns, and
+    nothing more is posted to an app that is closing."""
+    stop = stop or threading.Event()
+    interrupted = False
     from ir.actions import default_registry
     from ir.core.engine import Engine
     from ir.core.signing_trust import workspace_trust
 
     def emit(event: Event) -> None:
+        nonlocal interrupted
+        if stop.is_set():
+            if not interrupted:
+                interrupted = True
+                raise KeyboardInterrupt
+            return
         post(EngineEvent(event))
 
     engine = Engine(
@@ -79,13 +97,16 @@ def run_engine(
             )
         else:
             summary = engine.resume(case_dir=target, options=options)
+    except KeyboardInterrupt:  # stopped before the walk could journal it: the case resumes like a killed one
+        return
     except IrError as exc:
-        post(Finished(None, str(exc)))
-        return
+        finished = Finished(None, str(exc))
     except Exception as exc:  # a bug, not a backend's answer: say so in one line, never a traceback on screen
-        post(Finished(None, internal_error(exc, "the case is interrupted; resume it after a fix")))
-        return
-    post(Finished(summary, None))
+        finished = Finished(None, internal_error(exc, "the case is interrupted; resume it after a fix"))
+    else:
+        finished = Finished(summary, None)
+    if not stop.is_set():
+        post(finished)
 
 
 def internal_error(exc: Exception, what_now: str) -> str:

@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Footer, Header, ListView, Static
 
 from ir.core.case import RunStatus, pinned_playbook
@@ -231,7 +232,11 @@ class RunScreen(RunKeys, CaseLinks):
         assert self.loaded is not None
         options = RunOptions(actor=app.actor, approve=approve, skip=skip)
         target = self.case_dir or Start(self.loaded, str(self.agent_id), self.params)
-        run_engine(app.workspace, app.backends, target, options, lambda m: app.call_from_thread(self.post_message, m))
+
+        def post(message: Message) -> None:
+            app.call_from_thread(self.post_message, message)
+
+        run_engine(app.workspace, app.backends, target, options, post, self.stopping)
 
     @work(thread=True, group="plan", exit_on_error=False)
     def _planner(self) -> None:
@@ -240,6 +245,10 @@ class RunScreen(RunKeys, CaseLinks):
         target = Start(self.loaded, str(self.agent_id), self.params)
         message = plan_steps(app.workspace, app.backends, target, self.run_started)
         app.call_from_thread(self.post_message, message)
+
+    def stop(self) -> None:
+        """The person quits: the engine stops at its next record and journals the interruption."""
+        self.stopping.set()
 
     @property
     def live_case(self) -> str | None:
