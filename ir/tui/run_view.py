@@ -12,9 +12,9 @@ from textual.screen import Screen
 from ir.core.case import CaseState, RunStatus, StepStatus
 from ir.core.journal import is_open, read
 from ir.core.playbook import LoadedPlaybook
-from ir.core.records import ApprovalWaiting, RunStarted, StepPlanned, payload_of
+from ir.core.records import ApprovalWaiting, Payload, RunStarted, StepPlanned, payload_of
 from ir.tui.journal_watch import POLL_SECONDS, JournalWatch
-from ir.tui.run_lines import STOPPED
+from ir.tui.run_lines import STOPPED, step_status
 from ir.tui.widgets.run_log import RunLog
 from ir.tui.widgets.step_detail import StepDetail
 from ir.tui.widgets.steps import StepList
@@ -152,6 +152,17 @@ class RunView(Screen[None]):
         step_id = self.query_one(StepList).highlighted_step or self.loaded.playbook.steps[0].id
         step = self.loaded.playbook.step(step_id)
         self.query_one(StepDetail).show(step, self.plans.get(step_id), self.planning)
+
+    def _show(self, payload: Payload) -> bool:
+        """Log the payload's line and apply its step status; True when a step's status changed."""
+        moved, changed = step_status(payload), False
+        if moved is not None:
+            changed = self.statuses.get(moved[0]) != moved[1]
+            self.statuses[moved[0]] = str(moved[1])
+        if isinstance(payload, ApprovalWaiting):
+            self.waiting = payload
+        self.query_one(RunLog).add(payload)
+        return changed
 
     def _set_status(self) -> None:
         raise NotImplementedError  # the screen draws its status line

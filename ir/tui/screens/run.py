@@ -11,26 +11,22 @@ is plain text, never markup.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Footer, Header, ListView, Static
 
 from ir.core.case import RunStatus, pinned_playbook
 from ir.core.errors import IrError
-from ir.core.events import RunOptions
-from ir.core.journal import Record
 from ir.core.playbook import find_playbook
-from ir.core.records import ApprovalWaiting, Payload, RunStarted, StepStarted, parse, payload_of
+from ir.core.records import ApprovalWaiting, RunStarted, StepStarted, parse
 from ir.core.summary_text import summary_lines
-from ir.tui.run_lines import ENDED, STOPPED, status_line, step_status
-from ir.tui.run_workers import EngineEvent, Finished, Planned, Start, plan_steps, run_engine
+from ir.tui.run_lines import ENDED, STOPPED, status_line
+from ir.tui.run_workers import EngineEvent, Finished, Planned
 from ir.tui.screens.case_links import CaseLinks
 from ir.tui.screens.run_keys import RunKeys
 from ir.tui.widgets.run_log import RunLog
@@ -108,17 +104,6 @@ class RunScreen(RunKeys, CaseLinks):
         )
         self.query_one("#status", Static).update(Text(text))
         self.refresh_bindings()
-
-    def _show(self, payload: Payload) -> bool:
-        """Log the payload's line and apply its step status; True when a step's status changed."""
-        moved, changed = step_status(payload), False
-        if moved is not None:
-            changed = self.statuses.get(moved[0]) != moved[1]
-            self.statuses[moved[0]] = str(moved[1])
-        if isinstance(payload, ApprovalWaiting):
-            self.waiting = payload
-        self.query_one(RunLog).add(payload)
-        return changed
 
     # -- messages from the workers ----------------------------------------------------------------
 
@@ -204,55 +189,3 @@ class RunScreen(RunKeys, CaseLinks):
         self._show_detail()
         self.refresh_bindings()
         self._planner()
-
-    def record(self, write: Callable[[], Record]) -> bool:
-        """Write one record into the case (a note, a skip, a decline, an abort); show it, or the error."""
-        try:
-            rec = write()
-        except IrError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-            return False
-        self.seen = max(self.seen, rec.seq)  # shown here: the journal watch must not show it again
-        self._show(payload_of(rec))
-        self._refresh_steps()
-        return True
-
-    # -- the workers ------------------------------------------------------------------------------
-
-    def launch(self, approve: frozenset[str] = frozenset()) -> None:
-        """Run the engine on this case (or start it): the skips chosen before it started go along."""
-        self.running = True
-        self.waiting = None
-        self._set_status()
-        self._engine(approve, dict(self.skips))
-
-    @work(thread=True, exclusive=True, exit_on_error=False)
-    def _engine(self, approve: frozenset[str], skip: dict[str, str]) -> None:
-        app: Any = self.app
-        assert self.loaded is not None
-        options = RunOptions(actor=app.actor, approve=approve, skip=skip)
-        target = self.case_dir or Start(self.loaded, str(self.agent_id), self.params)
-
-        def post(message: Message) -> None:
-            app.call_from_thread(self.post_message, message)
-
-        run_engine(app.workspace, app.backends, target, options, post, self.stopping)
-
-    @work(thread=True, group="plan", exit_on_error=False)
-    def _planner(self) -> None:
-        app: Any = self.app
-        assert self.loaded is not None
-        target = Start(self.loaded, str(self.agent_id), self.params)
-        message = plan_steps(app.workspace, app.backends, target, self.run_started)
-        app.call_from_thread(self.post_message, message)
-
-    def stop(self) -> None:
-        """The person quits: the engine stops at its next record and journals the interruption."""
-        self.stopping.set()
-
-    @property
-    def live_case(self) -> str | None:
-        """The case quitting now would leave interrupted (None when no run is in progress here)."""
-        if not self.running:
-            return None
-        return self.case_dir.name if self.case_dir else f"(the new {self.playbook_ref} case; see `ir cases`)"

@@ -1,7 +1,8 @@
-"""The run screen's keys that write into the case: approve or decline, skip, note, abort.
+"""The run screen's keys that write into the case (approve or decline, skip, note, abort) and the
+thread workers they start (the engine, the dry run).
 
-Each acts on the step the status line names (the one waiting, or the one the run stopped at),
-else on the highlighted step; each is a journal record with who and why, shown in the output.
+Each key acts on the step the status line names (the one waiting, or the one the run stopped
+at), else on the highlighted step; each is a journal record with who and why, shown in the output.
 """
 
 from __future__ import annotations
@@ -10,20 +11,21 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from textual import work
+from textual.message import Message
+
 from ir.core.case import RunStatus, StepStatus
+from ir.core.errors import IrError
+from ir.core.events import RunOptions
 from ir.core.journal import Record
+from ir.core.records import payload_of
 from ir.tui.run_view import RunView
+from ir.tui.run_workers import Start, plan_steps, run_engine
 from ir.tui.widgets.run_log import RunLog
 
 
 class RunKeys(RunView):
-    """Approve / decline, skip, note and abort, for a run screen that can `launch` and `record`."""
-
-    def launch(self, approve: frozenset[str] = frozenset()) -> None:
-        raise NotImplementedError  # the screen runs the engine
-
-    def record(self, write: Callable[[], Record]) -> bool:
-        raise NotImplementedError  # the screen writes and shows the record
+    """Approve / decline, skip, note and abort; the engine and dry-run workers they launch."""
 
     def action_approve(self) -> None:
         """Review the waiting step in the approval modal: its plan is made again for the resolved arguments."""
@@ -117,3 +119,55 @@ class RunKeys(RunView):
 
         prompt = "Abort this run for good? Why (nothing is rolled back; it cannot be resumed):"
         self.app.push_screen(TextPrompt(prompt, "the reason goes into the journal"), answered)
+
+    def record(self, write: Callable[[], Record]) -> bool:
+        """Write one record into the case (a note, a skip, a decline, an abort); show it, or the error."""
+        try:
+            rec = write()
+        except IrError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return False
+        self.seen = max(self.seen, rec.seq)  # shown here: the journal watch must not show it again
+        self._show(payload_of(rec))
+        self._refresh_steps()
+        return True
+
+    # -- the workers ------------------------------------------------------------------------------
+
+    def launch(self, approve: frozenset[str] = frozenset()) -> None:
+        """Run the engine on this case (or start it): the skips chosen before it started go along."""
+        self.running = True
+        self.waiting = None
+        self._set_status()
+        self._engine(approve, dict(self.skips))
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _engine(self, approve: frozenset[str], skip: dict[str, str]) -> None:
+        app: Any = self.app
+        assert self.loaded is not None
+        options = RunOptions(actor=app.actor, approve=approve, skip=skip)
+        target = self.case_dir or Start(self.loaded, str(self.agent_id), self.params)
+
+        def post(message: Message) -> None:
+            app.call_from_thread(self.post_message, message)
+
+        run_engine(app.workspace, app.backends, target, options, post, self.stopping)
+
+    @work(thread=True, group="plan", exit_on_error=False)
+    def _planner(self) -> None:
+        app: Any = self.app
+        assert self.loaded is not None
+        target = Start(self.loaded, str(self.agent_id), self.params)
+        message = plan_steps(app.workspace, app.backends, target, self.run_started)
+        app.call_from_thread(self.post_message, message)
+
+    def stop(self) -> None:
+        """The person quits: the engine stops at its next record and journals the interruption."""
+        self.stopping.set()
+
+    @property
+    def live_case(self) -> str | None:
+        """The case quitting now would leave interrupted (None when no run is in progress here)."""
+        if not self.running:
+            return None
+        return self.case_dir.name if self.case_dir else f"(the new {self.playbook_ref} case; see `ir cases`)"
