@@ -205,6 +205,9 @@ def test_another_responders_approval_shows_up_and_closes_the_stale_modal(tmp_pat
             assert screen.waiting is not None and screen.waiting.step == "secrets"
             assert "console: approved by alice" in log_text(screen)
             assert screen.statuses["console"] == "succeeded, nothing to do"
+            assert screen.loaded is not None
+            listed = [item.name for item in screen.query_one(StepList).query("ListItem")]
+            assert listed == [s.id for s in screen.loaded.playbook.steps]  # each step once
             await pilot.press("y")  # the modal now is for the step that waits now
             modal = app.screen
             assert isinstance(modal, ApprovalModal) and modal.waiting.step == "secrets"
