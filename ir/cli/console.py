@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from ir.core.events import Event, RunSummary
 from ir.core.records import (
+    ApprovalDeclined,
     ApprovalGranted,
     ApprovalWaiting,
     EvidenceUnavailable,
@@ -26,6 +27,7 @@ from ir.core.records import (
     StepVerified,
     parse,
 )
+from ir.core.summary_text import summary_lines
 from ir.core.text import neutralise
 
 MARK = {"succeeded": "ok", "failed": "FAILED", "errored": "ERROR", "skipped": "skipped", "planned": "plan"}
@@ -85,6 +87,8 @@ def human_line(p: Payload, case: str | None = None) -> str | None:
             return f"?? {p.step}: waits for approval of {p.action} {_short(p.args or {})}"
         case ApprovalGranted():
             return f"   {p.step}: approved by {neutralise(p.by)}"
+        case ApprovalDeclined():
+            return f"   {p.step}: approval declined by {neutralise(p.by)}: {neutralise(p.reason)}"
         case Override():
             return f"   {p.step}: evidence requirement overridden by {neutralise(p.by)}: {neutralise(p.reason)}"
         case EvidenceUnavailable():
@@ -117,27 +121,4 @@ def print_summary(summary: RunSummary, out: TextIO, *, as_json: bool) -> None:
     if as_json:
         out.write(json.dumps(summary.as_dict(), sort_keys=True, ensure_ascii=True) + "\n")
         return
-    out.write(f"\nrun {summary.status}")
-    if summary.case_dir:
-        out.write(f"  case {summary.case_dir}")
-    out.write("\n")
-    for step, status in summary.steps.items():
-        out.write(f"  {step:<24} {status}\n")
-    if summary.follow_ups:
-        out.write(f"follow-ups ({len(summary.follow_ups)}), not done automatically:\n")
-        for item in summary.follow_ups:
-            out.write(f"  - {neutralise(item.what)} — owner {neutralise(item.owner)}: {neutralise(item.why)}\n")
-    if summary.still_live:
-        out.write(f"still live ({len(summary.still_live)}), containment is not whole:\n")
-        for live in summary.still_live:
-            out.write(
-                f"  - {neutralise(str(live['what']))} — step {neutralise(str(live['step']))}: "
-                f"{neutralise(str(live['why']))}\n"
-            )
-    if summary.head:
-        signed = f" signed by {neutralise(summary.signed_by)}" if summary.signed_by else " (not signed)"
-        out.write(f"journal head: seq {summary.head[0]} sha256 {summary.head[1]}{signed}\n")
-        if summary.unsigned:
-            out.write(f"{neutralise(summary.unsigned)}\n")
-    if summary.message:
-        out.write(f"{neutralise(summary.message)}\n")
+    out.write("\n" + "\n".join(summary_lines(summary)) + "\n")

@@ -50,7 +50,9 @@ def tui_cmd(ctx: click.Context, actor: str | None = None) -> None:
     """Open the terminal UI on the workspace (the same as `ir` alone)."""
     from ir.tui.app import make_app
 
-    make_app(workspace_of(ctx), actor=actor_of(actor)).run()
+    app = make_app(workspace_of(ctx), actor=actor_of(actor))
+    app.run()
+    ctx.exit(app.return_code or 0)  # 130 when the person quit mid-run and left a case interrupted
 
 
 @cli.command("init")

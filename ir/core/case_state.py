@@ -14,6 +14,7 @@ from typing import Any
 
 from ir.core.journal import Record
 from ir.core.records import (
+    ApprovalDeclined,
     ApprovalGranted,
     ApprovalWaiting,
     DecisionPayload,
@@ -89,6 +90,7 @@ FOLDED = frozenset(
         Kind.STEP_SKIPPED,
         Kind.APPROVAL_WAITING,
         Kind.APPROVAL_GRANTED,
+        Kind.APPROVAL_DECLINED,
         Kind.OVERRIDE,
         Kind.EVIDENCE_ADDED,
         Kind.EVIDENCE_UNAVAILABLE,
@@ -98,6 +100,10 @@ FOLDED = frozenset(
     }
 )
 """The record kinds that change a case's state (`CaseState._fold` has a branch for each)."""
+
+
+OUTCOME_KEYS = frozenset({"failed", "failures", "unreachable", "follow_ups"})
+"""Output entries that say how a step went, not what it acted on (`nothing_to_do` ignores them)."""
 
 
 @dataclass
@@ -119,6 +125,33 @@ class StepState:
     """Who skipped the step and why (by is None when its `when:` did), while it stays skipped."""
     approved_by: str | None = None
     """Who approved the step, once someone has."""
+    declined: ApprovalDeclined | None = None
+    """The latest decline of its approval (who and why), until someone approves or it runs."""
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    """The follow-ups the step raised: what it could not do itself, with owners."""
+
+    @property
+    def nothing_to_do(self) -> bool:
+        """It succeeded and its outputs name what it acted on, all of it empty (no key, no user, no login)."""
+        if self.status != StepStatus.SUCCEEDED or self.follow_ups:
+            return False
+        acted = [v for k, v in self.outputs.items() if k not in OUTCOME_KEYS and isinstance(v, (list, dict))]
+        return bool(acted) and not any(acted)
+
+    @property
+    def display(self) -> str:
+        """The status a person reads: a success is told apart when it raised follow-ups or had nothing to do."""
+        if self.status == StepStatus.SUCCEEDED and self.follow_ups:
+            return SUCCEEDED_FOLLOW_UPS
+        if self.nothing_to_do:
+            return SUCCEEDED_NOTHING
+        return str(self.status)
+
+
+SUCCEEDED_FOLLOW_UPS = "succeeded, follow-ups"
+"""A step that succeeded but left work to a person (a provider key only its owner can revoke)."""
+SUCCEEDED_NOTHING = "succeeded, nothing to do"
+"""A step that succeeded without acting on anything (no key to deactivate, no login to delete)."""
 
 
 @dataclass
@@ -206,6 +239,7 @@ class CaseState:
             case StepStarted():
                 st = self.step(p.step)
                 st.status, st.attempts, st.action, st.skipped = StepStatus.RUNNING, p.attempt, p.action, None
+                st.declined, st.follow_ups = None, []
             case StepIntent():
                 st = self.step(p.step)
                 st.intent_open, st.action = True, p.action or st.action
@@ -224,7 +258,9 @@ class CaseState:
             case ApprovalGranted():
                 self.approvals[p.step] = p.by
                 st = self.step(p.step)
-                st.status, st.approved_by = StepStatus.PENDING, p.by
+                st.status, st.approved_by, st.declined = StepStatus.PENDING, p.by, None
+            case ApprovalDeclined():
+                self.step(p.step).declined = p  # the step keeps waiting: a decline is on record, not a stop
             case Override():
                 self.overrides[p.step] = p.reason
             case EvidenceAdded():
@@ -235,6 +271,9 @@ class CaseState:
                 self.decisions.append(RecordedDecision.model_validate({**rec.data, "seq": rec.seq, "hash": rec.hash}))
             case FollowUp():
                 self.follow_ups = [f for f in self.follow_ups if f.what != p.what] + [p]
+                if p.step:
+                    raised = self.step(p.step).follow_ups
+                    raised[:] = [f for f in raised if f.what != p.what] + [p]
             case Note():
                 self.notes.append(p)
             case RunFinished():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ir.core.case import CaseState, RunStatus, pinned_playbook
+from ir.core.case import CaseState, RunStatus, StepStatus, pinned_playbook
 from ir.core.errors import CaseError, InputError
 from ir.core.journal import Journal, Record
 from ir.core.records import Kind
@@ -61,6 +61,58 @@ def abort_run(case_dir: Path, *, by: str, reason: str, trust: Trust | None = Non
         )
         _sign(journal, case_dir, trust, by, key, "abort")
         return record
+
+
+def skip_step(
+    case_dir: Path, *, by: str, step: str, reason: str, trust: Trust | None = None, key: Path | None = None
+) -> Record:
+    """Journal a responder's skip of a step that has not finished: every later resume leaves it skipped."""
+    if not reason.strip():
+        raise InputError(f"skipping step {step} needs a reason (--reason)")
+    if not by.strip():
+        raise InputError(f"skipping step {step} needs who decided it (--by)")
+    with Journal(case_dir).open() as journal:
+        state = _open_run(case_dir, journal.records)
+        if step not in _step_ids(case_dir):
+            raise InputError(f"{case_dir.name}: no step {step!r} in this case's playbook")
+        st = state.step(step)
+        if st.intent_open:
+            raise InputError(
+                f"step {step}: not skipped: a call was made and its result is unknown; "
+                "resume it so verify() reads the real state first"
+            )
+        if st.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED, StepStatus.RUNNING):
+            raise InputError(f"step {step}: not skipped: it is {st.status}")
+        record = journal.append(Kind.STEP_SKIPPED, {"step": step, "reason": reason, "by": by})
+        _sign(journal, case_dir, trust, by, key, "skip")
+        return record
+
+
+def decline_approval(
+    case_dir: Path, *, by: str, step: str, reason: str, trust: Trust | None = None, key: Path | None = None
+) -> Record:
+    """Journal that `by` declined the approval `step` waits for, and why (the step keeps waiting)."""
+    if not reason.strip():
+        raise InputError(f"declining step {step} needs a reason")
+    if not by.strip():
+        raise InputError(f"declining step {step} needs who declined it")
+    with Journal(case_dir).open() as journal:
+        state = _open_run(case_dir, journal.records)
+        if state.step(step).status != StepStatus.AWAITING_APPROVAL:
+            raise InputError(f"step {step}: nothing to decline: it is {state.step(step).status}")
+        record = journal.append(Kind.APPROVAL_DECLINED, {"step": step, "by": by, "reason": reason})
+        _sign(journal, case_dir, trust, by, key, "decline")
+        return record
+
+
+def _open_run(case_dir: Path, records: list[Record]) -> CaseState:
+    """The case's state; CaseError when its run never started or already ended."""
+    state = CaseState.replay(records)
+    if state.run is None:
+        raise CaseError(f"{case_dir}: journal has no run.started record")
+    if state.run_status in (RunStatus.SUCCEEDED, RunStatus.ABORTED):
+        raise CaseError(f"{case_dir.name}: the run already ended ({state.run_status})")
+    return state
 
 
 def _sign(journal: Journal, case_dir: Path, trust: Trust | None, by: str, key: Path | None, reason: str) -> None:

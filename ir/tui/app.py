@@ -21,9 +21,11 @@ class IrApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "show_agents", "Agents"),
         Binding("c", "show_cases", "Incidents"),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "leave", "Quit"),
         Binding("question_mark", "help", "Help", show=False),  # every screen has it: the footer keeps its room
     ]
+    FORM_SAFE: ClassVar[frozenset[str]] = frozenset({"show_agents", "show_cases", "leave"})
+    """App actions that would throw away a half-filled form: not bound while one is open."""
 
     def __init__(self, workspace: Workspace, backends: Any = None, actor: str = "responder") -> None:
         super().__init__()
@@ -39,6 +41,36 @@ class IrApp(App[None]):
 
         self.sub_title = self.workspace.settings.name
         self.push_screen(AgentsScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that leave the screen are not active while a form or a modal is open (`ctrl+q` still quits)."""
+        from ir.tui.forms import form_open
+
+        return not (action in self.FORM_SAFE and form_open(self.screen, self.focused))
+
+    async def action_leave(self) -> None:
+        """`q`: quit, asking first while a run is in progress (a form's letters never reach it)."""
+        await self.action_quit()
+
+    async def action_quit(self) -> None:
+        """Quit; while a run is in progress, ask first and name the case left to resume."""
+        from ir.tui.quit_confirm import QuitConfirm, resume_hint
+        from ir.tui.screens.run import RunScreen
+
+        runs = [s for s in self.screen_stack if isinstance(s, RunScreen) and s.live_case]
+        if not runs:
+            self.exit()
+            return
+        live = str(runs[0].live_case)
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                for run in runs:
+                    run.stop()
+                self.exit(return_code=130, message=resume_hint(live))
+
+        if not isinstance(self.screen, QuitConfirm):
+            self.push_screen(QuitConfirm(live), answered)
 
     def action_show_agents(self) -> None:
         """Go to the agents screen."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ir.core.case import RunStatus, StepStatus
 from ir.core.records import (
+    ApprovalDeclined,
     ApprovalGranted,
     ApprovalWaiting,
     DecisionPayload,
@@ -34,18 +35,21 @@ def status_line(
     finished: str | None,
     case: str | None,
     idle: str,
+    step: str | None = None,
 ) -> str:
-    """The run screen's status line: where the run is and which keys move it on."""
+    """The run screen's status line: where the run is, the step `s`/`y`/`n` act on, which keys move it on."""
     if read_only:
-        return "case is open in another process: read-only view"
+        return "case is open in another process: read-only view, it updates as they go"
     if running:
-        return "running…"
+        return f"running {step}…" if step else "running…"
     if waiting:
         return f"step {waiting.step} waits for approval: y to review it, s to skip it with a reason"
     if finished == str(RunStatus.INTERRUPTED):
         return "run interrupted: r resumes it (a step whose call may have happened is verified first)"
+    if finished in STOPPED and step:
+        return f"run {finished} at step {step}: r retries it, s skips it with a reason, x aborts the run"
     if finished in STOPPED:
-        return f"run {finished}: r retries, s skips the step with a reason, x aborts the run"
+        return f"run {finished}: r retries, s skips the highlighted step with a reason, x aborts the run"
     if finished:
         return f"run {finished}" + (f" — case {case}" if case else "")
     return idle
@@ -79,6 +83,8 @@ def log_line(p: Payload) -> str | None:
             return f"{p.step}: waits for approval of {p.action}"
         case ApprovalGranted():
             return f"{p.step}: approved by {p.by}"
+        case ApprovalDeclined():
+            return f"{p.step}: approval declined by {p.by} — {p.reason}"
         case StepOutput():
             return f"    {p.line}"
         case EvidenceUnavailable():

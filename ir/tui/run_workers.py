@@ -3,6 +3,7 @@ back through messages (the only way the screen learns anything from them)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from textual.message import Message
 from ir.core.errors import IrError
 from ir.core.events import Event, RunOptions, RunSummary
 from ir.core.playbook import LoadedPlaybook
-from ir.core.records import RunStarted, StepPlanned, parse
+from ir.core.records import ApprovalWaiting, RunStarted, StepPlanned, parse
 from ir.core.workspace import Workspace
 
 
@@ -53,14 +54,31 @@ class Start:
 
 
 def run_engine(
-    workspace: Workspace, backends: Any, target: Start | Path, options: RunOptions, post: Callable[[Message], object]
+    workspace: Workspace,
+    backends: Any,
+    target: Start | Path,
+    options: RunOptions,
+    post: Callable[[Message], object],
+    stop: threading.Event | None = None,
 ) -> None:
-    """Start `target` (a new run) or resume it (a case folder); post every event, then Finished."""
+    """Start `target` (a new run) or resume it (a case folder); post every event, then Finished.
+
+    Once `stop` is set (the person quits), the engine's next record raises KeyboardInterrupt in
+    it, as Ctrl-C does on the command line: the run journals `run.interrupted` and returns, and
+    nothing more is posted to an app that is closing."""
+    stop = stop or threading.Event()
+    interrupted = False
     from ir.actions import default_registry
     from ir.core.engine import Engine
     from ir.core.signing_trust import workspace_trust
 
     def emit(event: Event) -> None:
+        nonlocal interrupted
+        if stop.is_set():
+            if not interrupted:
+                interrupted = True
+                raise KeyboardInterrupt
+            return
         post(EngineEvent(event))
 
     engine = Engine(
@@ -79,13 +97,16 @@ def run_engine(
             )
         else:
             summary = engine.resume(case_dir=target, options=options)
+    except KeyboardInterrupt:  # stopped before the walk could journal it: the case resumes like a killed one
+        return
     except IrError as exc:
-        post(Finished(None, str(exc)))
-        return
+        finished = Finished(None, str(exc))
     except Exception as exc:  # a bug, not a backend's answer: say so in one line, never a traceback on screen
-        post(Finished(None, internal_error(exc, "the case is interrupted; resume it after a fix")))
-        return
-    post(Finished(summary, None))
+        finished = Finished(None, internal_error(exc, "the case is interrupted; resume it after a fix"))
+    else:
+        finished = Finished(summary, None)
+    if not stop.is_set():
+        post(finished)
 
 
 def internal_error(exc: Exception, what_now: str) -> str:
@@ -128,3 +149,50 @@ def plan_steps(workspace: Workspace, backends: Any, target: Start, started: RunS
     except Exception as exc:  # a bug: the plan is incomplete, nothing was changed
         return Planned(plans, internal_error(exc, "the plan is incomplete, nothing was changed"))
     return Planned(plans, None)
+
+
+def irreversible(action: str) -> bool:
+    """Whether approving `action` changes something that cannot be put back (destructive, or no inverse)."""
+    from ir.actions import default_registry
+
+    impl = default_registry().get(action)
+    return impl is None or impl.destructive or (impl.mutates and impl.inverse is None)
+
+
+def plan_waiting(workspace: Workspace, backends: Any, started: RunStarted | None, waiting: ApprovalWaiting) -> str:
+    """The plan of the step waiting for approval, for the arguments the engine resolved, read now."""
+    from pydantic import ValidationError
+
+    from ir.actions import default_registry
+    from ir.core.access import WorldAccess
+    from ir.core.action import StepContext
+    from ir.core.inventory import Agent
+    from ir.core.validation import describe
+    from ir.tui.widgets.step_detail import plan_text
+
+    action = default_registry().get(waiting.action)
+    if action is None or started is None:
+        return f"plan: cannot plan: no run or no action {waiting.action!r}"
+    try:
+        agent = Agent.model_validate(started.agent)
+        ctx = StepContext(
+            case_id=started.case,
+            run_id=started.case,
+            step_id=waiting.step,
+            agent=agent,
+            world=WorldAccess(backends, agent, dry_run=True),
+            workspace=workspace.root,
+            evidence=None,
+            output=lambda _line: None,
+            follow_up=lambda *_args: None,
+            dry_run=True,
+        )
+        plan = action.plan(ctx, action.Params.model_validate(waiting.args or {})).as_dict()
+    except ValidationError as exc:
+        return f"plan: cannot plan: {describe(exc.errors()[0])}"
+    except IrError as exc:
+        return f"plan: cannot plan: {exc}"
+    except Exception as exc:  # a bug: say so in one line; nothing was changed
+        return f"plan: {internal_error(exc, 'nothing was changed')}"
+    planned = StepPlanned(step=waiting.step, action=waiting.action, args=waiting.args, approval=True, plan=plan)
+    return plan_text(planned)

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, RichLog
 from ir.core.workspace import find_workspace
 from ir.tui.app import IrApp, make_app
 from ir.tui.screens.approval import ApprovalModal
-from ir.tui.screens.prompt import ChoicePrompt
+from ir.tui.screens.prompt import ChoicePrompt, Notice
 from ir.tui.screens.run import RunScreen
 from tests.cli.test_timeline_cli import demo_workspace
 from tests.conftest import ir_cmd, make_workspace
@@ -89,8 +89,11 @@ def test_declining_leaves_the_case_waiting_and_it_resumes_from_the_incidents_scr
             screen = app.screen
             assert isinstance(screen, RunScreen) and screen.waiting is not None
             assert screen.waiting["step"] == "console"
-            await pilot.press("y", "n")  # open the modal, decline
+            await pilot.press("y", "n")  # open the modal, decline: it asks why
+            await pilot.press(*"not yet", "enter")
+            await pilot.pause()
             assert app.screen is screen and screen.waiting is not None
+            assert "console: approval declined by tester — not yet" in log_text(screen)
             await pilot.press("y", "y")
             await settle(app, pilot)
             assert screen.waiting is not None and screen.waiting["step"] == "secrets"
@@ -147,14 +150,13 @@ def test_decide_then_reenable_and_refusal_without_a_decision(tmp_path: Path, sig
             assert str(evidence.query_one("#status", Static).render()).startswith("ok: ")
             await pilot.press("escape")
 
-            await pilot.press("R", "r")  # re-enable with no decision: the engine refuses the release
+            await pilot.press("R")  # re-enable with no decision: refused before anything starts
             await settle(app, pilot)
-            release = app.screen
-            assert isinstance(release, RunScreen) and release.playbook_ref == "agent-reenable"
-            await pilot.press("y", "y")  # approve thawing: the engine still refuses it
-            await settle(app, pilot)
-            assert release.statuses["thaw"] == "failed" and "no approved reenable decision" in log_text(release)
+            notice = app.screen
+            assert isinstance(notice, Notice), notice
+            assert "no approved reenable decision" in str(notice.query_one("#notice-text", Static).render())
             await pilot.press("escape")
+            assert len(list((ws / "cases").iterdir())) == 1  # no re-enable case was started
 
             await pilot.press("d")
             form = app.screen

@@ -82,15 +82,15 @@ def test_skip_a_gated_step_with_a_reason_add_a_note_then_abort(tmp_path: Path) -
             await pilot.press("y")  # the approver sees what the step would change
             modal = app.screen
             assert isinstance(modal, ApprovalModal)
+            await settle(app, pilot)  # the modal plans again for the arguments the engine resolved
             assert "plan (dry run, read from real state):" in " ".join(str(w.render()) for w in modal.query(Static))
-            await pilot.press("n")
+            await pilot.press("n", "escape", "escape")  # decline asks why; not declining after all
 
-            assert not screen.check_action("skip", ())  # freeze is highlighted: it already succeeded
-            highlight(screen, "console")
+            highlight(screen, "freeze")  # the cursor elsewhere: s acts on the step the status line names
             await pilot.pause()
             assert screen.check_action("skip", ())
             await pilot.press("s")
-            assert isinstance(app.screen, TextPrompt)
+            assert isinstance(app.screen, TextPrompt) and app.screen.question == "Skip step console: why?"
             app.screen.query_one(Input).value = "the agent user has no console login"
             await pilot.press("enter")
             await settle(app, pilot)

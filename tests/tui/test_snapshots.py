@@ -11,9 +11,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ir.core.records import ApprovalWaiting, StepPlanned
+from ir.core.case import RunStatus
+from ir.core.events import RunSummary
+from ir.core.records import ApprovalWaiting, FollowUp, StepPlanned
 from ir.core.workspace import find_workspace
 from ir.tui.app import IrApp, make_app
+from ir.tui.run_workers import Finished
 from ir.tui.screens.approval import ApprovalModal
 from ir.tui.screens.decision import DecisionScreen
 from ir.tui.screens.run import RunScreen
@@ -78,7 +81,8 @@ def test_approval_modal(snap_compare: Any, tmp_path: Path) -> None:
             "notes": ["irreversible: the password cannot be restored, only a new one set"],
         },
     }
-    modal = ApprovalModal(waiting, plan_text(StepPlanned.model_validate(planned_data)))
+    plan = plan_text(StepPlanned.model_validate(planned_data))
+    modal = ApprovalModal(waiting, irreversible=True, replan=lambda: plan)
     assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(modal))
 
 
@@ -110,3 +114,35 @@ def test_decision_form(snap_compare: Any, tmp_path: Path, monkeypatch: Any) -> N
     started = datetime.fromisoformat(json.loads((fixed / "journal.jsonl").read_text().splitlines()[0])["ts"])
     monkeypatch.setattr(CaseHeader, "clock", staticmethod(lambda: started + timedelta(minutes=12)))  # "12m 00s ago"
     assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=opened(DecisionScreen(fixed)))
+
+
+def test_end_of_run_summary(snap_compare: Any, tmp_path: Path) -> None:
+    ws = fixed_workspace(tmp_path)
+    steps = {"freeze": "succeeded", "keys": "succeeded", "console": "succeeded", "provider-keys": "succeeded"}
+    summary = RunSummary(
+        status=RunStatus.INCOMPLETE,
+        steps=steps,
+        case_dir="/srv/ir/cases/20261120T031500Z-support-bot-agent-compromise-0001",
+        head=(106, "68d6b1020a73a5cc1aca949569fef4fedae9eb23de27649c662145f35c7de455"),
+        signed_by="alice",
+        follow_ups=(
+            FollowUp(
+                step="provider-keys",
+                what="revoke http.token:llm-vendor-key at its provider",
+                owner="platform@example.com",
+                why="no revoke_url in the inventory",
+            ),
+        ),
+        still_live=({"what": "http.token:llm-vendor-key", "step": "provider-keys", "why": "its owner revokes it"},),
+        message="containment is not whole: 1 thing still live",
+    )
+    screen = RunScreen(agent_id="support-bot", playbook="agent-compromise")
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.app.push_screen(screen)
+        await pilot.app.workers.wait_for_complete()
+        screen.statuses.update(steps)
+        screen.post_message(Finished(summary, None))
+        await pilot.pause()
+
+    assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=run_before)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from ir.core.journal import read
 from tests.cli.test_timeline_cli import demo_workspace
 from tests.conftest import REPO, missing
 
@@ -104,3 +105,41 @@ def test_make_run_without_a_terminal_runs_the_demo_headless_and_verifies_it(tmp_
     assert "first suspicious event: 2026-11-20T03:12:03" in done.stdout
     (case,) = (ws / "cases").iterdir()
     assert (case / "journal.jsonl").is_file()
+
+
+def test_q_mid_run_asks_and_leaves_the_case_to_resume_in_a_real_terminal(tmp_path: Path) -> None:
+    if shutil.which("tmux") is None:
+        missing("tmux", "not installed (apt-get install tmux)")
+    ws = demo_workspace(tmp_path)
+    release = tmp_path / "release"
+    hold = f"IR_FAILPOINT=step.intent:isolate:1:pause IR_FAILPOINT_FILE={release}"  # the run holds inside a step
+    command = " ".join(make_run(ws))
+    session = f"ir-quit-{tmp_path.name}"[:40]
+    shell = f"cd {ws} && unset COLUMNS LINES; {hold} TERM=xterm-256color {command}; echo ir-exited-$?; sleep 60"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40", shell], check=True)
+    try:
+        wait_for(session, "support-bot")
+        keys(session, "Enter")
+        wait_for(session, "with which playbook?")
+        keys(session, "Enter")
+        wait_for(session, "status: running → paused")
+        keys(session, "r")
+        deadline = time.monotonic() + 30
+        while not Path(f"{release}.paused").exists():
+            assert time.monotonic() < deadline, "the run never reached isolate"
+            time.sleep(0.1)
+        (case,) = (ws / "cases").iterdir()
+        keys(session, "q")
+        wait_for(session, "A run is in progress. Quit anyway?", "is left interrupted", "`ir", case.name)
+        keys(session, "y")
+        release.touch()  # the engine goes on to its next record, and stops there
+        shown = wait_for(session, "ir-exited-", seconds=30)
+        said = f"case {case.name} is left interrupted: resume it with `ir resume {case.name}`"
+        assert said in " ".join(shown.split())  # the terminal wraps it
+        assert "Traceback" not in shown
+        assert "Error 130" in shown  # make reports ir's exit code: interrupted, not ok
+        assert [r.data["step"] for r in read(case / "journal.jsonl").records if r.type == "run.interrupted"] == [
+            "isolate"
+        ]
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)

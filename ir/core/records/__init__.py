@@ -28,6 +28,7 @@ from ir.core.records.case_files import (
 )
 from ir.core.records.people import Checkpoint, DecisionChecked, DecisionPayload, DecisionRefused, FollowUp, Note
 from ir.core.records.runs import (
+    ApprovalDeclined,
     ApprovalGranted,
     ApprovalRefused,
     ApprovalWaiting,
@@ -53,6 +54,7 @@ from ir.core.records.runs import (
 
 __all__ = [
     "PAYLOADS",
+    "ApprovalDeclined",
     "ApprovalGranted",
     "ApprovalRefused",
     "ApprovalWaiting",
@@ -113,6 +115,7 @@ class Kind(StrEnum):
     APPROVAL_WAITING = "approval.waiting"
     APPROVAL_GRANTED = "approval.granted"
     APPROVAL_REFUSED = "approval.refused"
+    APPROVAL_DECLINED = "approval.declined"
     OVERRIDE = "override"
     EVIDENCE_ADDED = "evidence.added"
     EVIDENCE_UNAVAILABLE = "evidence.unavailable"
@@ -144,6 +147,7 @@ PAYLOADS: dict[Kind, type[Payload]] = {
     Kind.APPROVAL_WAITING: ApprovalWaiting,
     Kind.APPROVAL_GRANTED: ApprovalGranted,
     Kind.APPROVAL_REFUSED: ApprovalRefused,
+    Kind.APPROVAL_DECLINED: ApprovalDeclined,
     Kind.OVERRIDE: Override,
     Kind.EVIDENCE_ADDED: EvidenceAdded,
     Kind.EVIDENCE_UNAVAILABLE: EvidenceUnavailable,

@@ -266,6 +266,15 @@ class ApprovalRefused(StepPayload):
     """Why it was refused."""
 
 
+class ApprovalDeclined(StepPayload):
+    """A person declined a step's approval: the step keeps waiting, and the decline is on record."""
+
+    by: str = ""
+    """Who declined it."""
+    reason: str = ""
+    """Why."""
+
+
 class Override(StepPayload):
     """A destructive step runs without a successful evidence step, on someone's say-so."""
 

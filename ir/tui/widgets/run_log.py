@@ -33,6 +33,12 @@ class RunLog(RichLog):
         for rec in records:
             self.add(payload_of(rec, f"journal seq {rec.seq}"))
 
+    def summary(self, lines: Iterable[str]) -> None:
+        """The end of a run, as the command line prints it (status, steps, follow-ups, still live, head)."""
+        self.write(Text("── end of run ──", style="bold"))
+        for line in lines:
+            self.say(line)
+
     def say(self, text: str) -> None:
         """Log one line of our own (an error, a notice)."""
         self.write(Text(neutralise(text)))

@@ -21,6 +21,9 @@ from ir.core.text import neutralise
 class StepDetail(VerticalScroll):
     """What the step is, its plan, then its guidance."""
 
+    guidance_shown: str | None = None
+    """The guidance text on screen (a status change redraws the head and plan, not the markdown)."""
+
     def compose(self) -> ComposeResult:
         yield Static(id="step-head")
         yield Static(id="plan")
@@ -36,7 +39,9 @@ class StepDetail(VerticalScroll):
             head.append("\napproval required", style="bold yellow")
         self.query_one("#step-head", Static).update(head)
         self.query_one("#plan", Static).update(Text(neutralise(plan_text(planned, planning), keep_newlines=True)))
-        self.query_one("#guidance", Markdown).update(step.guidance)
+        if step.guidance != self.guidance_shown:  # Markdown.update is async: never restart it for the same text
+            self.guidance_shown = step.guidance
+            self.query_one("#guidance", Markdown).update(step.guidance)
 
 
 def plan_text(planned: StepPlanned | None, planning: bool = False) -> str:
