@@ -138,3 +138,32 @@ def test_copy_case_id_and_journal_head_from_the_palette(tmp_path: Path, signers:
                 assert any(copied in str(note) for note in notes), notes
 
     asyncio.run(scenario())
+
+
+def test_at_80x24_where_an_event_was_recorded_is_reached_by_scrolling_its_details(tmp_path: Path) -> None:
+    """The injection's explanation fills the narrow pane: the evidence link below it is not cut off."""
+    ws, summary, _evidence = demo_case(tmp_path)
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_timeline(app, pilot, Path(summary["case"]) / "timeline.jsonl")
+            await pilot.press("down")  # the tool result carrying the injection
+            await pilot.pause()
+            pane = screen.query_one(DetailsPane)
+
+            def on_screen() -> str:
+                return "\n".join(pane.render_line(y).text for y in range(pane.scrollable_content_region.height))
+
+            assert "captured by step" not in on_screen()
+            shown = screen.event
+            await pilot.press("tab")  # to the details pane
+            assert app.focused is pane
+            for _ in range(40):
+                if "captured by step" in on_screen():
+                    break
+                await pilot.press("down")
+            assert "captured by step" in on_screen()
+            assert screen.event is shown  # the pane scrolled; the cursor stayed on the injection
+
+    asyncio.run(scenario())
