@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from ir.tui.app import IrApp
 from ir.tui.case_jobs import journal_head_line
@@ -15,6 +15,7 @@ from ir.tui.event_sources import CaseSources
 from ir.tui.screens.evidence import EvidenceScreen
 from ir.tui.screens.timeline import TimelineScreen
 from ir.tui.widgets.details import DetailsPane
+from ir.tui.widgets.timeline_view import TimelineView
 from tests.cli.test_timeline_cli import demo_workspace
 from tests.conftest import ir_cmd
 from tests.tui.test_console import app_for, settle
@@ -165,5 +166,40 @@ def test_at_80x24_where_an_event_was_recorded_is_reached_by_scrolling_its_detail
                 await pilot.press("down")
             assert "captured by step" in on_screen()
             assert screen.event is shown  # the pane scrolled; the cursor stayed on the injection
+
+    asyncio.run(scenario())
+
+
+def test_a_filters_matches_are_shown_among_all_events_and_visited_in_turn(tmp_path: Path) -> None:
+    ws, summary, _evidence = demo_case(tmp_path)
+
+    async def scenario() -> None:
+        app = app_for(ws)
+        async with app.run_test(size=(160, 45)) as pilot:
+            screen = await open_timeline(app, pilot, Path(summary["case"]) / "timeline.jsonl")
+            view = screen.query_one(TimelineView)
+            assert screen.index is not None
+            await pilot.press("slash", *"paste.example.net", "enter")  # the injected instruction, and the upload
+            await settle(app, pilot)
+            assert list(view.rows) == [1, 4]
+
+            def at() -> int:
+                return view.rows[view.cursor]
+
+            await pilot.press("z")  # every event again, the cursor still on the first match
+            await pilot.pause()
+            assert list(view.rows) == list(range(len(screen.index))) and at() == 1
+            status = str(screen.query_one("#status", Static).render())
+            assert status.startswith(f"all {len(screen.index)} events, 2 matches underlined")
+            await pilot.press("right_square_bracket")
+            assert at() == 4
+            await pilot.press("right_square_bracket")  # no match after the last: the cursor stays
+            assert at() == 4
+            await pilot.press("left_square_bracket")
+            assert at() == 1
+            await pilot.press("home", "right_square_bracket")
+            assert at() == 1
+            await pilot.pause()
+            assert "http.post" not in details(screen) and "paste.example.net" in details(screen)
 
     asyncio.run(scenario())

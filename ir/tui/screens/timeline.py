@@ -37,6 +37,7 @@ class TimelineScreen(Screen[None]):
         Binding("e", "evidence", "Evidence", show=False),
         Binding("y", "copy_call", "Copy call id", show=False),
         Binding("Y", "copy_ref", "Copy raw ref", show=False),
+        Binding("z", "context", "Matches in context", show=False),  # named in the status line after a filter
         ("escape", "back", "Back"),
     ]
 
@@ -58,9 +59,10 @@ class TimelineScreen(Screen[None]):
     class Filtered(Message):
         """A filter's matching rows are ready."""
 
-        def __init__(self, rows: array[int]) -> None:
+        def __init__(self, rows: array[int], query: str) -> None:
             super().__init__()
             self.rows = rows
+            self.query = query
 
     def __init__(self, path: Path) -> None:
         super().__init__()
@@ -71,6 +73,10 @@ class TimelineScreen(Screen[None]):
         self.sources: CaseSources | None = None
         self.event: dict[str, Any] | None = None
         self.event_sources: list[RawSource] = []
+        self.matches: array[int] | None = None
+        """The rows the last text or tag filter matched (None: no filter applied)."""
+        self._all: array[int] | None = None
+        """Every row, once built (for showing the matches among all events)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -215,7 +221,7 @@ class TimelineScreen(Screen[None]):
                 words.append(token)
         rows = index.select(kind=kind, tag=tag, text=" ".join(words) or None)
         if not get_current_worker().is_cancelled:  # a newer filter replaced this one: drop its rows
-            self.app.call_from_thread(self.post_message, TimelineScreen.Filtered(rows))
+            self.app.call_from_thread(self.post_message, TimelineScreen.Filtered(rows, query))
 
     @on(Filtered)
     def _filtered(self, message: Filtered) -> None:
@@ -223,7 +229,31 @@ class TimelineScreen(Screen[None]):
             return
         view = self.query_one(TimelineView)
         view.show(self.index, message.rows)
-        self.query_one("#status", Static).update(Text(f"{len(message.rows):,} of {len(self.index):,} events match"))
+        self.matches = message.rows if message.query.strip() else None
+        hint = " — z: show them among all events" if self.matches else ""
+        self.query_one("#status", Static).update(
+            Text(f"{len(message.rows):,} of {len(self.index):,} events match{hint}")
+        )
+        view.focus()
+
+    def action_context(self) -> None:
+        """Show every event again, the filter's matches underlined, the cursor on the same event;
+        `]` and `[` then go to the next and previous match."""
+        if self.index is None or not self.matches:
+            self.notify("no filter matches to show: filter with / first")
+            return
+        view = self.query_one(TimelineView)
+        here = view.rows[view.cursor] if view.rows else 0
+        if self._all is None:
+            self._all = self.index.select()
+        view.show(self.index, self._all, marks=self.matches)
+        view.go_to_row(here)
+        self.query_one("#status", Static).update(
+            Text(
+                f"all {len(self.index):,} events, {len(self.matches):,} matches underlined — "
+                "]: next match, [: previous, n: next suspicious"
+            )
+        )
         view.focus()
 
     def action_back(self) -> None:
