@@ -110,6 +110,13 @@ def test_a_file_named_like_evidence_is_tied_to_it_only_by_hash_and_an_unsigned_h
     first = json.loads(lines[0])
     sources = CaseSources(case, "timeline.jsonl")
     assert sources.source(f"{copy}:1").item == sources.source(str(first["raw_ref"])).item
+    merged = {**first, "evidence": [f"{copy}:3", "/nowhere/other.log:7"]}  # seen in three sources
+    found = sources.sources(merged)
+    assert [(s.item.name if s.item else None, s.line, s.why) for s in found] == [
+        ("logs.txt", "1", ""),
+        ("logs.txt", "3", ""),
+        (None, "7", "not among this case's evidence"),
+    ]
     copy.write_text("something else\n")
     other = CaseSources(case, "timeline.jsonl").source(f"{copy}:1")
     assert other.item is None and other.why == "named like evidence logs.txt, but its sha256 differs"
