@@ -11,8 +11,10 @@ from pathlib import Path
 import orjson
 
 from ir.core.errors import IrError
-from ir.core.journal import JOURNAL_FILE, read
-from ir.core.signing_trust import Trust
+from ir.core.journal import JOURNAL_FILE, is_open, read
+from ir.core.records import Kind
+from ir.core.signing_journal import check_journal
+from ir.core.signing_trust import Trust, case_trust
 from ir.core.verify import verify_case
 from ir.report.happened import timeline_file
 from ir.report.write import write_report
@@ -52,3 +54,23 @@ def write_md_report(case_dir: Path, actor: str, trust: Trust) -> str:
     signed = written.signed
     who = f"; head signed by {signed.principal}" if signed and signed.principal else "; head not signed"
     return f"report written to {written.path}{seq}{who}"
+
+
+def journal_head_line(case_dir: Path) -> str:
+    """The journal head as a run's summary prints it: `journal head: seq N sha256 H signed by WHO`,
+    signed only when a checkpoint whose signature checks out signs that very record."""
+    checked = read(case_dir / JOURNAL_FILE)
+    if checked.problems:
+        raise IrError(f"{case_dir.name}: the journal does not verify, no head to copy: {checked.problems[0]}")
+    records = [r for r in checked.records if r.type != Kind.CHECKPOINT]
+    if not records:
+        raise IrError(f"{case_dir / JOURNAL_FILE}: the journal is empty")
+    head = records[-1]
+    sig = check_journal(checked.records, case_dir, case_trust(case_dir), live=is_open(case_dir), journal=JOURNAL_FILE)
+    if sig.signed_head and sig.signed_head[0] == head.seq:
+        signed = f" signed by {sig.signed_head[2]}"
+    elif sig.signed_head:
+        signed = f" (not signed; the last signed head is seq {sig.signed_head[0]}, by {sig.signed_head[2]})"
+    else:
+        signed = " (not signed)"
+    return f"journal head: seq {head.seq} sha256 {head.hash}{signed}"

@@ -2,8 +2,9 @@
 
 Global commands open any case, start an incident on any agent, and go to the agents or incidents
 list. On a case screen: verify the case, export its timeline, write its incident report (all
-three in thread workers), and on the run screen jump to any step. Every binding the current
-screen shows is a command too (generated from its BINDINGS, available only when it is now).
+three in thread workers), copy the case id or the journal head, and on the run screen jump to
+any step. Every binding the current screen shows is a command too (generated from its BINDINGS,
+available only when it is now).
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ class IrCommands(Provider):
             "Write incident report",
             "report.md in the case, journalled and signed (ir report)",
             partial(self._job, lambda: write_md_report(case_dir, app.actor, workspace_trust(app.workspace))),
+        )
+        yield "Copy case id", f"{case_dir.name} to the clipboard", partial(self._copy, case_dir.name, "case id")
+        yield (
+            "Copy journal head",
+            "seq, sha256 and who signed it, as the run summary prints it",
+            partial(self._copy_head, case_dir),
         )
 
     def _steps(self, screen: Any) -> Iterator[Command]:
@@ -129,6 +136,23 @@ class IrCommands(Provider):
             if not ok:
                 raise IrError(line)
             return line
+
+        self._job(job)
+
+    def _copy(self, text: str, what: str) -> None:
+        self.app.copy_to_clipboard(text)
+        self.app.notify(neutralise(f"copied {what}: {text}"), markup=False)
+
+    def _copy_head(self, case_dir: Path) -> None:
+        """Read the head and check its signature in a thread worker, then copy its line."""
+        from ir.tui.case_jobs import journal_head_line
+
+        app = self.app
+
+        def job() -> str:
+            line = neutralise(journal_head_line(case_dir))
+            app.call_from_thread(app.copy_to_clipboard, line)
+            return f"copied {line}"
 
         self._job(job)
 

@@ -31,6 +31,7 @@ class AgentsScreen(ListingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Start incident", priority=True)]
     COLUMNS = ("agent", "status", "open case", "backend", "owner", "purpose")
     TABLE_ID = "agents"
+    TITLE_TEXT = "agents (agents.yaml)"
 
     def rows(self) -> Iterable[tuple[str, Sequence[str]]]:
         workspace = self.app.workspace  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ class CasesScreen(ListingScreen):
     ]
     COLUMNS = ("status", "agent", "playbook", "case")  # status first: at 80 columns the long ids are cut, not it
     TABLE_ID = "cases"
+    TITLE_TEXT = "incidents (newest first)"
 
     def rows(self) -> Iterable[tuple[str, Sequence[str]]]:
         for path, state in list_cases(self.app.workspace.cases_dir):  # type: ignore[attr-defined]

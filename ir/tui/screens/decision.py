@@ -80,6 +80,7 @@ class DecisionScreen(Screen[None]):
             self.query_one(f"#{field}", Input).border_title = label
         self.query_one("#root-cause", Input).border_title = "root cause"
         self.query_one("#criteria", Static).border_title = "re-enable criteria"
+        self.query_one("#decision", RadioSet).border_title = "decision"
         try:
             self.state, self.actions = load_state(self.case_dir), step_actions(self.case_dir)
         except IrError as exc:

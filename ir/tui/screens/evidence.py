@@ -27,7 +27,11 @@ SHOWN_PROBLEMS = 5
 class EvidenceScreen(Screen[None]):
     """A case's evidence: name, sha256, size, step, whether it may hold secrets."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [("v", "verify", "Verify case"), ("escape", "back", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        ("v", "verify", "Verify case"),
+        ("y", "copy_hash", "Copy hash"),  # short: at 80 columns the footer still shows q
+        ("escape", "back", "Back"),
+    ]
 
     class Verified(Message):
         """`ir verify` finished."""
@@ -36,9 +40,13 @@ class EvidenceScreen(Screen[None]):
             super().__init__()
             self.report = report
 
-    def __init__(self, case_dir: Path) -> None:
+    def __init__(self, case_dir: Path, highlight: str | None = None) -> None:
         super().__init__()
         self.case_dir = case_dir
+        self.highlight = highlight
+        """The sha256 of the item to put the cursor on (from a timeline event)."""
+        self.hashes: list[str] = []
+        """The sha256 of each table row ("" for an artifact that could not be acquired)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -61,14 +69,28 @@ class EvidenceScreen(Screen[None]):
                 item.step,
                 "yes" if item.sensitive else "",
             )
+            self.hashes.append(item.sha256)
         for gone in state.unavailable:
             table.add_row(neutralise(gone.name), "unavailable", "", gone.step, neutralise(gone.reason)[:60])
+            self.hashes.append("")
+        if self.highlight in self.hashes:
+            table.move_cursor(row=self.hashes.index(self.highlight))
         table.focus()
 
     def on_screen_resume(self) -> None:
         """Back from another screen: the case may have moved on."""
         self.query_one(CaseHeader).refresh_case()
         self.query_one(ContainmentPanel).refresh_case()
+
+    def action_copy_hash(self) -> None:
+        """Copy the highlighted item's sha256."""
+        table = self.query_one("#evidence", DataTable)
+        row = table.cursor_row
+        if not 0 <= row < len(self.hashes) or not self.hashes[row]:
+            self.notify("no file here: nothing to copy", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.hashes[row])
+        self.notify(f"copied sha256 of {neutralise(str(table.get_row_at(row)[0]))}: {self.hashes[row]}", markup=False)
 
     def action_verify(self) -> None:
         """Check the hash chain and every evidence file, in a worker."""

@@ -19,6 +19,11 @@ class ListingScreen(Screen[None]):
 
     COLUMNS: ClassVar[tuple[str, ...]] = ()
     TABLE_ID: ClassVar[str] = "rows"
+    TITLE_TEXT: ClassVar[str] = ""
+    """The table's title, on its top border."""
+    DEFAULT_CSS = """
+    ListingScreen DataTable { border-top: solid $primary; }
+    """
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -28,6 +33,7 @@ class ListingScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns(*self.COLUMNS)
+        table.border_title = self.TITLE_TEXT
         self.refill()
         table.focus()
 

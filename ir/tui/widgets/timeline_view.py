@@ -1,8 +1,10 @@
-"""A virtual list over a TimelineIndex: only the visible lines are ever read or drawn."""
+"""A virtual list over a TimelineIndex: only the visible lines are ever read or drawn; a filter's
+matches can be marked in the whole list and visited in turn."""
 
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left, bisect_right
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -18,6 +20,7 @@ from ir.tui.timeline_index import TimelineIndex
 
 CURSOR = Style(reverse=True)
 SUSPICIOUS = Style(color="red", bold=True)
+MATCH = Style(underline=True)
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -34,6 +37,8 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("home", "move(-1000000000)", "Top", show=False),
         Binding("end", "move(1000000000)", "End", show=False),
         Binding("n", "next_suspicious", "Next suspicious"),
+        Binding("right_square_bracket", "match(1)", "Next match", show=False),
+        Binding("left_square_bracket", "match(-1)", "Previous match", show=False),
     ]
     cursor: reactive[int] = reactive(0)
 
@@ -48,10 +53,13 @@ class TimelineView(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.index: TimelineIndex | None = None
         self.rows: array[int] = array("l")
+        self.marks: array[int] = array("l")
+        """Rows of the index a filter matched, ascending, marked while the whole list shows."""
 
-    def show(self, index: TimelineIndex, rows: array[int]) -> None:
-        """Display `rows` of `index` (after loading, or a filter)."""
+    def show(self, index: TimelineIndex, rows: array[int], marks: array[int] | None = None) -> None:
+        """Display `rows` of `index` (after loading, or a filter), with `marks` underlined."""
         self.index, self.rows = index, rows
+        self.marks = marks if marks is not None else array("l")
         self.virtual_size = Size(self.size.width, len(rows))
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
@@ -68,6 +76,8 @@ class TimelineView(ScrollView, can_focus=True):
         row = self.rows[line]
         text = self.index.line(row, width).ljust(width)
         style = CURSOR if line == self.cursor else SUSPICIOUS if self.index.suspicious[row] else Style()
+        if self._marked(row):
+            style += MATCH
         return Strip([Segment(text, style)], width)
 
     def watch_cursor(self, old: int, new: int) -> None:
@@ -88,6 +98,29 @@ class TimelineView(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor, animate=False)
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def _marked(self, row: int) -> bool:
+        """Whether `row` is a marked match (a binary search: no set of a million rows is built)."""
+        at = bisect_left(self.marks, row)
+        return at < len(self.marks) and self.marks[at] == row
+
+    def go_to_row(self, row: int) -> None:
+        """Put the cursor on the line showing index row `row` (rows are ascending)."""
+        line = bisect_left(self.rows, row)
+        if line < len(self.rows) and self.rows[line] == row:
+            self.action_move(line - self.cursor)
+
+    def action_match(self, step: int) -> None:
+        """Jump to the next (1) or previous (-1) marked match."""
+        if not self.marks or not self.rows:
+            self.notify("no matches marked: filter with /, then z shows them among all events")
+            return
+        row = self.rows[self.cursor]
+        at = bisect_right(self.marks, row) if step > 0 else bisect_left(self.marks, row) - 1
+        if not 0 <= at < len(self.marks):
+            self.notify(f"no match {'after' if step > 0 else 'before'} this one")
+            return
+        self.go_to_row(self.marks[at])
 
     def action_next_suspicious(self) -> None:
         """Jump to the next event that carries a suspicious tag."""
