@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 
 from ir.core.errors import IrError
-from ir.core.journal import JOURNAL_FILE, is_open, read
+from ir.core.journal import JOURNAL_FILE, read
 from ir.core.records import Kind
 from ir.core.signing_journal import check_journal
 from ir.core.signing_trust import Trust, case_trust
@@ -66,7 +66,7 @@ def journal_head_line(case_dir: Path) -> str:
     if not records:
         raise IrError(f"{case_dir / JOURNAL_FILE}: the journal is empty")
     head = records[-1]
-    sig = check_journal(checked.records, case_dir, case_trust(case_dir), live=is_open(case_dir), journal=JOURNAL_FILE)
+    sig = check_journal(checked.records, case_dir, case_trust(case_dir), live_pid=None, journal=JOURNAL_FILE)
     if sig.signed_head and sig.signed_head[0] == head.seq:
         signed = f" signed by {sig.signed_head[2]}"
     elif sig.signed_head:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,10 @@ def test_a_kind_from_a_newer_agent_ir_is_kept_and_changes_nothing() -> None:
     assert state.step("freeze").status == StepStatus.PENDING
 
 
+KIND_SHAPE = re.compile(r"[a-z_]+(\.[a-z_]+)+")
+"""What a record kind looks like (`step.result`), as opposed to a sentence that holds a dot."""
+
+
 def _string_calls(tree: ast.AST) -> list[tuple[int, str]]:
     """(line, literal) of every `append("..."`, `write("..."`, `record("..."` and `Event(kind="..."`."""
     found = []
@@ -225,7 +230,7 @@ def _string_calls(tree: ast.AST) -> list[tuple[int, str]]:
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         first = node.args[0] if node.args else None
         literal = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
-        if name in ("append", "write", "record") and literal and (literal in KINDS or "." in literal):
+        if name in ("append", "write", "record") and literal and (literal in KINDS or KIND_SHAPE.fullmatch(literal)):
             found.append((node.lineno, literal))
         for kw in node.keywords:
             if name == "Event" and kw.arg == "kind" and isinstance(kw.value, ast.Constant):
