@@ -27,7 +27,6 @@ from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, load_s
 from ir.core.containment import LiveItem, has_containment, steps_to_redo, still_live, verdict
 from ir.core.dryrun import bad_args, dry_run
 from ir.core.errors import (
-    ApprovalRefused,
     BackendUnavailable,
     CaseError,
     ExitCode,
@@ -38,6 +37,7 @@ from ir.core.errors import (
 )
 from ir.core.events import EventHandler, RunOptions, RunSummary
 from ir.core.evidence import EvidenceStore
+from ir.core.gates import Gates
 from ir.core.inventory import Agent
 from ir.core.journal import Journal, storage_problem
 from ir.core.lint import lint
@@ -45,7 +45,6 @@ from ir.core.playbook import LoadedPlaybook, Step, resolve_params
 from ir.core.ports import Backends
 from ir.core.recorder import CaseEvidence, Recorder
 from ir.core.records import Kind
-from ir.core.release import release_refusal
 from ir.core.retry import delay_for
 from ir.core.signing_journal import sign_run
 from ir.core.signing_trust import Trust
@@ -191,7 +190,7 @@ class Engine:
         return people
 
 
-class _Run:
+class _Run(Gates):
     """One walk through a case's steps: everything a step needs, in one place."""
 
     def __init__(
@@ -395,79 +394,6 @@ class _Run:
             data["recovered"] = True
         self.record(Kind.STEP_RESULT, data, step.id)
         return None if status == StepStatus.SUCCEEDED else (status, code, error or status)
-
-    def approve(self, step: Step, action: str, args: Any) -> Outcome:
-        """Grant the approval the options carry, or journal that the step waits for one."""
-        options = self.options
-        if options.approve_all or step.id in options.approve:
-            allowed = self.engine.allowed_approvers(step)
-            if allowed is not None and options.actor not in allowed:
-                self.record(
-                    Kind.APPROVAL_REFUSED,
-                    {"step": step.id, "by": options.actor, "reason": "not an approver for this step"},
-                    step.id,
-                )
-                raise ApprovalRefused(
-                    f"step {step.id}: {options.actor} may not approve it (approvers: {', '.join(sorted(allowed))})"
-                )
-            self.record(
-                Kind.APPROVAL_GRANTED, {"step": step.id, "by": options.actor, "action": action, "args": args}, step.id
-            )
-            return None
-        self.record(
-            Kind.APPROVAL_WAITING,
-            {"step": step.id, "action": action, "args": args, "approvers": list(step.approval.approvers)},
-            step.id,
-        )
-        text = f"step {step.id} waits for approval: ir resume CASE --approve {step.id}"
-        return (RunStatus.AWAITING_APPROVAL, ExitCode.APPROVAL, text)
-
-    def skip(self, step: Step, reason: str) -> Outcome:
-        """The responder skips `step`; refused when a call of it may have happened (resume verifies first)."""
-        if self.state.step(step.id).intent_open:
-            text = (
-                f"step {step.id}: not skipped: a call was made and its result is unknown; "
-                "resume without --skip so verify() reads the real state first"
-            )
-            return self.result(step, StepStatus.ERRORED, {}, text, ExitCode.BAD_INPUT)
-        self.record(Kind.STEP_SKIPPED, {"step": step.id, "reason": reason, "by": self.options.actor}, step.id)
-        return None
-
-    def reenable_refusal(self, step: Step) -> str | None:
-        """Why a release step may not run (None when it may); the decision it relies on is journalled."""
-        incident = str(self.state.started.get("params", {}).get("incident") or "")
-        refusal, decision = release_refusal(
-            self.case_dir, incident, self.state.agent_id, self.engine.trust, self.engine.registry
-        )
-        if refusal:
-            return f"step {step.id}: refused: {refusal}"
-        assert decision is not None
-        self.record(
-            Kind.DECISION_CHECKED,
-            {
-                "step": step.id,
-                "case": incident or self.state.case_id,
-                "decision_seq": decision["seq"],
-                "decision_hash": decision["hash"],
-                "by": decision["by"],
-                "approved_by": decision.get("approved_by"),
-            },
-            step.id,
-        )
-        return None
-
-    def evidence_done(self, index: int, domain: str) -> bool:
-        """Whether an evidence step of `domain` before `index` has succeeded in this case."""
-        for earlier in self.loaded.playbook.steps[:index]:
-            action = self.engine.registry.get(earlier.action)
-            if (
-                action
-                and action.captures_evidence
-                and action.domain == domain
-                and self.state.step(earlier.id).status == StepStatus.SUCCEEDED
-            ):
-                return True
-        return False
 
     def finish(
         self, status: RunStatus, code: ExitCode, message: str | None, waiting: tuple[str, ...] = ()
