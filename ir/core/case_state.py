@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
+from ir.core.errors import JournalError
 from ir.core.journal import Record
 from ir.core.records import (
     ApprovalDeclined,
@@ -247,7 +248,12 @@ class CaseState:
                     self.priors[p.step] = dict(p.prior)
             case StepResult():
                 st = self.step(p.step)
-                st.status, st.outputs, st.error, st.intent_open = StepStatus(p.status), dict(p.outputs), p.error, False
+                st.status, st.outputs, st.error, st.intent_open = (
+                    _status(StepStatus, p.status, rec),
+                    dict(p.outputs),
+                    p.error,
+                    False,
+                )
             case StepSkipped():
                 st = self.step(p.step)
                 st.status, st.skipped = StepStatus.SKIPPED, p
@@ -277,7 +283,7 @@ class CaseState:
             case Note():
                 self.notes.append(p)
             case RunFinished():
-                self.finished, self.run_status = p, RunStatus(p.status)
+                self.finished, self.run_status = p, _status(RunStatus, p.status, rec)
             case RunInterrupted():
                 self.run_status = RunStatus.INTERRUPTED
             case RunAborted():
@@ -300,3 +306,17 @@ class RecordedDecision(DecisionPayload):
     """The decision record's journal seq."""
     hash: str
     """The decision record's journal hash."""
+
+
+_S = TypeVar("_S", bound=StrEnum)
+
+
+def _status(enum: type[_S], value: str, rec: Record) -> _S:
+    """`value` as a status of `enum`; a record that chains but names no such status is one line."""
+    try:
+        return enum(value)
+    except ValueError:
+        known = ", ".join(str(member) for member in enum)
+        raise JournalError(
+            f"journal seq {rec.seq}: {rec.type} record: status {str(value)[:40]!r} is not one of {known}"
+        ) from None

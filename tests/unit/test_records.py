@@ -350,3 +350,18 @@ def test_ir_cases_lists_old_cases_as_before(tmp_path: Path) -> None:
         f"{REENABLE:<60} support-bot      agent-reenable 1.0.0  succeeded",
         f"{INCIDENT:<60} support-bot      agent-compromise 1.2.0  succeeded",
     ]
+
+
+@pytest.mark.parametrize("kind", ["step.result", "run.finished"])
+def test_a_status_no_reader_knows_is_one_journal_error_line(tmp_path: Path, kind: str) -> None:
+    # The record chains (anyone can write one); its status is not a status: one line, no traceback.
+    from ir.core.errors import JournalError
+    from ir.core.journal import Journal
+
+    with Journal(tmp_path).open(create=True) as journal:
+        journal.append(Kind.RUN_STARTED, {"case": "c", "playbook": {"id": "p"}, "agent": {"id": "a"}})
+        journal.append(kind, {"step": "freeze", "status": "\x1b[2Jpwned" * 10, "steps": {}})
+    with pytest.raises(JournalError) as caught:
+        load_state(tmp_path)
+    assert str(caught.value).startswith(f"journal seq 2: {kind} record: status ")
+    assert "is not one of" in str(caught.value) and len(str(caught.value)) < 400
