@@ -29,3 +29,21 @@ class JournalWatch:
             return False
         self.seen = stamp
         return True
+
+
+def cases_stamp(cases_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """What the lists show depends on: each case folder's name and its journal's size and mtime
+    (one listdir and one stat() per case, no read)."""
+    try:
+        names = sorted(entry.name for entry in cases_dir.iterdir())
+    except OSError:
+        return ()
+    stamps = []
+    for name in names:
+        try:
+            st = (cases_dir / name / "journal.jsonl").stat()
+        except OSError:
+            stamps.append((name, -1, -1))
+            continue
+        stamps.append((name, st.st_size, st.st_mtime_ns))
+    return tuple(stamps)

@@ -1,14 +1,21 @@
-"""A full-screen table (agents, incidents): refilled whenever the screen comes back into view."""
+"""A full-screen table (agents, incidents): refilled whenever the screen comes back into view, and when
+another process adds a case or writes to one (a timer looks at the cases folder)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
+
+from ir.tui.journal_watch import cases_stamp
+
+LIST_POLL_SECONDS = 1.0
+"""How often a list looks at the cases folder: one listdir and one stat() per case a tick."""
 
 
 class ListingScreen(Screen[None]):
@@ -21,6 +28,7 @@ class ListingScreen(Screen[None]):
     TABLE_ID: ClassVar[str] = "rows"
     TITLE_TEXT: ClassVar[str] = ""
     """The table's title, on its top border."""
+    _stamp: tuple[tuple[str, int, int], ...] = ()
     DEFAULT_CSS = """
     ListingScreen DataTable { border-top: solid $primary; }
     """
@@ -36,6 +44,15 @@ class ListingScreen(Screen[None]):
         table.border_title = self.TITLE_TEXT
         self.refill()
         table.focus()
+        self.set_interval(LIST_POLL_SECONDS, self.poll)
+
+    def poll(self) -> None:
+        """Refill when a case was added, removed or written to since the last look (by anyone)."""
+        if self.app.screen is self and cases_stamp(self._cases_dir()) != self._stamp:
+            self.refill()
+
+    def _cases_dir(self) -> Path:
+        return Path(self.app.workspace.cases_dir)  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:
         """Back from another screen: what the rows show may have changed."""
@@ -43,12 +60,16 @@ class ListingScreen(Screen[None]):
             self.refill()
 
     def refill(self) -> None:
-        """Rebuild the rows, keeping the cursor where it was."""
+        """Rebuild the rows, keeping the cursor on the same row (by key: a new case may come first)."""
+        self._stamp = cases_stamp(self._cases_dir())  # before reading, so a write during it is seen next tick
         table = self.query_one(DataTable)
         row = table.cursor_row
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key if table.row_count else None
         table.clear()
-        for key, cells in self.rows():
-            table.add_row(*cells, key=key)
+        for row_key, cells in self.rows():
+            table.add_row(*cells, key=row_key)
+        if key is not None and key in table.rows:
+            row = table.get_row_index(key)
         table.move_cursor(row=row)
 
     def rows(self) -> Iterable[tuple[str, Sequence[str]]]:

@@ -27,7 +27,7 @@ from ir.core.records import ApprovalWaiting, RunStarted, StepStarted, parse
 from ir.core.summary_text import summary_lines
 from ir.tui.run_lines import ENDED, STOPPED, status_line
 from ir.tui.run_workers import EngineEvent, Finished, Planned
-from ir.tui.screens.case_links import CaseLinks
+from ir.tui.screens.output_search import OutputSearch
 from ir.tui.screens.run_keys import RunKeys
 from ir.tui.widgets.case_header import CaseHeader
 from ir.tui.widgets.run_log import RunLog
@@ -37,7 +37,7 @@ from ir.tui.widgets.steps import StepList
 SKIPPABLE = ("pending", "awaiting_approval", "failed", "errored")
 
 
-class RunScreen(RunKeys, CaseLinks):
+class RunScreen(RunKeys, OutputSearch):
     """One case: plan it, start it, watch it, approve or skip its steps, note, abort, resume it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
