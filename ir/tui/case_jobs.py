@@ -6,12 +6,15 @@ palette runs them in thread workers (hashing evidence or writing a report never 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
 
+from ir.core.case import CaseState
 from ir.core.errors import IrError
-from ir.core.journal import JOURNAL_FILE, read
+from ir.core.events import RunSummary
+from ir.core.journal import JOURNAL_FILE, Record, read
 from ir.core.records import Kind
 from ir.core.signing_journal import check_journal
 from ir.core.signing_trust import Trust, case_trust
@@ -54,6 +57,28 @@ def write_md_report(case_dir: Path, actor: str, trust: Trust) -> str:
     signed = written.signed
     who = f"; head signed by {signed.principal}" if signed and signed.principal else "; head not signed"
     return f"report written to {written.path}{seq}{who}"
+
+
+def finished_summary(case_dir: Path, state: CaseState, records: Sequence[Record], steps: Sequence[str]) -> RunSummary:
+    """The summary `ir run` printed when this case's last run ended, rebuilt from its journal:
+    status, steps, follow-ups, what is still live, and the head (signed only when a checkpoint
+    whose signature checks out signs that very record)."""
+    assert state.finished is not None
+    heads = [r for r in records if r.type != Kind.CHECKPOINT]
+    head = (heads[-1].seq, heads[-1].hash) if heads else None
+    sig = check_journal(records, case_dir, case_trust(case_dir), live_pid=None, journal=JOURNAL_FILE)
+    signed = sig.signed_head[2] if head and sig.signed_head and sig.signed_head[0] == head[0] else None
+    return RunSummary(
+        status=state.run_status,
+        steps={sid: str(state.step(sid).status) for sid in steps},
+        case_dir=str(case_dir),
+        case_id=state.case_id,
+        head=head,
+        signed_by=signed,
+        message=state.finished.message,
+        follow_ups=tuple(state.follow_ups),
+        still_live=tuple(live.model_dump() for live in state.finished.still_live or ()),
+    )
 
 
 def journal_head_line(case_dir: Path) -> str:

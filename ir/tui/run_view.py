@@ -13,6 +13,8 @@ from ir.core.case import CaseState, RunStatus, StepStatus
 from ir.core.journal import is_open, read
 from ir.core.playbook import LoadedPlaybook
 from ir.core.records import ApprovalWaiting, Payload, RunStarted, StepPlanned, payload_of
+from ir.core.summary_text import summary_lines
+from ir.tui.case_jobs import finished_summary
 from ir.tui.journal_watch import POLL_SECONDS, JournalWatch
 from ir.tui.run_lines import STOPPED, step_status
 from ir.tui.widgets.case_header import CaseHeader
@@ -84,6 +86,9 @@ class RunView(Screen[None]):
             for rec in records:
                 if rec.seq > self.seen:
                     out.add(payload_of(rec, f"journal seq {rec.seq}"))
+            if self.seen == 0 and state.finished is not None and state.run_status != RunStatus.RUNNING:
+                steps = [s.id for s in self.loaded.playbook.steps]  # a case opened after its run ended
+                out.summary(summary_lines(finished_summary(self.case_dir, state, records, steps)))
         self.seen = records[-1].seq if records else 0
         return state
 

@@ -9,6 +9,7 @@ import asyncio
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.message import Message
@@ -281,3 +282,26 @@ def test_q_mid_run_asks_names_the_case_to_resume_and_leaves_it_interrupted(
     world = json.loads((ws / ".ir" / "world.json").read_text())
     networks = [n["name"] for n in world["containers"]["support-bot"]["networks"]]
     assert "agents-net" in networks  # isolate never ran: nothing after the quit did
+
+
+def test_a_case_opened_after_its_run_ended_shows_the_summary_the_command_line_printed(
+    tmp_path: Path, signers: Any
+) -> None:
+    ws = demo_workspace(tmp_path)
+    signers(ws, "tester")
+    run = ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--yes", cwd=ws)
+    assert run.returncode == 0, run.stdout + run.stderr
+    printed = run.stdout[run.stdout.index("\nrun succeeded") :]  # the summary block `ir run` ended with
+
+    async def scenario() -> str:
+        app = app_for(ws)
+        async with app.run_test(size=(150, 45)) as pilot:
+            await pilot.press("c", "enter")
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            await settle(app, pilot)
+            return log_text(screen)
+
+    shown = asyncio.run(scenario())
+    assert "end of run" in shown and "signed by tester" in printed
+    assert "".join(printed.split()) in "".join(shown.split())  # character for character, wrapping aside
