@@ -43,31 +43,34 @@ def secret_versions(ws: Path) -> int:
 
 
 @contextmanager
-def paused_run(ws: Path, where: str) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    """`ir run agent-compromise --yes` held right after the record `where` until the block ends."""
+def paused_ir(ws: Path, args: list[str], failpoint: str, user: str) -> Iterator[subprocess.Popen[str]]:
+    """`ir ARGS` as USER, held with every lock it took right after the record `failpoint` (IR_FAILPOINT
+    `KIND:STEP`) until the block ends."""
     release = ws.parent / "release"
-    env = {**os.environ, "IR_USER": "alice", "IR_FAILPOINT": f"{where}:1:pause", "IR_FAILPOINT_FILE": str(release)}
+    env = {**os.environ, "IR_USER": user, "IR_FAILPOINT": f"{failpoint}:1:pause", "IR_FAILPOINT_FILE": str(release)}
     env.pop("IR_WORKSPACE", None)
     exe = Path(sys.executable).parent / "ir"
     proc = subprocess.Popen(
-        [str(exe), "run", "agent-compromise", "--agent", "support-bot", "--yes"],
-        cwd=ws,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        [str(exe), *args], cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         deadline = time.monotonic() + 60
         while not Path(f"{release}.paused").exists():  # waiting for a state, not for time
             assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the first run never reached its failpoint"
+            assert time.monotonic() < deadline, f"ir {args[0]} never reached its failpoint {failpoint}"
             time.sleep(0.02)
-        (case,) = (ws / "cases").iterdir()
-        yield proc, case
+        yield proc
     finally:
         release.touch()
         proc.communicate(timeout=120)
+
+
+@contextmanager
+def paused_run(ws: Path, where: str) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    """`ir run agent-compromise --yes` held right after the record `where` until the block ends."""
+    with paused_ir(ws, ["run", "agent-compromise", "--agent", "support-bot", "--yes"], where, "alice") as proc:
+        (case,) = (ws / "cases").iterdir()
+        yield proc, case
 
 
 def test_a_second_run_on_a_busy_agent_is_refused_and_an_attach_is_handed_over(ws: Path) -> None:

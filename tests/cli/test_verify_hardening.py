@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_agent_lock import paused_run
+from tests.cli.test_agent_lock import paused_ir, paused_run
 from tests.cli.test_signatures import rewrite
 from tests.conftest import ir_cmd, make_workspace
 from tests.unit.test_honest_status import AGENT, CLOUD
@@ -74,29 +73,8 @@ def holding(path: Path, meta: dict[str, str] | None = None) -> Iterator[int]:
 @contextmanager
 def paused_resume(ws: Path, case: Path) -> Iterator[subprocess.Popen[str]]:
     """`ir resume CASE --yes` held, with every lock, right after its run.resumed record."""
-    release = ws.parent / "release"
-    env = {**os.environ, "IR_USER": "tester", "IR_FAILPOINT": "run.resumed:*:1:pause"}
-    env["IR_FAILPOINT_FILE"] = str(release)
-    env.pop("IR_WORKSPACE", None)
-    exe = Path(sys.executable).parent / "ir"
-    proc = subprocess.Popen(
-        [str(exe), "resume", case.name, "--yes"],
-        cwd=ws,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not Path(f"{release}.paused").exists():  # waiting for a state, not for time
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the resume never reached its failpoint"
-            time.sleep(0.02)
+    with paused_ir(ws, ["resume", case.name, "--yes"], "run.resumed:*", "tester") as proc:
         yield proc
-    finally:
-        release.touch()
-        proc.communicate(timeout=120)
 
 
 def test_strict_never_prints_ok_and_an_unsigned_case_says_nothing_proves_who_wrote_it(ws: Path) -> None:

@@ -11,11 +11,11 @@ from ir.core.errors import ExitCode
 from ir.core.events import Event
 from ir.core.journal import read
 from ir.core.verify import verify_case
-from tests.conftest import REPO, make_workspace
+from tests.conftest import make_workspace
+from tests.unit.test_credential_actions import DEMO_WORLD
 from tests.unit.test_engine import Harness
 
-_DEMO = (REPO / "demo" / "world.yaml").read_text()
-CLOUD = _DEMO[_DEMO.index("# The agent's cloud identity") :]
+CLOUD = DEMO_WORLD
 """The demo's cloud: the agent's user minted `support-bot-helper` with key AKIAEXAMPLEDEMO00003 (CloudTrail)."""
 AGENT = """\
 agents:
