@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator
 
+from ir.core.alert_settings import AlertSettings
 from ir.core.errors import WorkspaceError
 from ir.core.inventory import Frozen, Inventory, load_inventory
 from ir.core.validation import validate
@@ -127,6 +128,8 @@ class Settings(Frozen):
     """Allowed signers of decisions and journal heads."""
     approvers: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Named groups of people who may approve steps, e.g. `oncall: [alice, bob]`."""
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    """Alert sources, routes and policies for `ir contain` and `ir serve`."""
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,10 @@ CONTRACTS = (
     Contract("ir.backends", ("ir.actions", "ir.tui", "ir.cli", *UI)),
     Contract("ir.timeline", ("ir.actions", "ir.backends", "ir.tui", "ir.cli", *UI, *VENDOR)),
     Contract("ir.report", ("ir.actions", "ir.backends", "ir.tui", "ir.cli", *UI, *VENDOR)),
+    Contract(
+        "ir.alerts",
+        ("ir.actions", "ir.backends", "ir.tui", "ir.cli", "ir.tabletop", *UI, "docker", "boto3", "botocore"),
+    ),
     Contract("ir.tui", ("ir.cli", "click")),
     Contract("ir.cli", ("ir.tui", "textual"), top_level_only=True),
 )
