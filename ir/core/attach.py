@@ -71,7 +71,7 @@ def attach(
     if target is None:
         return None
     request = secrets.token_hex(8)
-    data = {
+    data: dict[str, Any] = {
         "by": actor,
         "text": (
             f"a second containment ({playbook_id} on {agent_id}) was requested by {actor}; "
@@ -79,9 +79,62 @@ def attach(
         ),
         "attached": {"playbook": playbook_id, "params": dict(params), "actor": actor, "request": request},
     }
+    return _deliver(target, Kind.NOTE, data, request, trust, actor, key)
+
+
+def correlate(
+    *,
+    workspace: Path,
+    cases_dir: Path,
+    agent_id: str,
+    playbook_id: str,
+    alert: Mapping[str, Any],
+    request: str,
+    actor: str,
+    text: str,
+    key: Path | None = None,
+    trust: Trust | None = None,
+    closed_too: bool = False,
+) -> Attached | None:
+    """Journal an `alert.correlated` record in the agent's open case of `playbook_id` (or, with
+    `closed_too`, its latest case of it, for a `resolved` notification); None when there is none.
+
+    `request` makes it idempotent: an alert already journalled (or spooled) there is not again.
+    """
+    held = holder(workspace, agent_id)
+    name = (held or {}).get("case", "")
+    target: Path | None = None
+    ours = f"-{agent_id}-{playbook_id}-" in name and Path(name).name == name and not name.startswith(".")
+    if ours and (cases_dir / name / JOURNAL_FILE).is_file():
+        target = cases_dir / name
+    target = target or open_case(cases_dir, agent_id, playbook_id)
+    if target is None and closed_too:
+        target = latest_case(cases_dir, agent_id, playbook_id)
+    if target is None:
+        return None
+    data = {"by": actor, "text": text, "alert": dict(alert), "request": request}
+    return _deliver(target, Kind.ALERT_CORRELATED, data, request, trust, actor, key)
+
+
+def latest_case(cases_dir: Path, agent_id: str, playbook_id: str) -> Path | None:
+    """The agent's newest case of `playbook_id`, finished or not."""
+    marker = f"-{agent_id}-{playbook_id}-"
+    if not cases_dir.is_dir():
+        return None
+    named = sorted((p for p in cases_dir.iterdir() if marker in p.name and (p / JOURNAL_FILE).is_file()), reverse=True)
+    return named[0] if named else None
+
+
+def _deliver(
+    target: Path, kind: str, data: dict[str, Any], request: str, trust: Trust | None, actor: str, key: Path | None
+) -> Attached:
+    """Append to the case's journal (and sign the head), or spool for the live run holding it."""
     try:
         with Journal(target).open() as journal:
-            seq = journal.append(Kind.NOTE, data).seq
+            done = _requests(journal.records)
+            if request in done:
+                return Attached(target, done[request])
+            seq = journal.append(kind, data).seq
             return Attached(target, seq, _sign(journal, target, trust, actor, key))
     except CaseLocked:
         pass
@@ -126,22 +179,36 @@ def collect(case_dir: Path, records: list[Record], write: Callable[[str, Mapping
     spool = case_dir / SPOOL_DIR
     if not spool.is_dir():
         return 0
-    done = {
-        str(r.data["attached"].get("request"))
-        for r in records
-        if r.type == Kind.NOTE and isinstance(r.data.get("attached"), dict)
-    }
+    done = _requests(records)
     count = 0
     for path in sorted(spool.glob("*.json")):
         data = _load(path)
         if data is None:
             os.replace(path, path.with_suffix(".rejected"))
             continue
-        if str(data["attached"].get("request")) not in done:
-            write(Kind.NOTE, data)
+        kind, request = _kind_and_request(data)
+        if request not in done:
+            write(kind, data)
             count += 1
         path.unlink()
     return count
+
+
+def _kind_and_request(data: Mapping[str, Any]) -> tuple[str, str]:
+    if "alert" in data:
+        return Kind.ALERT_CORRELATED, str(data["request"])
+    return Kind.NOTE, str(data["attached"].get("request"))
+
+
+def _requests(records: list[Record]) -> dict[str, int]:
+    """Request id → journal seq of every attached note and correlated alert already journalled."""
+    done: dict[str, int] = {}
+    for r in records:
+        if r.type == Kind.NOTE and isinstance(r.data.get("attached"), dict):
+            done[str(r.data["attached"].get("request"))] = r.seq
+        elif r.type == Kind.ALERT_CORRELATED and isinstance(r.data.get("request"), str):
+            done[str(r.data["request"])] = r.seq
+    return done
 
 
 def _load(path: Path) -> dict[str, Any] | None:
@@ -152,6 +219,15 @@ def _load(path: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if (
+        isinstance(data, dict)
+        and set(data) == {"by", "text", "alert", "request"}
+        and isinstance(data["by"], str)
+        and isinstance(data["text"], str)
+        and isinstance(data["alert"], dict)
+        and isinstance(data["request"], str)
+    ):
+        return data
     if not (
         isinstance(data, dict)
         and set(data) == {"by", "text", "attached"}

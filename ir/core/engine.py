@@ -81,7 +81,14 @@ class Engine:
         self.signing_key = signing_key
 
     def start(
-        self, *, loaded: LoadedPlaybook, agent: Agent, params: Mapping[str, str], cases_dir: Path, options: RunOptions
+        self,
+        *,
+        loaded: LoadedPlaybook,
+        agent: Agent,
+        params: Mapping[str, str],
+        cases_dir: Path,
+        options: RunOptions,
+        trigger: Mapping[str, Any] | None = None,
     ) -> RunSummary:
         """Validate, open a new case (unless dry run) and run the playbook for `agent`."""
         problems = lint(loaded, self.registry)
@@ -134,6 +141,7 @@ class Engine:
                     "actor": options.actor,
                     "pid": os.getpid(),
                 }
+                | ({"trigger": dict(trigger)} if trigger else {})
                 | _stale(lock),
             )
             summary = _Run(self, case_dir, loaded, agent, CaseState.replay(journal.records), rec, options).walk()
@@ -221,6 +229,7 @@ class _Run(Gates):
     def walk(self) -> RunSummary:
         """Run every step not yet finished; stop at a wait, a stopping failure or an interrupt."""
         worst, message, current = ExitCode.OK, None, None
+        waiting: list[str] = []
         try:
             for index, step in enumerate(self.loaded.playbook.steps):
                 collect(self.case_dir, self.rec.journal.records, self.record)  # notes attached meanwhile
@@ -232,11 +241,17 @@ class _Run(Gates):
                     continue
                 status, code, text = outcome
                 if status == RunStatus.AWAITING_APPROVAL:
+                    waiting.append(step.id)
+                    if self.options.continue_past_waiting:
+                        continue
                     return self.finish(RunStatus.AWAITING_APPROVAL, code, text, waiting=(step.id,))
                 worst, message = max(worst, code), message or text
                 if step.on_failure == "stop":
                     break
             current = None
+            if waiting:
+                text = f"steps wait for approval: ir resume CASE --approve STEP ({', '.join(waiting)})"
+                return self.finish(RunStatus.AWAITING_APPROVAL, ExitCode.APPROVAL, text, waiting=tuple(waiting))
             return self.conclude(worst, message)
         except KeyboardInterrupt:
             self.record(Kind.RUN_INTERRUPTED, {"step": current})
@@ -306,7 +321,8 @@ class _Run(Gates):
         except (SubstitutionError, ValidationError) as exc:
             return self.result(step, StepStatus.ERRORED, {}, bad_args(step, exc), ExitCode.BAD_INPUT)
 
-        if step.approval.required and step.id not in self.state.approvals:
+        held = self.options.hold_mutating and action.mutates
+        if (step.approval.required or held) and step.id not in self.state.approvals:
             waiting = self.approve(step, action.name, args)
             if waiting is not None:
                 return waiting

@@ -58,6 +58,15 @@ class RunOptions:
     """Step id → reason: let a destructive step run without a successful evidence step."""
     skip: Mapping[str, str] = field(default_factory=dict)
     """Step id → reason: the responder skips these steps (journalled with who and why)."""
+    hold_mutating: bool = False
+    """Policy `approve`: every step that changes something waits for a person, not only those
+    the playbook marks `approval: required`."""
+    continue_past_waiting: bool = False
+    """Policy `auto_then_approve`: a step waiting for approval does not stop the walk; the steps
+    after it that need no approval still run, and the run ends waiting for all that wait."""
+    granted_by_policy: str | None = None
+    """Policy `auto`: the alert route (named here) approves every step; journalled as such, with
+    `actor` (the service principal) as who applied it."""
 
     def check_steps(self, loaded: LoadedPlaybook) -> None:
         """Refuse approvals, overrides and skips of steps the playbook does not have, and reasonless skips."""

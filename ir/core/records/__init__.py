@@ -26,7 +26,15 @@ from ir.core.records.case_files import (
     JournalTornTail,
     RemovedPart,
 )
-from ir.core.records.people import Checkpoint, DecisionChecked, DecisionPayload, DecisionRefused, FollowUp, Note
+from ir.core.records.people import (
+    AlertCorrelated,
+    Checkpoint,
+    DecisionChecked,
+    DecisionPayload,
+    DecisionRefused,
+    FollowUp,
+    Note,
+)
 from ir.core.records.runs import (
     ApprovalDeclined,
     ApprovalGranted,
@@ -54,6 +62,7 @@ from ir.core.records.runs import (
 
 __all__ = [
     "PAYLOADS",
+    "AlertCorrelated",
     "ApprovalDeclined",
     "ApprovalGranted",
     "ApprovalRefused",
@@ -123,6 +132,7 @@ class Kind(StrEnum):
     DERIVED_ADDED = "derived.added"
     FOLLOWUP = "followup"
     NOTE = "note"
+    ALERT_CORRELATED = "alert.correlated"
     DECISION = "decision"
     DECISION_REFUSED = "decision.refused"
     DECISION_CHECKED = "decision.checked"
@@ -155,6 +165,7 @@ PAYLOADS: dict[Kind, type[Payload]] = {
     Kind.DERIVED_ADDED: DerivedAdded,
     Kind.FOLLOWUP: FollowUp,
     Kind.NOTE: Note,
+    Kind.ALERT_CORRELATED: AlertCorrelated,
     Kind.DECISION: DecisionPayload,
     Kind.DECISION_REFUSED: DecisionRefused,
     Kind.DECISION_CHECKED: DecisionChecked,

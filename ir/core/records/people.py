@@ -35,6 +35,20 @@ class Note(Payload):
     """Set when a second run was refused and attached to this case instead (`--attach`)."""
 
 
+class AlertCorrelated(Payload):
+    """A later alert about the agent joined its open case instead of starting a second run (or a
+    `resolved` notification was recorded: it releases nothing)."""
+
+    by: str = ""
+    """Who journalled it (the alert pipeline's service principal)."""
+    text: str = ""
+    """One line saying what arrived and what was (not) done about it."""
+    alert: dict[str, Any] = Field(default_factory=dict)
+    """The alert: `inbox` ref, `source`, `kind`, `incident_key`, `status`, `severity`, `title`, `observed`."""
+    request: str = ""
+    """`alert-<inbox row>-<agent>`: the same alert is never journalled twice into one case."""
+
+
 class DecisionPayload(Payload):
     """What happens to the agent after the incident, who decided, why, on what evidence."""
 

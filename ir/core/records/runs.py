@@ -45,6 +45,9 @@ class RunStarted(Payload):
     """Who started the run."""
     pid: int | None = None
     """The process that ran it."""
+    trigger: dict[str, Any] | None = None
+    """What started a headless run: the alert (`inbox` ref, `source`, `incident_key`, `title`,
+    `resolved_by` rule) and the `route` and `policy` that chose this playbook."""
 
     @property
     def agent_id(self) -> str:
@@ -251,6 +254,8 @@ class ApprovalGranted(StepPayload):
 
     by: str = ""
     """Who approved it."""
+    policy: str | None = None
+    """Set when no person approved it: the alert route whose `auto` policy granted it."""
     action: str | None = None
     """The action approved."""
     args: Any = None
