@@ -160,6 +160,9 @@ class Route(Frozen):
     """`observe` journal only; `shadow` journal what would run; `approve` open the case and wait
     before the first mutating step; `auto_then_approve` reversible steps run, irreversible ones
     wait; `auto` run everything (approvals granted by this route, journalled as such)."""
+    fleet_by: tuple[Literal["credential", "image", "host", "container"], ...] = ("credential", "image")
+    """Resolution rules whose several matches are contained together (a fleet); several matches
+    by any other rule are ambiguous and wait. Add `host` only where a host runs one kind of agent."""
     max_agents: int = Field(default=50, ge=1, le=10000)
     """An alert resolving to more agents than this waits for a person instead."""
 

@@ -145,7 +145,7 @@ class Engine:
                 | _stale(lock),
             )
             summary = _Run(self, case_dir, loaded, agent, CaseState.replay(journal.records), rec, options).walk()
-            return sign_run(summary, rec, self.trust, options.actor, self.signing_key, "run")
+            return sign_run(summary, rec, self.trust, options.signer or options.actor, self.signing_key, "run")
 
     def resume(self, *, case_dir: Path, options: RunOptions) -> RunSummary:
         """Continue a case from its journal: verify real state, then run what is left (holding the
@@ -183,7 +183,7 @@ class Engine:
             for step_id in redo:
                 state.step(step_id).status = StepStatus.PENDING  # the run stopped, skipped or left it: again
             summary = _Run(self, case_dir, loaded, agent, state, rec, options, recheck=frozenset(redo)).walk()
-            return sign_run(summary, rec, self.trust, options.actor, self.signing_key, "resume")
+            return sign_run(summary, rec, self.trust, options.signer or options.actor, self.signing_key, "resume")
 
     def allowed_approvers(self, step: Step) -> set[str] | None:
         """The people who may approve `step` (groups expanded), or None when anyone may."""

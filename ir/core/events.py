@@ -64,6 +64,9 @@ class RunOptions:
     continue_past_waiting: bool = False
     """Policy `auto_then_approve`: a step waiting for approval does not stop the walk; the steps
     after it that need no approval still run, and the run ends waiting for all that wait."""
+    signer: str | None = None
+    """Who signs the journal head at the end when not `actor`: the service principal, for a
+    run resumed on an approval that arrived over HTTP (the approver's key is not on the server)."""
     granted_by_policy: str | None = None
     """Policy `auto`: the alert route (named here) approves every step; journalled as such, with
     `actor` (the service principal) as who applied it."""

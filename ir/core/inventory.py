@@ -43,6 +43,8 @@ class ContainerRef(Frozen):
     """Container id, when the name is not stable."""
     host: str | None = None
     """Docker host URL for this container; default from ir.yaml or DOCKER_HOST."""
+    image: str | None = None
+    """The image it runs (`registry/name:tag`), for "which agents run this image?" (`ir agents affected`)."""
 
     @property
     def ref(self) -> str:
