@@ -28,7 +28,7 @@ from ir.core.agent_lock import open_case
 from ir.core.alert_settings import Route
 from ir.core.attach import Attached, correlate, latest_case
 from ir.core.case import load_state
-from ir.core.errors import IrError
+from ir.core.errors import InputError, IrError
 from ir.core.signing_trust import workspace_trust
 from ir.core.workspace import Workspace
 
@@ -123,7 +123,58 @@ class Pipeline:
         else:
             self._contain(row, route, found, facts, recovering)
 
-    def _contain(self, row: AlertRow, route: Route, found: Resolution, facts: dict[str, Any], recovering: bool) -> None:
+    def preview(self, alert: Alert) -> dict[str, Any]:
+        """What `handle` would do with `alert`, changing nothing (`ir contain --dry-run`)."""
+        route = choose(alert, self.settings.routes)
+        found = resolve(alert, self.ws.inventory, self.container_labels, route.fleet_by if route else FLEET_RULES)
+        lines = [f"agents: {', '.join(found.agents) or 'none'} ({found.state}: {found.detail})"]
+        if route is None:
+            lines.append("route: none matches (it would wait for a person)")
+        else:
+            lines.append(f"route: {route.name} → {route.playbook} under policy {route.policy}")
+        plans = []
+        if route is not None and found.actionable and alert.status == "firing":
+            for agent in found.agents[: route.max_agents]:
+                row = AlertRow(0, 0, alert.index, alert.incident_key, alert, "new", "", {}, "", "", [], "")
+                plan = self.executor.plan(self._request(row, route, found, agent))
+                plans.append(plan.as_dict())
+                lines.append(f"{agent}: would run {route.playbook}:")
+                lines.extend(f"  {line}" for line in plan.plan)
+                if plan.status == "error":
+                    lines.append(f"  cannot plan: {plan.message}")
+        return {
+            "alert": alert.index,
+            "resolution": found.as_dict(),
+            "route": route.name if route else None,
+            "policy": route.policy if route else None,
+            "plans": plans,
+            "lines": lines,
+        }
+
+    def assign(self, row: AlertRow, agents: tuple[str, ...], by: str) -> None:
+        """A person names the agents of a waiting alert: its route runs for them, with `by` recorded."""
+        if row.outcome != "waiting":
+            raise InputError(f"alert {row.ref} is {row.outcome}, not waiting for a person")
+        route = choose(row.alert, self.settings.routes)
+        if route is None:
+            raise InputError(f"alert {row.ref}: no route matches it; add one to ir.yaml (alerts.routes)")
+        detail = f"assigned by {by}: {', '.join(agents)}"
+        found = Resolution("attributed" if len(agents) == 1 else "fleet", "person", agents, detail)
+        facts: dict[str, Any] = {"resolution": found.as_dict(), "route": route.name, "policy": route.policy}
+        if route.policy in ("observe", "shadow"):
+            self.inbox.settle(row.id, "observed", f"route {route.name}: policy {route.policy}; {detail}", **facts)
+            return
+        self._contain(row, route, found, facts, recovering=False, person=True)
+
+    def _contain(
+        self,
+        row: AlertRow,
+        route: Route,
+        found: Resolution,
+        facts: dict[str, Any],
+        recovering: bool,
+        person: bool = False,
+    ) -> None:
         results: list[dict[str, Any]] = []
         to_start: list[str] = []
         for agent in found.agents:
@@ -143,7 +194,7 @@ class Pipeline:
                 continue
             to_start.append(agent)
         waiting_reason = ""
-        if to_start and route.policy in AUTOMATIC:
+        if to_start and route.policy in AUTOMATIC and not person:
             allowed, waiting_reason = self._breaker(len(to_start))
             for agent in to_start[allowed:]:
                 results.append({"agent": agent, "case": None, "how": "waiting", "why": waiting_reason})

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ir.cli.alerts import agents_affected, alerts_group, contain_cmd
 from ir.cli.cases import abort_cmd, cases_cmd, decide_cmd, note_cmd, timeline_cmd, verify_cmd
 from ir.cli.keys import keys_group
 from ir.cli.playbooks import playbook_group
@@ -292,6 +293,9 @@ def resume_cmd(
 
 
 cli.add_command(playbook_group)
+cli.add_command(contain_cmd)
+cli.add_command(alerts_group)
+agents_group.add_command(agents_affected)
 cli.add_command(keys_group)
 for _command in (verify_cmd, cases_cmd, timeline_cmd, decide_cmd, note_cmd, abort_cmd, report_cmd):
     cli.add_command(_command)
