@@ -39,6 +39,9 @@ DEMO_PRINCIPAL = "demo-responder"
 """The one principal the demo key signs for (`make run` runs as this)."""
 DEMO_KEY_FILE = ".ir/demo-signing-key"
 """Where a demo workspace keeps its generated key (git-ignored, never trusted elsewhere)."""
+DEMO_SERVICE = "demo-service"
+"""The demo's alert pipeline (`ir contain`, `ir serve`): a service key, beside the demo key."""
+DEMO_SERVICE_KEY = "demo-service-key"
 KEY_ENV = "IR_SIGNING_KEY"
 KEYS_DIR_ENV = "IR_KEYS_DIR"
 
@@ -90,10 +93,18 @@ class Trust:
 
     def entries(self) -> tuple[Signer, ...]:
         """Every allowed signer, the demo key's (once it exists) included."""
-        pub_file = self.demo_key.with_name(self.demo_key.name + ".pub") if self.demo_key else None
-        if pub_file is not None and not self._demo and pub_file.is_file():
-            pub = parse_public_key(pub_file.read_text(), str(pub_file))
-            self._demo.append(Signer(DEMO_PRINCIPAL, RESPONDER, pub, demo=True))
+        if self.demo_key is None:
+            return self.signers
+        demo = []
+        for name, principal, role in (
+            (self.demo_key.name, DEMO_PRINCIPAL, RESPONDER),
+            (DEMO_SERVICE_KEY, DEMO_SERVICE, SERVICE),
+        ):
+            pub_file = self.demo_key.with_name(name + ".pub")
+            if pub_file.is_file():
+                demo.append(Signer(principal, role, parse_public_key(pub_file.read_text(), str(pub_file)), demo=True))
+        if len(demo) > len(self._demo):
+            self._demo[:] = demo
         return self.signers + tuple(self._demo)
 
     def allowed(self, principal: str, fingerprint: str, at: str | None = None) -> Signer | None:
@@ -249,10 +260,11 @@ def key_path(principal: str, trust: Trust, explicit: Path | None = None, *, env:
     own = keys_dir() / principal
     if own.is_file():
         return own
-    if trust.demo_key is not None and principal == DEMO_PRINCIPAL:
-        if not trust.demo_key.is_file():
-            write_key(trust.demo_key, generate_key("ed25519"))
-        return trust.demo_key
+    if trust.demo_key is not None and principal in (DEMO_PRINCIPAL, DEMO_SERVICE):
+        path = trust.demo_key if principal == DEMO_PRINCIPAL else trust.demo_key.with_name(DEMO_SERVICE_KEY)
+        if not path.is_file():
+            write_key(path, generate_key("ed25519"))
+        return path
     return None
 
 
@@ -276,7 +288,7 @@ def signer_for(
     except SigningError as exc:
         raise NoSigner(str(exc)) from None
     info = public_info(key.public_key())
-    if trust.demo_key is None and path.name == Path(DEMO_KEY_FILE).name:
+    if trust.demo_key is None and path.name in (Path(DEMO_KEY_FILE).name, DEMO_SERVICE_KEY):
         raise NoSigner(f"{path}: a demo key signs only in a workspace that sets signing.demo_key")
     entry = trust.allowed(principal, info.fingerprint)
     if entry is None and not decide:
