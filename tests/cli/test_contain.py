@@ -132,7 +132,9 @@ def container_status(ws: Path, name: str) -> str:
 
 
 def test_a_group_contains_the_firing_agent_and_records_the_resolved_one(ws: Path) -> None:
-    body = am_group(am_alert("aaaa000000000001", agent_id="support-bot"), am_alert("bbbb", "resolved", agent_id="billing-bot"))
+    body = am_group(
+        am_alert("aaaa000000000001", agent_id="support-bot"), am_alert("bbbb", "resolved", agent_id="billing-bot")
+    )
     result = contain(ws, body)
     assert result.returncode == 4, result.stdout + result.stderr  # irreversible steps wait for a person
     assert "alert 1.0 contained" in result.stdout
