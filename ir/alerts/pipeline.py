@@ -12,6 +12,7 @@ finding every 6 h), is a duplicate: journalled, not contained again.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ class Pipeline:
         self.clock = clock
         self.on_case_started = on_case_started
         self.actor = self.settings.service.principal
+        self._breaker_lock = threading.Lock()
 
     def process_pending(self) -> list[Settled]:
         """Every delivery not yet done, oldest first (after a crash: what was cut short)."""
@@ -195,12 +197,13 @@ class Pipeline:
             to_start.append(agent)
         waiting_reason = ""
         if to_start and route.policy in AUTOMATIC and not person:
-            allowed, waiting_reason = self._breaker(len(to_start))
-            for agent in to_start[allowed:]:
-                results.append({"agent": agent, "case": None, "how": "waiting", "why": waiting_reason})
-            to_start = to_start[:allowed]
-            for agent in to_start:
-                self.inbox.automatic(agent, row.id)  # counted before it starts: a crash never under-counts
+            with self._breaker_lock:  # check and count as one step: workers run side by side
+                allowed, waiting_reason = self._breaker(len(to_start))
+                for agent in to_start[allowed:]:
+                    results.append({"agent": agent, "case": None, "how": "waiting", "why": waiting_reason})
+                to_start = to_start[:allowed]
+                for agent in to_start:
+                    self.inbox.automatic(agent, row.id)  # counted before it starts: a crash never under-counts
         requests = [self._request(row, route, found, agent) for agent in to_start]
         for request, done in zip(requests, self.executor.start(requests), strict=True):
             results.append(self._started(row, request, done))
