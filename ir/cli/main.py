@@ -15,6 +15,7 @@ from ir.cli.cases import abort_cmd, cases_cmd, decide_cmd, note_cmd, timeline_cm
 from ir.cli.keys import keys_group
 from ir.cli.playbooks import playbook_group
 from ir.cli.report import report_cmd
+from ir.cli.serve import serve_cmd
 from ir.cli.support import actor_of, guarded, workspace_of
 from ir.core.errors import InputError
 from ir.core.text import neutralise
@@ -297,7 +298,7 @@ cli.add_command(contain_cmd)
 cli.add_command(alerts_group)
 agents_group.add_command(agents_affected)
 cli.add_command(keys_group)
-for _command in (verify_cmd, cases_cmd, timeline_cmd, decide_cmd, note_cmd, abort_cmd, report_cmd):
+for _command in (verify_cmd, cases_cmd, timeline_cmd, decide_cmd, note_cmd, abort_cmd, report_cmd, serve_cmd):
     cli.add_command(_command)
 
 
