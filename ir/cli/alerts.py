@@ -18,8 +18,8 @@ BODY_LIMIT = 1024 * 1024
 """The largest alert body accepted (the same cap as `ir serve`)."""
 
 
-def runtime(ws: Any, *, on_event: Any = None) -> tuple[Any, Any]:
-    """The inbox and a pipeline for `ws`, with a local executor building a fresh engine per case."""
+def runtime(ws: Any, *, on_event: Any = None, inbox: Any = None) -> tuple[Any, Any, Any]:
+    """The inbox, a pipeline and its local executor (a fresh engine per case) for `ws`."""
     from ir.actions import default_registry
     from ir.alerts.executor import LocalExecutor
     from ir.alerts.inbox import Inbox
@@ -43,8 +43,8 @@ def runtime(ws: Any, *, on_event: Any = None) -> tuple[Any, Any]:
     executor = LocalExecutor(
         ws, engine_for, actor=settings.service.principal, parallel=settings.fleet.parallel, on_event=on_event
     )
-    inbox = Inbox(ws.path(settings.inbox))
-    return inbox, Pipeline(ws, inbox, executor, container_labels=container_labels(ws))
+    inbox = inbox or Inbox(ws.path(settings.inbox))
+    return inbox, Pipeline(ws, inbox, executor, container_labels=container_labels(ws)), executor
 
 
 def container_labels(ws: Any) -> Any:
@@ -118,7 +118,7 @@ def contain_cmd(ctx: click.Context, alert: str, source: str | None, dry_run: boo
             with lock:
                 click.echo(json.dumps(event.as_dict(), sort_keys=True, ensure_ascii=True, default=str))
 
-    inbox, pipeline = runtime(ws, on_event=show)
+    inbox, pipeline, _executor = runtime(ws, on_event=show)
     accepted = inbox.accept(source=fmt, fmt=fmt, body=body, delivery_key=None, headers={}, via="cli")
     settled = pipeline.process(accepted.id)
     rows = inbox.alerts_of(accepted.id)
@@ -135,7 +135,7 @@ def contain_cmd(ctx: click.Context, alert: str, source: str | None, dry_run: boo
 def _dry_run(ws: Any, alerts: list[Any], as_json: bool) -> None:
     from ir.alerts.pipeline import Pipeline
 
-    _inbox, pipeline = runtime(ws)
+    _inbox, pipeline, _executor = runtime(ws)
     assert isinstance(pipeline, Pipeline)
     for alert in alerts:
         preview = pipeline.preview(alert)
@@ -277,7 +277,7 @@ def alerts_show(ctx: click.Context, ref: str, as_json: bool) -> None:
 def alerts_process(ctx: click.Context) -> None:
     """Finish every delivery not yet processed (after a crash of `ir serve`); cases cut short are resumed."""
     ws = workspace_of(ctx)
-    inbox, pipeline = runtime(ws)
+    inbox, pipeline, _executor = runtime(ws)
     settled = pipeline.process_pending()
     click.echo(f"processed {len(settled)} alert(s)")
     for item in settled:
@@ -338,7 +338,7 @@ def alerts_dismiss(ctx: click.Context, ref: str, reason: str, actor: str | None)
 def alerts_assign(ctx: click.Context, ref: str, agents: tuple[str, ...], actor: str | None) -> None:
     """A person names the agent(s) of a waiting alert; its route then runs for them."""
     ws = workspace_of(ctx)
-    inbox, pipeline = runtime(ws)
+    inbox, pipeline, _executor = runtime(ws)
     row = inbox.find(ref)
     if row is None:
         raise InputError(f"no alert {ref!r} in {inbox.path} (ir alerts list)")

@@ -25,18 +25,22 @@ Seam = tuple[
 
 
 def _worker(ws: Any, inbox: Any, metrics: Any) -> Seam:
-    """THE SEAM for the alert worker: `(on_accepted, approve, status, start, stop)`.
+    """The alert worker: `(on_accepted, approve, status, start, stop)` over the pipeline."""
+    from ir.alerts.worker import Worker
+    from ir.cli.alerts import runtime
 
-    For now `on_accepted` only logs; accepted deliveries wait in the inbox for the pipeline,
-    which replaces this function (start it before serving, stop it after)."""
+    hook: list[Any] = []
+    _inbox, pipeline, executor = runtime(
+        ws, on_event=lambda request, event: hook[0].on_event(request, event) if hook else None, inbox=inbox
+    )
+    pipeline.on_case_started = metrics.case_started
+    worker = Worker(pipeline, executor, threads=2, frozen=metrics.frozen)
+    hook.append(worker)
 
-    def on_accepted(inbox_id: int) -> None:
-        log.info("inbox %d: stored; no alert worker in this build yet", inbox_id)
+    def approve(case_id: str, steps: list[str], by: str, reason: str) -> Mapping[str, Any]:
+        return worker.approve(case_id, [] if steps == ["*"] else steps, by, reason)
 
-    def nothing() -> None:
-        return None
-
-    return on_accepted, None, None, nothing, nothing
+    return worker.notify, approve, worker.status, worker.start, worker.stop
 
 
 class _OneLine(logging.Formatter):
