@@ -60,8 +60,8 @@ class Alert(_Model):
     format: Literal["alertmanager", "eventbridge", "falco", "cloudevents"]
     """Which format it was read as."""
     kind: str
-    """The source's own type: `alertmanager`, `guardduty`, `securityhub-asff`, `securityhub-ocsf`,
-    `falco`, `cloudevents`, `agt` (Agent Governance Toolkit)."""
+    """The source's own type: `alertmanager`, `grafana`, `guardduty`, `securityhub-asff`,
+    `securityhub-ocsf`, `falco`, `cloudevents`, `agt` (Agent Governance Toolkit)."""
     source_id: str
     """The id the source gave this alert (fingerprint, finding id, Falco uuid, CloudEvent id)."""
     incident_key: str
