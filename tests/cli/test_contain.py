@@ -204,14 +204,15 @@ def test_an_unknown_agent_waits_and_a_person_assigns_it(ws: Path) -> None:
 
 
 def test_a_shared_key_contains_every_agent_holding_it(ws: Path) -> None:
-    body = am_group(am_alert("ffff000000000006", user_name="agent-shared"))
-    body["alerts"][0]["labels"]["access_key_id"] = "AKIASHARED0000000001"
-    result = contain(ws, body, "--json")
+    result = contain(ws, am_group(am_alert("ffff000000000006", iam_user="agent-shared")), "--json")
     summary = [json.loads(line) for line in result.stdout.splitlines() if '"summary": true' in line]
     (row,) = summary
-    assert row["resolution"]["state"] in ("fleet", "attributed"), row
-    agents = sorted(c["agent"] for c in row["cases"])
-    assert agents == ["billing-bot", "report-bot"] or row["resolution"]["state"] == "attributed"
+    assert row["resolution"]["state"] == "fleet" and row["outcome"] == "contained", row
+    assert sorted(c["agent"] for c in row["cases"]) == ["billing-bot", "report-bot"]
+    assert len(cases(ws)) == 2
+    assert key_status(ws, "agent-shared") == ["Inactive"]
+    assert container_status(ws, "billing-bot") == "paused" and container_status(ws, "report-bot") == "paused"
+    assert container_status(ws, "support-bot") == "running"
 
 
 def test_the_breaker_stops_automation_and_leaves_the_rest_waiting(tmp_path: Path) -> None:
