@@ -43,3 +43,34 @@ def test_readme_starts_with_the_demo_and_test_commands() -> None:
     assert blocks[0].strip().splitlines()[-1] == "make run"
     assert blocks[1].strip().splitlines()[-1] == "make test"
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_every_alert_setting_is_documented() -> None:
+    """Every field of `ir.yaml`'s `alerts:` section (and of its parts) has a row in docs/alerts.md."""
+    from pydantic import BaseModel
+
+    from ir.core.alert_settings import AlertSettings
+
+    text = (REPO / "docs" / "alerts.md").read_text()
+    rows = set(re.findall(r"^\| `([^`]+)` \|", text, re.M))
+    leaves = {row.rsplit(".", 1)[-1].removeprefix("routes[].") for row in rows}
+    seen: set[type[BaseModel]] = set()
+    missing = []
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            if name not in leaves:
+                missing.append(f"{model.__name__}.{name}")
+            for kind in (*getattr(field.annotation, "__args__", ()), field.annotation):
+                inner = (*getattr(kind, "__args__", ()), kind)
+                for part in inner:
+                    if isinstance(part, type) and issubclass(part, BaseModel):
+                        walk(part)
+
+    walk(AlertSettings)
+    assert missing == []
+    for policy in ("observe", "shadow", "approve", "auto_then_approve", "auto"):
+        assert f"| `{policy}` |" in text
