@@ -144,6 +144,8 @@ class AlertRow:
     policy: str
     cases: list[dict[str, Any]]
     updated: str
+    received: str = ""
+    """When its delivery was committed to the inbox (ISO 8601 UTC)."""
 
     @property
     def ref(self) -> str:
@@ -276,14 +278,14 @@ class Inbox:
         """The alert rows of one delivery, in order."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE delivery = ? ORDER BY idx", (delivery_id,)
+                f"SELECT {_ALERT_COLUMNS} FROM {_ALERTS} WHERE delivery = ? ORDER BY idx", (delivery_id,)
             ).fetchall()
         return [_alert(r) for r in rows]
 
     def alert(self, alert_id: int) -> AlertRow | None:
         """One alert row by its row id."""
         with self._lock:
-            row = self._db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+            row = self._db.execute(f"SELECT {_ALERT_COLUMNS} FROM {_ALERTS} WHERE a.id = ?", (alert_id,)).fetchone()
         return _alert(row) if row else None
 
     def find(self, ref: str) -> AlertRow | None:
@@ -298,10 +300,10 @@ class Inbox:
 
     def alerts(self, limit: int = 200, outcome: str | None = None) -> list[AlertRow]:
         """The newest alert rows first (optionally only those with `outcome`)."""
-        where, args = ("WHERE outcome = ?", [outcome]) if outcome else ("", [])
+        where, args = ("WHERE a.outcome = ?", [outcome]) if outcome else ("", [])
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_ALERT_COLUMNS} FROM alerts {where} ORDER BY id DESC LIMIT ?", (*args, limit)
+                f"SELECT {_ALERT_COLUMNS} FROM {_ALERTS} {where} ORDER BY a.id DESC LIMIT ?", (*args, limit)
             ).fetchall()
         return [_alert(r) for r in rows]
 
@@ -309,8 +311,8 @@ class Inbox:
         """An earlier alert row of the same incident that started or joined a case, if any."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE incident_key = ? AND id < ? "
-                "AND outcome IN ('contained', 'folded') ORDER BY id DESC LIMIT 1",
+                f"SELECT {_ALERT_COLUMNS} FROM {_ALERTS} WHERE incident_key = ? AND a.id < ? "
+                "AND outcome IN ('contained', 'folded') ORDER BY a.id DESC LIMIT 1",
                 (incident_key, before),
             ).fetchone()
         return _alert(row) if row else None
@@ -380,7 +382,10 @@ class Inbox:
 
 
 _DELIVERY_COLUMNS = "id, received, source, format, delivery_key, sha256, body, headers, via, state, reason, duplicates"
-_ALERT_COLUMNS = "id, delivery, idx, incident_key, alert, outcome, reason, resolution, route, policy, cases, updated"
+_ALERT_COLUMNS = (
+    "a.id, delivery, idx, incident_key, alert, outcome, a.reason, resolution, route, policy, cases, updated, d.received"
+)
+_ALERTS = "alerts a JOIN deliveries d ON d.id = a.delivery"
 
 
 def _delivery(row: Sequence[Any]) -> Delivery:
@@ -414,4 +419,5 @@ def _alert(row: Sequence[Any]) -> AlertRow:
         policy=str(row[9]),
         cases=list(json.loads(row[10])),
         updated=str(row[11]),
+        received=str(row[12]),
     )

@@ -316,6 +316,7 @@ def _alert_facts(row: AlertRow) -> dict[str, Any]:
         "severity": alert.severity,
         "title": alert.title,
         "observed": alert.observed,
+        "received": row.received,
     }
 
 

@@ -70,7 +70,7 @@ class CaseTimes:
 def case_times(records: Sequence[Record], steps: Iterable[tuple[str, str]]) -> CaseTimes:
     """The times of one case from its journal and its pinned playbook's (step id, action) pairs."""
     opened = next((r.ts for r in records if r.type == Kind.RUN_STARTED), None)
-    alerts = [r.ts for r in records if r.type.startswith(ALERT_PREFIX)]
+    alerts = _alerts_before(records, opened)
     mutating = {str(r.data.get("step")) for r in records if r.type == Kind.STEP_INTENT}
     first_action = next(
         (r.ts for r in records if r.type == Kind.STEP_STARTED and str(r.data.get("step")) in mutating), None
@@ -83,6 +83,29 @@ def case_times(records: Sequence[Record], steps: Iterable[tuple[str, str]]) -> C
         contained=_contained(records, containing),
         contains=bool(containing),
     )
+
+
+def _alerts_before(records: Sequence[Record], opened: str | None) -> list[str]:
+    """When the alerts that led to the case arrived: the alert that started it (`trigger.received`
+    of `run.started`) and alert records from before the case opened. An alert journalled into the
+    case later (`alert.correlated`) did not start its clock."""
+    times: list[str] = []
+    for r in records:
+        if r.type == Kind.RUN_STARTED and isinstance(r.data.get("trigger"), dict):
+            received = r.data["trigger"].get("received")
+            if isinstance(received, str) and received:
+                times.append(received)
+        elif r.type.startswith(ALERT_PREFIX) and r.type != Kind.ALERT_CORRELATED:
+            times.append(r.ts)
+    return [t for t in times if _valid(t) and (opened is None or _parse(t) <= _parse(opened))]
+
+
+def _valid(ts: str) -> bool:
+    try:
+        _parse(ts)
+    except ValueError:
+        return False
+    return True
 
 
 def _contained(records: Sequence[Record], steps: list[str]) -> str | None:

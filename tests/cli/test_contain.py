@@ -171,6 +171,11 @@ def test_a_later_alert_for_the_agent_joins_its_open_case(ws: Path) -> None:
     (case,) = cases(ws)
     folded = [r for r in records(case) if r["type"] == "alert.correlated"]
     assert len(folded) == 1 and folded[0]["data"]["alert"]["inbox"] == "2.0"
+    # the clock runs from the alert that opened the case, not from the one folded in later
+    report = json.loads(ir_cmd("report", case.name, "--format", "json", "--out", "-", cwd=ws).stdout)
+    times = report["times"]
+    assert times["first_alert"] == records(case)[0]["data"]["trigger"]["received"]
+    assert 0 <= times["time_to_acknowledge_s"] < 60
 
 
 def test_a_resolved_notification_after_containment_is_journalled_and_releases_nothing(ws: Path) -> None:
