@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ir.core.case import RunStatus, StepStatus
 from ir.core.records import (
+    AlertCorrelated,
     ApprovalDeclined,
     ApprovalGranted,
     ApprovalWaiting,
@@ -82,7 +83,7 @@ def log_line(p: Payload) -> str | None:
         case ApprovalWaiting():
             return f"{p.step}: waits for approval of {p.action}"
         case ApprovalGranted():
-            return f"{p.step}: approved by {p.by}"
+            return f"{p.step}: approved by {p.by}" + (f" ({p.policy})" if p.policy else "")
         case ApprovalDeclined():
             return f"{p.step}: approval declined by {p.by} — {p.reason}"
         case StepOutput():
@@ -92,7 +93,13 @@ def log_line(p: Payload) -> str | None:
         case FollowUp():
             return f"    {p.what}"
         case RunStarted():
+            trigger = p.trigger or {}
+            if trigger.get("inbox"):
+                how = f"route {trigger.get('route')}, policy {trigger.get('policy')}"
+                return f"case {p.case} — opened by alert {trigger['inbox']} from {trigger.get('source')} ({how})"
             return f"case {p.case}"
+        case AlertCorrelated():
+            return f"alert {p.alert.get('inbox', '?')} ({p.alert.get('status', '?')}): {p.text}"
         case Note():
             return f"note by {p.by}" + (f" on {p.step}" if p.step else "") + f": {p.text}"
         case RunAborted():

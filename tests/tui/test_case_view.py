@@ -248,13 +248,14 @@ def test_the_header_and_the_containment_panel_tell_the_case_at_a_glance(
             assert rows["container support-bot"][1] == "freeze: paused isolate: cut from agents-net, egress-proxy"
 
         with Journal(case).open() as journal:  # a later alert about the agent, journalled into its open case
-            journal.append("alert.received", {"source": "alertmanager", "summary": "egress spike"})
+            journal.append("alert.correlated", {"by": "ir-service", "text": "joined", "alert": {"inbox": "1.0"}})
         first = datetime.fromisoformat(json.loads((case / "journal.jsonl").read_text().splitlines()[-1])["ts"])
         monkeypatch.setattr(CaseHeader, "clock", staticmethod(lambda: first + _minutes(3)))
         async with app_for(ws).run_test(size=(150, 50)) as pilot:
             await pilot.app.push_screen(EvidenceScreen(case))
             await pilot.pause()
-            assert "first alert 3m 00s ago" in str(pilot.app.screen.query_one(CaseHeader).render())
+            # an alert that arrived after the case was opened did not start its clock
+            assert "first alert —" in str(pilot.app.screen.query_one(CaseHeader).render())
 
     asyncio.run(scenario())
 
