@@ -85,7 +85,9 @@ class AlertsScreen(ListingScreen):
     def _show_details(self) -> None:
         entry = self.selected
         pane = self.query_one(DetailsPane)
-        pane.show(details(entry) if entry else Text("No alerts in the inbox yet (ir serve, ir contain --alert FILE)."))
+        text = details(entry) if entry else Text("No alerts in the inbox yet (ir serve, ir contain --alert FILE).")
+        if text != pane.text:  # the same alert, unchanged: keep where the person scrolled to
+            pane.show(text)
         pane.border_title = f"alert {entry.ref}" if entry else "alert"
         self.refresh_bindings()
 

@@ -90,10 +90,9 @@ def details(entry: Entry) -> Text:
     if res:
         agents = ", ".join(str(a) for a in res.get("agents") or []) or "none"
         rule = f" by {res['rule']}" if res.get("rule") else ""
-        line = f"\nagents: {agents} — {res.get('state', '?')}{rule}: {res.get('detail', '')}"
-        text.append(neutralise(line, keep_newlines=True))
+        text.append("\n" + neutralise(f"agents: {agents} — {res.get('state', '?')}{rule}: {res.get('detail', '')}"))
     if row.route or row.policy:
-        text.append(neutralise(f"\nroute: {row.route or '-'} · policy {row.policy or '-'}", keep_newlines=True))
+        text.append("\n" + neutralise(f"route: {row.route or '-'} · policy {row.policy or '-'}"))
     if entry.cases:
         text.append("\n\ncases:", style="bold")
     for case in entry.cases:
