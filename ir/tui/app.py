@@ -13,7 +13,7 @@ from ir.tui.commands import IrCommands
 
 
 class IrApp(App[None]):
-    """agent-ir's console: agents, incidents, runs."""
+    """agent-ir's console: agents, incidents, alerts, runs."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live in other folders
     TITLE = "agent-ir"
@@ -90,6 +90,12 @@ class IrApp(App[None]):
         from ir.tui.screens.cases import CasesScreen
 
         self.switch_screen(CasesScreen())
+
+    def action_show_alerts(self) -> None:
+        """Go to the alerts screen."""
+        from ir.tui.screens.alerts import AlertsScreen
+
+        self.switch_screen(AlertsScreen())
 
 
 def make_app(workspace: Workspace, backends: Any = None, actor: str = "responder") -> IrApp:

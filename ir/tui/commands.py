@@ -1,7 +1,7 @@
 """The command palette (Ctrl+P): every screen and action of the console, found by typing.
 
-Global commands open any case, start an incident on any agent, and go to the agents or incidents
-list. On a case screen: verify the case, export its timeline, write its incident report (all
+Global commands open any case, start an incident on any agent, and go to the agents, incidents or
+alerts list. On a case screen: verify the case, export its timeline, write its incident report (all
 three in thread workers), copy the case id or the journal head, and on the run screen jump to
 any step. Every binding the current screen shows is a command too (generated from its BINDINGS,
 available only when it is now).
@@ -38,6 +38,7 @@ class IrCommands(Provider):
         yield from self._bindings(screen)
         yield "Show agents", "the inventory with each agent's status", app.action_show_agents
         yield "Show incidents", "every case, newest first", app.action_show_cases
+        yield "Show alerts", "the alert inbox: what became of each alert, what waits", app.action_show_alerts
         for agent in app.workspace.inventory.agents.values():
             yield f"Start incident: {agent.id}", f"choose a playbook for {agent.id}", partial(self._start, agent.id)
         cases_dir = app.workspace.cases_dir

@@ -146,3 +146,32 @@ def test_end_of_run_summary(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=run_before)
+
+
+def test_alerts_screen(snap_compare: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from tests.tui.test_alerts_screen import fill_inbox
+
+    ws = fixed_workspace(tmp_path)
+    assert ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=ws).returncode == 4  # waits at `console`
+    (case,) = (ws / "cases").iterdir()
+    fixed = case.rename(case.with_name("20261120T031500Z-support-bot-agent-compromise-0001"))
+    monkeypatch.setattr("ir.alerts.inbox.now_iso", lambda: "2026-11-20T03:15:02.000000+00:00")
+    fill_inbox(ws, fixed.name).close()
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("l", "down", "down", "down")  # the contained alert, its case waiting for approval
+        await pilot.pause()
+
+    assert snap_compare(app_on(ws), terminal_size=SIZE, run_before=run_before)
+
+
+def test_agents_screen_with_the_breaker_open(snap_compare: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from ir.alerts.inbox import Inbox
+
+    ws = fixed_workspace(tmp_path)
+    monkeypatch.setattr("ir.alerts.inbox.now_iso", lambda: "2026-11-20T03:15:02.000000+00:00")
+    inbox = Inbox(ws / ".ir" / "inbox.sqlite")
+    reason = "more than 5 automatic containments in 10 minutes (5 already, 3 more asked); a person resets it"
+    inbox.set_breaker(open_=True, reason=reason, by="demo-service")
+    inbox.close()
+    assert snap_compare(app_on(ws), terminal_size=SIZE)

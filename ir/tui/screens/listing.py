@@ -1,5 +1,6 @@
-"""A full-screen table (agents, incidents): refilled whenever the screen comes back into view, and when
-another process adds a case or writes to one (a timer looks at the cases folder)."""
+"""A full-screen table (agents, incidents, alerts): refilled whenever the screen comes back into view, and
+when another process adds a case or writes to one (a timer looks at the cases folder, and at whatever
+else a screen's `stamp()` names)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -28,15 +30,25 @@ class ListingScreen(Screen[None]):
     TABLE_ID: ClassVar[str] = "rows"
     TITLE_TEXT: ClassVar[str] = ""
     """The table's title, on its top border."""
-    _stamp: tuple[tuple[str, int, int], ...] = ()
+    _stamp: object = ()
     DEFAULT_CSS = """
     ListingScreen DataTable { border-top: solid $primary; }
     """
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield from self.above_table()
         yield DataTable(id=self.TABLE_ID, cursor_type="row")
+        yield from self.below_table()
         yield Footer()
+
+    def above_table(self) -> ComposeResult:
+        """Widgets between the header and the table (none here)."""
+        yield from ()
+
+    def below_table(self) -> ComposeResult:
+        """Widgets between the table and the footer (none here)."""
+        yield from ()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -48,8 +60,12 @@ class ListingScreen(Screen[None]):
 
     def poll(self) -> None:
         """Refill when a case was added, removed or written to since the last look (by anyone)."""
-        if self.app.screen is self and cases_stamp(self._cases_dir()) != self._stamp:
+        if self.app.screen is self and self.stamp() != self._stamp:
             self.refill()
+
+    def stamp(self) -> object:
+        """What the rows depend on, read without reading them: here the cases folder's stamp."""
+        return cases_stamp(self._cases_dir())
 
     def _cases_dir(self) -> Path:
         return Path(self.app.workspace.cases_dir)  # type: ignore[attr-defined]
@@ -61,7 +77,7 @@ class ListingScreen(Screen[None]):
 
     def refill(self) -> None:
         """Rebuild the rows, keeping the cursor on the same row (by key: a new case may come first)."""
-        self._stamp = cases_stamp(self._cases_dir())  # before reading, so a write during it is seen next tick
+        self._stamp = self.stamp()  # before reading, so a write during it is seen next tick
         table = self.query_one(DataTable)
         row = table.cursor_row
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key if table.row_count else None
@@ -72,8 +88,8 @@ class ListingScreen(Screen[None]):
             row = table.get_row_index(key)
         table.move_cursor(row=row)
 
-    def rows(self) -> Iterable[tuple[str, Sequence[str]]]:
-        """(key, cells) of every row, in order."""
+    def rows(self) -> Iterable[tuple[str, Sequence[str | Text]]]:
+        """(key, cells) of every row, in order (world text as `Text`: a `str` cell is read as markup)."""
         raise NotImplementedError
 
     def open(self, key: str) -> None:
