@@ -39,8 +39,10 @@ GRAFANA_SIGNATURE = "x-grafana-alerting-signature"
 GRAFANA_TIMESTAMPS = ("x-grafana-alerting-signature-timestamp", "x-grafana-alerting-timestamp")
 """Grafana lets the sender name its timestamp header; these are the names read, first found wins."""
 GITHUB_SIGNATURE = "x-hub-signature-256"
-DELIVERY_HEADERS = (("webhook-id", "webhook-id"), ("x-github-delivery", "github"), ("ce-id", "ce-id"))
-"""Headers that name one delivery (a retry repeats it), strongest first, with the key's prefix."""
+DELIVERY_HEADERS = (("webhook-id", "webhook-id"), ("ce-id", "ce-id"))
+"""Headers that name one delivery (a retry repeats it), strongest first, with the key's prefix.
+`X-GitHub-Delivery` is not one: GitHub does not sign it, so a captured body and signature could be
+replayed under fresh ids; a GitHub-signed delivery is keyed by its body's sha256 instead."""
 MAX_KEY = 200
 
 
@@ -222,7 +224,7 @@ def _any_equal(expected: list[bytes], given: list[bytes]) -> bool:
 
 
 def delivery_key(headers: Mapping[str, str]) -> str | None:
-    """The sender's name for this delivery (`webhook-id:…`, `github:…`, `ce-id:…`), or None (the
+    """The sender's name for this delivery (`webhook-id:…`, `ce-id:…`), or None (the
     inbox then keys it by the body's sha256). A very long value is kept as its hash."""
     lowered = _lower(headers)
     for header, prefix in DELIVERY_HEADERS:

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from ir.core.agent_lock import describe, holder
 from ir.core.alert_settings import Policy
-from ir.core.case import load_state, resolve_case
+from ir.core.case import StepStatus, load_state, pinned_playbook, resolve_case
 from ir.core.engine import Engine
-from ir.core.errors import AgentBusy, IrError
+from ir.core.errors import AgentBusy, ApprovalRefused, CaseError, InputError, IrError
 from ir.core.events import Event, EventHandler, RunOptions, RunSummary
+from ir.core.gates import approvers_for
 from ir.core.playbook import find_playbook
 from ir.core.records import Kind
 from ir.core.workspace import Workspace
@@ -52,6 +54,8 @@ class CaseOutcome:
     still_live: tuple[Mapping[str, str], ...] = ()
     plan: tuple[str, ...] = ()
     """Shadow runs: one line per step that would run."""
+    ran: tuple[str, ...] = ()
+    """The steps that succeeded (empty: the case waits before anything changed)."""
 
     def as_dict(self) -> dict[str, Any]:
         """For the inbox, `--json` and the HTTP API."""
@@ -69,6 +73,8 @@ class CaseOutcome:
             out["still_live"] = [dict(item) for item in self.still_live]
         if self.plan:
             out["plan"] = list(self.plan)
+        if self.case_id:
+            out["ran"] = list(self.ran)
         return out
 
 
@@ -92,8 +98,13 @@ class Executor(Protocol):
         approve_all: bool = False,
         policy: Policy | None = None,
         route: str = "",
+        reason: str | None = None,
     ) -> CaseOutcome:
         """Continue a case: after a crash under its route's `policy`, or with approvals `actor` gives."""
+        ...
+
+    def check_approval(self, case_id: str, steps: Sequence[str], by: str) -> list[str]:
+        """The steps `by` may approve now (every waiting one when `steps` is empty), or why not."""
         ...
 
     def status(self, case_id: str) -> dict[str, Any]:
@@ -195,21 +206,62 @@ class LocalExecutor:
         approve_all: bool = False,
         policy: Policy | None = None,
         route: str = "",
+        reason: str | None = None,
     ) -> CaseOutcome:
-        """Continue a case; approvals are `actor`'s, the head is signed by the service principal."""
+        """Continue a case; approvals are `actor`'s, the head is signed by the service principal.
+        (A case an alert opened keeps its route's policy: the engine reads it from the journal.)"""
         case_dir = resolve_case(self.ws.cases_dir, case_id)
         agent_id = str(load_state(case_dir).started.get("agent", {}).get("id") or "?")
         base = options_for(policy, route, actor) if policy else RunOptions(actor=actor)
-        options = replace(base, approve=approve, approve_all=approve_all, signer=self.actor)
+        options = replace(
+            base, approve=approve, approve_all=approve_all, signer=self.actor, approval_reason=reason or None
+        )
         try:
             summary = self._engine(None).resume(case_dir=case_dir, options=options)
         except AgentBusy as exc:
             return CaseOutcome(agent_id, case_dir.name, "busy", int(exc.exit_code), str(exc))
         return _outcome(agent_id, summary)
 
+    def _case(self, case_id: str) -> Path:
+        """The case folder of an id from outside (HTTP): LookupError (404) when there is no such case."""
+        if Path(case_id).name != case_id or case_id.startswith("."):
+            raise LookupError(f"no case {case_id!r}")
+        try:
+            return resolve_case(self.ws.cases_dir, case_id)
+        except CaseError as exc:
+            raise LookupError(str(exc)) from None
+
+    def check_approval(self, case_id: str, steps: Sequence[str], by: str) -> list[str]:
+        """The steps `by` may approve now (every waiting one when `steps` is empty).
+
+        InputError when a step does not wait, ApprovalRefused when `by` is not among a step's
+        approvers, AgentBusy when a run holds the agent — all before anything is accepted.
+        """
+        case_dir = self._case(case_id)
+        state = load_state(case_dir)
+        waiting = [sid for sid, st in state.steps.items() if st.status == StepStatus.AWAITING_APPROVAL]
+        wanted = list(steps) or waiting
+        if not wanted:
+            raise InputError(f"case {case_dir.name}: no step waits for approval")
+        unknown = [sid for sid in wanted if sid not in waiting]
+        if unknown:
+            said = ", ".join(waiting) or "nothing"
+            raise InputError(f"case {case_dir.name}: {', '.join(unknown)} not waiting for approval (waiting: {said})")
+        for step in pinned_playbook(case_dir, state).playbook.steps:
+            allowed = approvers_for(step, self.ws.settings.approvers) if step.id in wanted else None
+            if allowed is not None and by not in allowed:
+                raise ApprovalRefused(
+                    f"step {step.id}: {by} may not approve it (approvers: {', '.join(sorted(allowed))})"
+                )
+        agent_id = str(state.started.get("agent", {}).get("id") or "")
+        held = holder(self.ws.root, agent_id) if agent_id else None
+        if held is not None:
+            raise AgentBusy(f"agent {agent_id}: {describe(held)}")
+        return wanted
+
     def status(self, case_id: str) -> dict[str, Any]:
         """How a case stands: its run status, steps, what waits."""
-        case_dir = resolve_case(self.ws.cases_dir, case_id)
+        case_dir = self._case(case_id)
         state = load_state(case_dir)
         steps = {sid: str(s.status) for sid, s in state.steps.items()}
         return {
@@ -230,6 +282,7 @@ def _outcome(agent_id: str, summary: RunSummary) -> CaseOutcome:
         message=summary.message,
         waiting_for=tuple(summary.waiting_for),
         still_live=tuple(summary.still_live),
+        ran=tuple(step for step, status in summary.steps.items() if status == "succeeded"),
     )
 
 

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ir.alerts.inbox_rows import Accepted, AlertRow, BreakerState, Delivery, alert_row, delivery_row
 from ir.alerts.model import Alert
 from ir.core.errors import ExitCode, IrError
 
@@ -40,6 +42,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   state TEXT NOT NULL DEFAULT 'new',
   reason TEXT,
   duplicates INTEGER NOT NULL DEFAULT 0,
+  owner TEXT NOT NULL DEFAULT '',
   UNIQUE (source, delivery_key)
 );
 CREATE TABLE IF NOT EXISTS alerts (
@@ -102,67 +105,6 @@ class InboxError(IrError):
     exit_code = ExitCode.STORAGE
 
 
-@dataclass(frozen=True)
-class Accepted:
-    """What `accept` did: the inbox id, and whether the delivery key was seen before."""
-
-    id: int
-    duplicate: bool
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One accepted request body, as committed."""
-
-    id: int
-    received: str
-    source: str
-    format: str
-    delivery_key: str
-    sha256: str
-    body: bytes
-    headers: dict[str, str]
-    via: str
-    state: str
-    reason: str | None
-    duplicates: int
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    """One alert of a delivery and what became of it."""
-
-    id: int
-    delivery: int
-    index: int
-    incident_key: str
-    alert: Alert
-    outcome: str
-    reason: str
-    resolution: dict[str, Any]
-    route: str
-    policy: str
-    cases: list[dict[str, Any]]
-    updated: str
-    received: str = ""
-    """When its delivery was committed to the inbox (ISO 8601 UTC)."""
-
-    @property
-    def ref(self) -> str:
-        """`DELIVERY.INDEX`, as `ir alerts` names it."""
-        return f"{self.delivery}.{self.index}"
-
-
-@dataclass(frozen=True)
-class BreakerState:
-    """Whether automation is stopped, since when, why, and who last changed it."""
-
-    open: bool
-    since: str
-    reason: str
-    by: str
-
-
 def now_iso() -> str:
     """The current time, ISO 8601 UTC with microseconds."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
@@ -181,6 +123,9 @@ class Inbox:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(deliveries)")}
+            if "owner" not in columns:  # an inbox made before leases
+                self._db.execute("ALTER TABLE deliveries ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
         except (OSError, sqlite3.Error) as exc:
             raise InboxError(f"{path}: cannot open the alert inbox: {exc}") from None
 
@@ -239,7 +184,7 @@ class Inbox:
             row = self._db.execute(
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
             ).fetchone()
-        return _delivery(row) if row else None
+        return delivery_row(row) if row else None
 
     def unfinished(self) -> list[Delivery]:
         """Deliveries not yet done, oldest first (`processing` ones were cut short by a crash)."""
@@ -247,7 +192,7 @@ class Inbox:
             rows = self._db.execute(
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE state IN ('new', 'processing') ORDER BY id"
             ).fetchall()
-        return [_delivery(r) for r in rows]
+        return [delivery_row(r) for r in rows]
 
     def deliveries(self, limit: int = 200) -> list[Delivery]:
         """The newest deliveries first."""
@@ -255,7 +200,22 @@ class Inbox:
             rows = self._db.execute(
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall()
-        return [_delivery(r) for r in rows]
+        return [delivery_row(r) for r in rows]
+
+    def claim(self, delivery_id: int) -> tuple[Delivery, bool] | None:
+        """Take a delivery to process: (it, whether a dead owner left it half done), or None when it
+        is finished or another live process or thread is processing it."""
+        me = _owner()
+        with self._tx() as db:
+            row = db.execute("SELECT state, owner FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+            if row is None or row[0] not in ("new", "processing"):
+                return None
+            recovering = row[0] == "processing"
+            if recovering and row[1] != me and _alive(row[1]):
+                return None
+            db.execute("UPDATE deliveries SET state = 'processing', owner = ? WHERE id = ?", (me, delivery_id))
+        found = self.delivery(delivery_id)
+        return (found, recovering) if found else None
 
     def set_delivery(self, delivery_id: int, state: str, reason: str | None = None) -> None:
         """Move a delivery to `processing`, `done` or `rejected` (with the reason)."""
@@ -280,13 +240,13 @@ class Inbox:
             rows = self._db.execute(
                 f"SELECT {_ALERT_COLUMNS} FROM {_ALERTS} WHERE delivery = ? ORDER BY idx", (delivery_id,)
             ).fetchall()
-        return [_alert(r) for r in rows]
+        return [alert_row(r) for r in rows]
 
     def alert(self, alert_id: int) -> AlertRow | None:
         """One alert row by its row id."""
         with self._lock:
             row = self._db.execute(f"SELECT {_ALERT_COLUMNS} FROM {_ALERTS} WHERE a.id = ?", (alert_id,)).fetchone()
-        return _alert(row) if row else None
+        return alert_row(row) if row else None
 
     def find(self, ref: str) -> AlertRow | None:
         """An alert row by `DELIVERY.INDEX` (`17.0`), or by `DELIVERY` when it has one alert."""
@@ -305,7 +265,7 @@ class Inbox:
             rows = self._db.execute(
                 f"SELECT {_ALERT_COLUMNS} FROM {_ALERTS} {where} ORDER BY a.id DESC LIMIT ?", (*args, limit)
             ).fetchall()
-        return [_alert(r) for r in rows]
+        return [alert_row(r) for r in rows]
 
     def handled_incident(self, incident_key: str, before: int) -> AlertRow | None:
         """An earlier alert row of the same incident that started or joined a case, if any."""
@@ -315,7 +275,7 @@ class Inbox:
                 "AND outcome IN ('contained', 'folded') ORDER BY a.id DESC LIMIT 1",
                 (incident_key, before),
             ).fetchone()
-        return _alert(row) if row else None
+        return alert_row(row) if row else None
 
     def settle(
         self,
@@ -351,16 +311,37 @@ class Inbox:
 
     # the breaker ------------------------------------------------------------------------------
 
-    def automatic(self, agent: str, alert_id: int) -> None:
-        """Count one automatic containment (for the breaker)."""
+    def reserve_automatic(
+        self, agents: Sequence[str], alert_id: int, *, limit: int, window_s: float, by: str
+    ) -> tuple[list[str], str]:
+        """Of `agents`, those that may be contained automatically now (each counted at once), and
+        why the rest may not. One transaction, so processes and threads never both take the last
+        place. The window counts from the later of `window_s` ago and the last reset; past the
+        limit the breaker opens (and stays open until a person resets it)."""
         with self._tx() as db:
-            db.execute("INSERT INTO automation (at, agent, alert) VALUES (?, ?, ?)", (time.time(), agent, alert_id))
+            state = db.execute("SELECT state, since, reason FROM breaker WHERE id = 1").fetchone()
+            if state is not None and state[0] == "open":
+                return [], f"automation stopped by the breaker since {state[1]}: {state[2]}"
+            since = time.time() - window_s
+            if state is not None:
+                since = max(since, datetime.fromisoformat(state[1]).timestamp())
+            used = int(db.execute("SELECT COUNT(*) FROM automation WHERE at >= ?", (since,)).fetchone()[0])
+            allowed = list(agents[: max(0, limit - used)])
+            for agent in allowed:
+                db.execute("INSERT INTO automation (at, agent, alert) VALUES (?, ?, ?)", (time.time(), agent, alert_id))
+            if len(allowed) == len(agents):
+                return allowed, ""
+            reason = (
+                f"more than {limit} automatic containments in {window_s / 60:g} minutes ({used} already, "
+                f"{len(agents)} more asked); a person resets it: ir alerts breaker reset --as WHO --reason TEXT"
+            )
+            db.execute(_TRIP, ("open", now_iso(), reason, by))
+            return allowed, f"automation stopped by the breaker: {reason}"
 
-    def automatic_since(self, since: float) -> int:
-        """Automatic containments started since `since` (epoch seconds)."""
-        with self._lock:
-            row = self._db.execute("SELECT COUNT(*) FROM automation WHERE at >= ?", (since,)).fetchone()
-        return int(row[0])
+    def release_automatic(self, agent: str, alert_id: int) -> None:
+        """An automatic containment that did not start after all no longer counts."""
+        with self._tx() as db:
+            db.execute("DELETE FROM automation WHERE agent = ? AND alert = ?", (agent, alert_id))
 
     def breaker(self) -> BreakerState:
         """The breaker as it stands (closed when it was never tripped)."""
@@ -373,14 +354,36 @@ class Inbox:
     def set_breaker(self, *, open_: bool, reason: str, by: str = "") -> None:
         """Trip (open) or reset (close) the breaker."""
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO breaker (id, state, since, reason, by) VALUES (1, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET state = excluded.state, since = excluded.since, "
-                "reason = excluded.reason, by = excluded.by",
-                ("open" if open_ else "closed", now_iso(), reason, by),
-            )
+            db.execute(_TRIP, ("open" if open_ else "closed", now_iso(), reason, by))
 
 
+def _owner() -> str:
+    """`host:pid:start-time:thread`: who is processing a delivery (pids are reused; the start time is not)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_started(os.getpid())}:{threading.get_ident()}"
+
+
+def _started(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return "?"
+    return stat.rsplit(")", 1)[-1].split()[19]  # field 22, starttime, counted after the command name
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process (or another thread of this one) named by `owner` still runs on this host."""
+    host, _, rest = owner.partition(":")
+    pid, _, rest = rest.partition(":")
+    started = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another host's worker cannot be checked: its lease is not honoured
+    return _started(int(pid)) == started and started != "?"
+
+
+_TRIP = (
+    "INSERT INTO breaker (id, state, since, reason, by) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+    "state = excluded.state, since = excluded.since, reason = excluded.reason, by = excluded.by"
+)
 _DELIVERY_COLUMNS = "id, received, source, format, delivery_key, sha256, body, headers, via, state, reason, duplicates"
 _ALERT_COLUMNS = (
     "a.id, delivery, idx, incident_key, alert, outcome, a.reason, resolution, route, policy, cases, updated, d.received"
@@ -388,36 +391,4 @@ _ALERT_COLUMNS = (
 _ALERTS = "alerts a JOIN deliveries d ON d.id = a.delivery"
 
 
-def _delivery(row: Sequence[Any]) -> Delivery:
-    return Delivery(
-        id=int(row[0]),
-        received=str(row[1]),
-        source=str(row[2]),
-        format=str(row[3]),
-        delivery_key=str(row[4]),
-        sha256=str(row[5]),
-        body=bytes(row[6]),
-        headers=dict(json.loads(row[7])),
-        via=str(row[8]),
-        state=str(row[9]),
-        reason=row[10],
-        duplicates=int(row[11]),
-    )
-
-
-def _alert(row: Sequence[Any]) -> AlertRow:
-    return AlertRow(
-        id=int(row[0]),
-        delivery=int(row[1]),
-        index=int(row[2]),
-        incident_key=str(row[3]),
-        alert=Alert.model_validate_json(row[4]),
-        outcome=str(row[5]),
-        reason=str(row[6]),
-        resolution=dict(json.loads(row[7])),
-        route=str(row[8]),
-        policy=str(row[9]),
-        cases=list(json.loads(row[10])),
-        updated=str(row[11]),
-        received=str(row[12]),
-    )
+__all__ = ["FINAL", "OUTCOMES", "Accepted", "AlertRow", "BreakerState", "Delivery", "Inbox", "InboxError", "now_iso"]

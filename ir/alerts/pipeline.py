@@ -12,7 +12,6 @@ finding every 6 h), is a duplicate: journalled, not contained again.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from ir.alerts.route import choose
 from ir.core.agent_lock import open_case
 from ir.core.alert_settings import Route
 from ir.core.attach import Attached, correlate, latest_case
-from ir.core.case import load_state
+from ir.core.case import StepStatus, load_state
 from ir.core.errors import InputError, IrError
 from ir.core.signing_trust import workspace_trust
 from ir.core.workspace import Workspace
@@ -66,7 +65,6 @@ class Pipeline:
         self.clock = clock
         self.on_case_started = on_case_started
         self.actor = self.settings.service.principal
-        self._breaker_lock = threading.Lock()
 
     def process_pending(self) -> list[Settled]:
         """Every delivery not yet done, oldest first (after a crash: what was cut short)."""
@@ -77,11 +75,10 @@ class Pipeline:
 
     def process(self, delivery_id: int) -> list[Settled]:
         """Normalise one delivery and settle each of its alerts."""
-        delivery = self.inbox.delivery(delivery_id)
-        if delivery is None or delivery.state in ("done", "rejected"):
-            return []
-        recovering = delivery.state == "processing"
-        self.inbox.set_delivery(delivery.id, "processing")
+        claimed = self.inbox.claim(delivery_id)
+        if claimed is None:
+            return []  # finished, or another live process is on it
+        delivery, recovering = claimed
         try:
             alerts = _read(delivery)
         except AlertFormatError as exc:
@@ -125,6 +122,14 @@ class Pipeline:
         else:
             self._contain(row, route, found, facts, recovering)
 
+    def fail(self, delivery_id: int, reason: str) -> None:
+        """The pipeline broke on a delivery (a bug, not the alert): its unsettled alerts become
+        `failed` with the reason, for a person to settle (`ir alerts assign`), and it is not retried."""
+        for row in self.inbox.alerts_of(delivery_id):
+            if row.outcome == "new":
+                self.inbox.settle(row.id, "failed", f"internal error: {reason}")
+        self.inbox.set_delivery(delivery_id, "failed", reason)
+
     def preview(self, alert: Alert) -> dict[str, Any]:
         """What `handle` would do with `alert`, changing nothing (`ir contain --dry-run`)."""
         route = choose(alert, self.settings.routes)
@@ -166,7 +171,8 @@ class Pipeline:
         if route.policy in ("observe", "shadow"):
             self.inbox.settle(row.id, "observed", f"route {route.name}: policy {route.policy}; {detail}", **facts)
             return
-        self._contain(row, route, found, facts, recovering=False, person=True)
+        kept = [c for c in row.cases if c.get("agent") not in agents and c.get("how") != "waiting"]
+        self._contain(row, route, found, facts, recovering=False, person=True, kept=kept)
 
     def _contain(
         self,
@@ -176,8 +182,9 @@ class Pipeline:
         facts: dict[str, Any],
         recovering: bool,
         person: bool = False,
+        kept: list[dict[str, Any]] | None = None,
     ) -> None:
-        results: list[dict[str, Any]] = []
+        results: list[dict[str, Any]] = list(kept or [])
         to_start: list[str] = []
         for agent in found.agents:
             mine = self._own_case(row, agent, route.playbook) if recovering else None
@@ -197,13 +204,13 @@ class Pipeline:
             to_start.append(agent)
         waiting_reason = ""
         if to_start and route.policy in AUTOMATIC and not person:
-            with self._breaker_lock:  # check and count as one step: workers run side by side
-                allowed, waiting_reason = self._breaker(len(to_start))
-                for agent in to_start[allowed:]:
-                    results.append({"agent": agent, "case": None, "how": "waiting", "why": waiting_reason})
-                to_start = to_start[:allowed]
-                for agent in to_start:
-                    self.inbox.automatic(agent, row.id)  # counted before it starts: a crash never under-counts
+            breaker = self.settings.breaker
+            allowed, waiting_reason = self.inbox.reserve_automatic(
+                to_start, row.id, limit=breaker.max_automatic, window_s=breaker.minutes * 60, by=self.actor
+            )  # counted before they start: a crash never under-counts
+            for agent in to_start[len(allowed) :]:
+                results.append({"agent": agent, "case": None, "how": "waiting", "why": waiting_reason})
+            to_start = allowed
         requests = [self._request(row, route, found, agent) for agent in to_start]
         for request, done in zip(requests, self.executor.start(requests), strict=True):
             results.append(self._started(row, request, done))
@@ -212,6 +219,8 @@ class Pipeline:
 
     def _started(self, row: AlertRow, request: CaseRequest, outcome: CaseOutcome) -> dict[str, Any]:
         """One agent's result; an agent busy with a run of the same playbook gets the alert folded in."""
+        if outcome.case_id is None and request.policy in AUTOMATIC:
+            self.inbox.release_automatic(request.agent_id, row.id)  # it never started: it does not count
         if outcome.status == "busy":
             joined = self._fold(row, request.agent_id, request.playbook, closed_too=False)
             if joined is not None:
@@ -221,24 +230,7 @@ class Pipeline:
             return outcome.as_dict() | {"how": "failed"}
         if self.on_case_started is not None:
             self.on_case_started(request.policy)
-        return outcome.as_dict() | {"how": "started"}
-
-    def _breaker(self, wanted: int) -> tuple[int, str]:
-        """How many of `wanted` automatic containments may start, and why the rest wait."""
-        breaker = self.settings.breaker
-        state = self.inbox.breaker()
-        if state.open:
-            return 0, f"automation stopped by the breaker since {state.since}: {state.reason}"
-        used = self.inbox.automatic_since(self.clock() - breaker.minutes * 60)
-        room = max(0, breaker.max_automatic - used)
-        if wanted <= room:
-            return wanted, ""
-        reason = (
-            f"more than {breaker.max_automatic} automatic containments in {breaker.minutes:g} minutes "
-            f"({used} already, {wanted} more asked); a person resets it: ir alerts breaker reset"
-        )
-        self.inbox.set_breaker(open_=True, reason=reason, by=self.actor)
-        return room, f"automation stopped by the breaker: {reason}"
+        return outcome.as_dict() | {"how": "started", "ran": bool(outcome.ran)}
 
     def _request(self, row: AlertRow, route: Route, found: Resolution, agent: str) -> CaseRequest:
         trigger = _alert_facts(row) | {
@@ -295,8 +287,9 @@ class Pipeline:
                 outcome = self.executor.resume(case_dir.name, actor=self.actor, policy=route.policy, route=route.name)
             except IrError as exc:
                 return {"agent": agent, "case": case_dir.name, "how": "started", "status": "error", "message": str(exc)}
-            return outcome.as_dict() | {"how": "started", "recovered": True}
-        return {"agent": agent, "case": case_dir.name, "how": "started", "status": str(state.run_status)}
+            return outcome.as_dict() | {"how": "started", "recovered": True, "ran": bool(outcome.ran)}
+        ran = any(st.status == StepStatus.SUCCEEDED for st in state.steps.values())
+        return {"agent": agent, "case": case_dir.name, "how": "started", "status": str(state.run_status), "ran": ran}
 
 
 def _read(delivery: Delivery) -> list[Alert]:
@@ -321,23 +314,33 @@ def _alert_facts(row: AlertRow) -> dict[str, Any]:
 
 
 def _overall(results: list[dict[str, Any]], route: Route, breaker: str) -> tuple[str, str]:
-    """The row's outcome from its agents' results: contained > folded > duplicate > waiting > failed."""
+    """The row's outcome from its agents' results. `waiting` while any agent waits for a person
+    (the breaker, a busy agent, a case waiting for approval before anything ran); `failed` when a
+    started case failed or could not start; `contained` when every started case contained;
+    then `folded`, `duplicate`."""
     hows = [r.get("how") for r in results]
     cases = [str(r.get("case")) for r in results if r.get("case")]
     named = f" ({', '.join(cases)})" if cases else ""
+    waits = [r for r in results if r.get("how") == "waiting" or (r.get("how") == "started" and not r.get("ran"))]
+    failed = [r for r in results if r.get("how") == "failed" or r.get("status") in _FAILED]
+    if failed:
+        said = "; ".join(f"{r.get('agent')}: {r.get('message') or r.get('status')}" for r in failed)
+        return "failed", f"route {route.name}: {said}{named}"
+    if waits:
+        before = " waits for approval before any change"
+        said = "; ".join(f"{r.get('agent')}: {r.get('why') or 'case ' + str(r.get('case')) + before}" for r in waits)
+        return "waiting", f"{len(waits)} of {len(results)} agent(s) wait for a person — {said}"
     if "started" in hows:
-        waiting = hows.count("waiting")
-        rest = f"; {waiting} agent(s) wait: {breaker or 'see cases'}" if waiting else ""
-        return "contained", f"route {route.name}: {route.policy}{named}{rest}"
+        return "contained", f"route {route.name}: {route.policy}{named}"
     if "folded" in hows:
         return "folded", f"journalled into the open case{named}"
     if "duplicate" in hows:
         return "duplicate", f"incident already contained{named}"
-    if "waiting" in hows:
-        why = next((str(r.get("why")) for r in results if r.get("why")), breaker)
-        return "waiting", why
-    errors = "; ".join(str(r.get("message") or r.get("status")) for r in results)
-    return "failed", errors or "nothing was started"
+    return "failed", breaker or "nothing was started"
+
+
+_FAILED = frozenset({"failed", "errored", "incomplete", "interrupted", "error"})
+"""Case statuses (and `error`: could not start) that mean containment is not done."""
 
 
 def dump(settled: list[Settled]) -> str:

@@ -13,11 +13,11 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from ir.alerts.executor import CaseRequest, Executor
 from ir.alerts.pipeline import Pipeline
-from ir.core.errors import InputError
 from ir.core.records import Kind
 
 log = logging.getLogger("ir.serve")
@@ -40,7 +40,6 @@ class Worker:
         self.threads = threads
         self.frozen = frozen
         self._jobs: queue.Queue[Any] = queue.Queue()
-        self._arrived: dict[str, float] = {}
         self._pauses: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -69,40 +68,38 @@ class Worker:
             if delivery_id in self._pending:
                 return
             self._pending.add(delivery_id)
-            self._arrived[str(delivery_id)] = time.monotonic()
         self._jobs.put(("delivery", delivery_id))
 
     def approve(self, case_id: str, steps: list[str], by: str, reason: str) -> Mapping[str, Any]:
-        """An approval from `by` (authenticated by the receiver): resume the case with it, soon."""
-        status = self.executor.status(case_id)  # raises CaseError (404) for an unknown case
-        waiting = set(status.get("waiting_for") or [])
-        unknown = [s for s in steps if s not in waiting]
-        if unknown:
-            said = ", ".join(sorted(waiting)) or "nothing"
-            raise InputError(f"case {status['case']}: {', '.join(unknown)} not waiting for approval (waiting: {said})")
-        self._jobs.put(("approve", status["case"], tuple(steps), by, reason))
-        return {"case": status["case"], "status": "accepted", "approve": steps or sorted(waiting), "by": by}
+        """An approval from `by` (authenticated by the receiver), checked now — not a waiting step
+        (400), not an approver (403), the agent busy (409) — then the case resumes with it, soon."""
+        wanted = self.executor.check_approval(case_id, steps, by)
+        case = str(self.executor.status(case_id)["case"])
+        self._jobs.put(("approve", case, tuple(wanted), by, reason))
+        return {"case": case, "status": "accepted", "approve": wanted, "by": by}
 
     def status(self, case_id: str) -> Mapping[str, Any]:
         """How a case stands."""
         return self.executor.status(case_id)
 
     def on_event(self, request: CaseRequest | None, event: Any) -> None:
-        """Engine events of headless runs: time alert → container frozen, for the metrics."""
+        """Engine events of headless runs: time from the alert's arrival in the inbox (its
+        `trigger.received`, so a delivery finished after a restart counts its whole wait) to its
+        agent's container frozen, for the metrics."""
         if request is None or self.frozen is None:
             return
-        ref = str(request.trigger.get("inbox", "")).split(".")[0]
         key = (getattr(event, "case", None) or "", getattr(event, "step", None) or "")
         data = getattr(event, "data", {}) or {}
         if event.kind == Kind.STEP_STARTED and data.get("action") == "container.pause":
             with self._lock:
                 self._pauses.add(key)
-        elif event.kind == Kind.STEP_RESULT and data.get("status") == "succeeded":
+        elif event.kind == Kind.STEP_RESULT:
             with self._lock:
                 paused = key in self._pauses
-                arrived = self._arrived.get(ref)
-            if paused and arrived is not None:
-                self.frozen(time.monotonic() - arrived)
+                self._pauses.discard(key)
+            received = _epoch(request.trigger.get("received"))
+            if paused and data.get("status") == "succeeded" and received is not None:
+                self.frozen(max(0.0, time.time() - received))
 
     def _loop(self) -> None:
         while True:
@@ -111,8 +108,10 @@ class Worker:
                 return
             try:
                 self._run(job)
-            except Exception:  # one bad job must never stop the worker: it stays in the inbox
-                log.exception("ir serve: %s failed", job[0])
+            except Exception as exc:  # one bad job must never stop the worker
+                log.error("%s %s failed: %s: %s", job[0], job[1], type(exc).__name__, exc)
+                if job[0] == "delivery":
+                    self.pipeline.fail(int(job[1]), f"{type(exc).__name__}: {exc}")
 
     def _run(self, job: tuple[Any, ...]) -> None:
         if job[0] == "delivery":
@@ -123,6 +122,13 @@ class Worker:
                 with self._lock:
                     self._pending.discard(delivery_id)
             return
-        _kind, case_id, steps, by, _reason = job
-        outcome = self.executor.resume(case_id, actor=by, approve=frozenset(steps), approve_all=not steps)
+        _kind, case_id, steps, by, reason = job
+        outcome = self.executor.resume(case_id, actor=by, approve=frozenset(steps), reason=reason)
         log.info("ir serve: case %s resumed on approval by %s: %s", case_id, by, outcome.status)
+
+
+def _epoch(iso: Any) -> float | None:
+    try:
+        return datetime.fromisoformat(str(iso)).timestamp() if iso else None
+    except ValueError:
+        return None

@@ -148,18 +148,20 @@ def _dry_run(ws: Any, alerts: list[Any], as_json: bool) -> None:
 
 
 def _exit_code(rows: list[Any]) -> ExitCode:
-    """1 when a case failed or left something live; 4 when anything waits (approval or a person)."""
+    """The worst of: a case that failed or could not start (its code, else 1); then 4 when anything
+    waits — an agent for a person, a step for approval; else 0."""
     code = ExitCode.OK
+    waits = False
     for row in rows:
-        if row.outcome == "failed":
+        waits = waits or row.outcome == "waiting"
+        if row.outcome == "failed" and not row.cases:
             code = max(code, ExitCode.STEP_FAILED)
         for case in row.cases:
             status = case.get("status")
-            if status in ("failed", "errored", "incomplete", "interrupted"):
-                code = ExitCode(max(int(code), int(case.get("exit_code") or 1)))
-    if code == ExitCode.OK and any(
-        row.outcome == "waiting" or any(c.get("status") == "awaiting_approval" for c in row.cases) for row in rows
-    ):
+            if status in ("failed", "errored", "incomplete", "interrupted", "error") or case.get("how") == "failed":
+                code = ExitCode(max(int(code), int(case.get("exit_code") or ExitCode.STEP_FAILED)))
+            waits = waits or status == "awaiting_approval" or case.get("how") == "waiting"
+    if code == ExitCode.OK and waits:
         code = ExitCode.APPROVAL
     return code
 
@@ -183,10 +185,10 @@ def _print_row(row: Any, as_json: bool) -> None:
     click.echo(f"alert {row.ref} {row.outcome}: {title} [{alert.severity}] — {reason}")
     res = row.resolution
     if res:
-        agents = ", ".join(res.get("agents") or []) or "none"
+        agents = neutralise(", ".join(res.get("agents") or [])) or "none"
         click.echo(f"  agents: {agents} ({res.get('state')}: {neutralise(res.get('detail', ''))})")
     for case in row.cases:
-        bits = [f"  {case.get('agent')}: {case.get('how')}"]
+        bits = [f"  {neutralise(str(case.get('agent')))}: {case.get('how')}"]
         if case.get("case"):
             bits.append(f"case {case['case']}")
         if case.get("status"):
@@ -231,15 +233,15 @@ def alerts_list(ctx: click.Context, outcome: str | None = None, as_json: bool = 
         return
     click.echo(f"{'ALERT':<8} {'OUTCOME':<10} {'SEVERITY':<9} {'SOURCE':<14} {'AGENTS':<24} TITLE")
     for row in rows:
-        agents = ",".join(row.resolution.get("agents") or []) or "-"
+        agents = neutralise(",".join(row.resolution.get("agents") or [])) or "-"
         click.echo(
             f"{row.ref:<8} {row.outcome:<10} {row.alert.severity:<9} {neutralise(row.alert.source)[:14]:<14} "
             f"{agents[:24]:<24} {neutralise(row.alert.title)[:60]}"
         )
     for delivery in inbox.deliveries():
-        if delivery.state == "rejected" and outcome in (None, "rejected"):
+        if delivery.state in ("rejected", "failed") and outcome in (None, delivery.state):
             why = neutralise(delivery.reason or "")[:80]
-            click.echo(f"{delivery.id:<8} {'rejected':<10} {'-':<9} {delivery.source[:14]:<14} {'-':<24} {why}")
+            click.echo(f"{delivery.id:<8} {delivery.state:<10} {'-':<9} {delivery.source[:14]:<14} {'-':<24} {why}")
 
 
 @alerts_group.command("show")

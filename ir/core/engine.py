@@ -26,18 +26,10 @@ from ir.core.attach import collect
 from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, load_state, new_case_id, pinned_playbook
 from ir.core.containment import LiveItem, has_containment, steps_to_redo, still_live, verdict
 from ir.core.dryrun import bad_args, dry_run
-from ir.core.errors import (
-    BackendUnavailable,
-    CaseError,
-    ExitCode,
-    IrError,
-    JournalError,
-    PlaybookError,
-    StorageError,
-)
-from ir.core.events import EventHandler, RunOptions, RunSummary
+from ir.core.errors import BackendUnavailable, CaseError, ExitCode, IrError, JournalError, PlaybookError, StorageError
+from ir.core.events import EventHandler, RunOptions, RunSummary, policy_options
 from ir.core.evidence import EvidenceStore
-from ir.core.gates import Gates
+from ir.core.gates import Gates, approvers_for
 from ir.core.inventory import Agent
 from ir.core.journal import Journal, storage_problem
 from ir.core.lint import lint
@@ -163,6 +155,7 @@ class Engine:
             if state.run_status == RunStatus.ABORTED:
                 raise CaseError(f"{case_dir.name}: the run was aborted ({state.aborted}); start a new run instead")
             loaded = pinned_playbook(case_dir, state)
+            options = policy_options(state.started.get("trigger"), options)
             options.check_steps(loaded)
             agent = Agent.model_validate(state.started["agent"])
             rec = Recorder(journal, state.case_id, self.on_event)
@@ -187,15 +180,7 @@ class Engine:
 
     def allowed_approvers(self, step: Step) -> set[str] | None:
         """The people who may approve `step` (groups expanded), or None when anyone may."""
-        if not step.approval.approvers:
-            return None
-        people: set[str] = set()
-        for name in step.approval.approvers:
-            if name.startswith("group:"):
-                people.update(self.approvers.get(name.removeprefix("group:"), ()))
-            else:
-                people.add(name)
-        return people
+        return approvers_for(step, self.approvers)
 
 
 class _Run(Gates):
@@ -250,8 +235,7 @@ class _Run(Gates):
                     break
             current = None
             if waiting:
-                text = f"steps wait for approval: ir resume CASE --approve STEP ({', '.join(waiting)})"
-                return self.finish(RunStatus.AWAITING_APPROVAL, ExitCode.APPROVAL, text, waiting=tuple(waiting))
+                return self.pause(worst, message, tuple(waiting))
             return self.conclude(worst, message)
         except KeyboardInterrupt:
             self.record(Kind.RUN_INTERRUPTED, {"step": current})
@@ -264,6 +248,17 @@ class _Run(Gates):
         self.live = self.assess()
         statuses = {self.state.step(s.id).status for s in self.loaded.playbook.steps}
         return self.finish(*verdict(statuses, self.live, code, message))
+
+    def pause(self, code: ExitCode, message: str | None, waiting: tuple[str, ...]) -> RunSummary:
+        """End a walk that went on past steps waiting for approval: awaiting approval when nothing
+        failed; when something did, failed (or errored) — with what is still live — never "waiting"."""
+        text = f"steps wait for approval: ir resume CASE --approve STEP ({', '.join(waiting)})"
+        if code == ExitCode.OK:
+            return self.finish(RunStatus.AWAITING_APPROVAL, ExitCode.APPROVAL, text, waiting=waiting)
+        self.live = self.assess()
+        statuses = {self.state.step(s.id).status for s in self.loaded.playbook.steps}
+        status, worst, said = verdict(statuses, self.live, code, message)
+        return self.finish(status, worst, f"{said}; {text}" if said else text, waiting=waiting)
 
     def assess(self) -> list[LiveItem] | None:
         """What the containment steps left live, from real state (None: the playbook contains nothing)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ir.core.case import RunStatus
@@ -67,9 +67,12 @@ class RunOptions:
     signer: str | None = None
     """Who signs the journal head at the end when not `actor`: the service principal, for a
     run resumed on an approval that arrived over HTTP (the approver's key is not on the server)."""
+    approval_reason: str | None = None
+    """Why the approver approved (an approval over HTTP carries one); journalled with the grant."""
     granted_by_policy: str | None = None
     """Policy `auto`: the alert route (named here) approves every step; journalled as such, with
-    `actor` (the service principal) as who applied it."""
+    `actor` (the service principal) as who applied it. A step whose playbook names its approvers
+    still waits for one of them."""
 
     def check_steps(self, loaded: LoadedPlaybook) -> None:
         """Refuse approvals, overrides and skips of steps the playbook does not have, and reasonless skips."""
@@ -83,6 +86,18 @@ class RunOptions:
         for name, reason in self.skip.items():
             if not reason.strip():
                 raise InputError(f"skipping step {name} needs a reason (--reason)")
+
+
+def policy_options(trigger: Any, options: RunOptions) -> RunOptions:
+    """A resumed case that an alert route opened keeps its policy's gates, whoever resumes it:
+    under `approve` every later mutating step still waits; under `auto_then_approve` a step that
+    waits does not stop the steps after it. (`auto` grants nothing on a person's resume.)"""
+    policy = trigger.get("policy") if isinstance(trigger, Mapping) else None
+    if policy == "approve":
+        return replace(options, hold_mutating=True)
+    if policy == "auto_then_approve":
+        return replace(options, continue_past_waiting=True)
+    return options
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,19 @@ if TYPE_CHECKING:
     from ir.core.engine import Engine, Outcome
 
 
+def approvers_for(step: Step, groups: Mapping[str, tuple[str, ...]]) -> set[str] | None:
+    """The people who may approve `step` (`group:NAME` expanded from ir.yaml), or None when anyone may."""
+    if not step.approval.approvers:
+        return None
+    people: set[str] = set()
+    for name in step.approval.approvers:
+        if name.startswith("group:"):
+            people.update(groups.get(name.removeprefix("group:"), ()))
+        else:
+            people.add(name)
+    return people
+
+
 class Gates:
     """Approval, skip, release and evidence-first checks of one run."""
 
@@ -49,7 +62,7 @@ class Gates:
     def approve(self, step: Step, action: str, args: Any) -> Outcome:
         """Grant the approval the options carry, or journal that the step waits for one."""
         options = self.options
-        if options.granted_by_policy:
+        if options.granted_by_policy and not step.approval.approvers:
             grant = {"step": step.id, "by": options.actor, "policy": options.granted_by_policy}
             self.record(Kind.APPROVAL_GRANTED, grant | {"action": action, "args": args}, step.id)
             return None
@@ -64,9 +77,9 @@ class Gates:
                 raise ApprovalRefused(
                     f"step {step.id}: {options.actor} may not approve it (approvers: {', '.join(sorted(allowed))})"
                 )
-            self.record(
-                Kind.APPROVAL_GRANTED, {"step": step.id, "by": options.actor, "action": action, "args": args}, step.id
-            )
+            why = {"reason": options.approval_reason} if options.approval_reason else {}
+            grant = {"step": step.id, "by": options.actor, "action": action, "args": args} | why
+            self.record(Kind.APPROVAL_GRANTED, grant, step.id)
             return None
         self.record(
             Kind.APPROVAL_WAITING,

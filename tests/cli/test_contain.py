@@ -32,6 +32,9 @@ iam:
       access_keys: [{id: AKIASUPPORT000000001, status: Active}]
     agent-shared:
       access_keys: [{id: AKIASHARED0000000001, status: Active}]
+hosts:
+  agent-host-1:
+    services: {support-bot: running, billing-bot: running}
 """
 
 AGENTS = """\
@@ -296,3 +299,78 @@ def test_agents_affected_by_a_shared_credential_image_or_host(ws: Path) -> None:
     assert image.stdout.startswith("support-bot")
     none = ir_cmd("agents", "affected", cwd=ws)
     assert none.returncode == 2
+
+
+def test_a_failed_step_is_not_reported_as_waiting(tmp_path: Path) -> None:
+    world = WORLD.split("hosts:")[0]  # the agent's host is unknown: its kill switch cannot be set
+    ws = make_workspace(tmp_path / "ws", agents=AGENTS, world=world, settings=settings())
+    result = contain(ws, am_group(am_alert("7777000000000007", agent_id="support-bot")))
+    assert result.returncode == 1, result.stdout
+    assert "alert 1.0 failed" in result.stdout and "kill-switch" in result.stdout
+    (case,) = cases(ws)
+    finished = [r["data"] for r in records(case) if r["type"] == "run.finished"][-1]
+    assert finished["status"] == "failed"
+    assert "steps wait for approval" in finished["message"]  # and what waits is still said
+
+
+def test_agents_held_by_the_breaker_wait_and_a_person_contains_them_after_a_reset(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", agents=AGENTS, world=WORLD, settings=settings(breaker=1))
+    first = contain(ws, am_group(am_alert("8888000000000008", iam_user="agent-shared")))
+    assert first.returncode == 4 and "alert 1.0 waiting" in first.stdout, first.stdout
+    assert len(cases(ws)) == 1
+    assert "waiting" in ir_cmd("alerts", "list", "--outcome", "waiting", cwd=ws).stdout
+    ir_cmd("alerts", "breaker", "reset", "--as", "alice", "--reason", "one alert, two agents", cwd=ws, check=True)
+    held = "report-bot" if "-billing-bot-" in cases(ws)[0].name else "billing-bot"
+    assigned = ir_cmd("alerts", "assign", "1.0", "--agent", held, "--as", "alice", cwd=ws)
+    assert "alert 1.0 contained" in assigned.stdout, assigned.stdout + assigned.stderr
+    assert len(cases(ws)) == 2
+    shown = json.loads(ir_cmd("alerts", "show", "1.0", "--json", cwd=ws).stdout)
+    assert sorted(c["agent"] for c in shown["cases"]) == ["billing-bot", "report-bot"]
+    # after a reset the window starts again: the next automatic containment runs
+    later = contain(ws, am_group(am_alert("9999000000000009", agent_id="support-bot")))
+    assert "alert 2.0 contained" in later.stdout, later.stdout
+
+
+def test_a_resumed_approve_case_keeps_waiting_before_each_change(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", agents=AGENTS, world=WORLD, settings=settings("approve"))
+    contain(ws, am_group(am_alert("4444000000000004", agent_id="support-bot")))
+    (case,) = cases(ws)
+    resumed = ir_cmd("resume", case.name, "--approve", "freeze", "--as", "alice", cwd=ws)
+    assert resumed.returncode == 4, resumed.stdout + resumed.stderr
+    assert container_status(ws, "support-bot") == "paused"
+    assert key_status(ws, "agent-support-bot") == ["Active"]  # the keys step waits for its own approval
+    waiting = [r["data"]["step"] for r in records(case) if r["type"] == "approval.waiting"]
+    assert waiting == ["freeze", "keys"]
+
+
+def test_agent_ids_from_an_alert_cannot_reach_the_terminal_raw(ws: Path) -> None:
+    contain(ws, am_group(am_alert("aaaa00000000000a", agent_id="x\x1b]0;PWNED\x07", agent="support-bot")))
+    listed = ir_cmd("alerts", "list", cwd=ws).stdout + ir_cmd("alerts", "show", "1.0", cwd=ws).stdout
+    assert "\x1b" not in listed and "\x07" not in listed
+    assert "PWNED" in listed  # shown, escaped
+
+
+RESTRICTED = """\
+schema: ir/playbook/v1
+id: freeze-only
+version: "1.0.0"
+title: Freeze, with a named approver
+steps:
+  - id: freeze
+    title: Freeze the agent's container
+    action: container.pause
+    approval: {required: true, approvers: [alice]}
+    guidance: Only alice may approve this freeze.
+"""
+
+
+def test_policy_auto_does_not_approve_a_step_the_playbook_reserves_for_named_people(tmp_path: Path) -> None:
+    route = "alerts:\n  routes:\n    - {name: agents, playbook: freeze-only, policy: auto}\n"
+    ws = make_workspace(tmp_path / "ws", agents=AGENTS, world=WORLD, settings=route)
+    (ws / "playbooks" / "freeze-only.yaml").write_text(RESTRICTED)
+    result = contain(ws, am_group(am_alert("abab00000000000b", agent_id="support-bot")))
+    assert result.returncode == 4, result.stdout + result.stderr
+    (case,) = cases(ws)
+    assert [r["data"]["step"] for r in records(case) if r["type"] == "approval.waiting"] == ["freeze"]
+    assert not [r for r in records(case) if r["type"] == "approval.granted"]
+    assert container_status(ws, "support-bot") == "running"

@@ -220,9 +220,11 @@ def test_signed_sources_accept_a_good_signature_and_refuse_a_bad_or_replayed_one
     delivery = {"X-Hub-Signature-256": github, "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958"}
     assert server.post("/v1/alerts/relay", ALERT, delivery)[0] == 202
     assert server.post("/v1/alerts/relay", ALERT + b"\n", delivery) == (401, {"error": "bad signature"})
+    replayed = delivery | {"X-GitHub-Delivery": "00000000-0000-0000-0000-000000000000"}  # unsigned: a new id
+    assert server.post("/v1/alerts/relay", ALERT, replayed)[0] == 200
     assert [(r[1], r[3]) for r in server.rows()] == [
         ("guardduty", "webhook-id:gd-1"),
-        ("relay", "github:72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+        ("relay", "sha256:" + hashlib.sha256(ALERT).hexdigest()),
     ]
     assert server.metric('alerts_rejected_total{reason="stale",source="guardduty"}') == 1
     assert server.metric('alerts_rejected_total{reason="bad_signature",source="relay"}') == 1
@@ -280,9 +282,9 @@ def test_approvals_and_case_status_need_a_token(server: Server) -> None:
     assert server.post(path + "/approvals", b'{"all": true}') == (401, {"error": "missing credentials"})
     assert server.post(path + "/approvals", b'{"all": true}', bearer(TOKEN)) == (401, {"error": "wrong token"})
     assert server.call("GET", path) == (401, {"error": "missing credentials"})
-    # authenticated: this build has no alert worker behind the endpoints yet
-    assert server.post(path + "/approvals", b'{"all": true}', bearer(ALICE))[0] == 501
-    assert server.call("GET", path, headers=bearer(TOKEN))[0] == 501
+    # authenticated, but there is no such case
+    assert server.post(path + "/approvals", b'{"all": true}', bearer(ALICE))[0] == 404
+    assert server.call("GET", path, headers=bearer(TOKEN))[0] == 404
 
 
 def test_serve_refuses_a_public_address_while_a_source_has_no_auth(tmp_path: Path) -> None:

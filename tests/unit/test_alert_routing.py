@@ -179,3 +179,29 @@ def test_alert_rows_are_created_once_and_a_crash_leaves_them_to_finish(tmp_path:
     assert inbox.counts() == {"new": 1, "waiting": 1}
     with pytest.raises(ValueError):
         inbox.settle(rows[0].id, "vanished")
+
+
+def test_a_delivery_another_live_worker_holds_is_not_taken_twice(tmp_path: Path) -> None:
+    import threading
+
+    inbox = Inbox(tmp_path / "inbox.sqlite")
+    got = inbox.accept(source="am", fmt="alertmanager", body=b"{}", delivery_key=None, headers={}, via="cli")
+    first = inbox.claim(got.id)
+    assert first is not None and first[1] is False
+    other: list[object] = []
+    thread = threading.Thread(target=lambda: other.append(Inbox(tmp_path / "inbox.sqlite").claim(got.id)))
+    thread.start()
+    thread.join()
+    assert other == [None]  # this process is alive: its claim holds
+    inbox.set_delivery(got.id, "done")
+    assert inbox.claim(got.id) is None
+
+
+def test_a_delivery_left_by_a_dead_worker_is_taken_over_as_a_recovery(tmp_path: Path) -> None:
+    inbox = Inbox(tmp_path / "inbox.sqlite")
+    got = inbox.accept(source="am", fmt="alertmanager", body=b"{}", delivery_key=None, headers={}, via="cli")
+    db = sqlite3.connect(tmp_path / "inbox.sqlite")
+    db.execute("UPDATE deliveries SET state = 'processing', owner = 'ghost-host:1:1:1' WHERE id = ?", (got.id,))
+    db.commit()
+    taken = inbox.claim(got.id)
+    assert taken is not None and taken[1] is True
