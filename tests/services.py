@@ -7,8 +7,10 @@ touches no host networking and no other daemon's state. moto_server listens on 1
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tarfile
@@ -16,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -180,3 +183,173 @@ AGENT_LOOP = (
     "i=$((i+1)); sleep 0.2; done"
 )
 """The agent's main loop: one JSON tool-call line on stdout every 0.2 s."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (for daemons that cannot be told port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+    """Signal a child by its pid, only while this Popen still owns it (not reaped: the pid cannot have
+    been reused), and reap it; SIGKILL if it outlives `timeout`. Returns its exit status."""
+    if proc.poll() is None:
+        os.kill(proc.pid, sig)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        return proc.wait()
+
+
+ALERTMANAGER_CONFIG = """\
+route:
+  receiver: agent-ir
+  group_by: [alertname, agent_id]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: agent-ir
+    webhook_configs:
+      - url: {url}
+        send_resolved: true
+        http_config:
+          authorization: {{type: Bearer, credentials: {token}}}
+"""
+"""One route to one webhook receiver; group waits of a second so a test sees a notification at once."""
+
+
+@dataclass(frozen=True)
+class Alertmanager:
+    """A running Alertmanager: its base URL and its log file."""
+
+    url: str
+    log: Path
+
+    def tail(self) -> str:
+        """The end of its log (for a failing test's message)."""
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+
+
+@contextmanager
+def alertmanager(webhook_url: str, token: str) -> Iterator[Alertmanager]:
+    """Debian's `prometheus-alertmanager` on 127.0.0.1 for the duration of the block, its webhook
+    receiver posting to `webhook_url` with `token` as its bearer token.
+
+    No gossip (`--cluster.listen-address=`), its own storage and config in a temp dir (0700).
+    """
+    import urllib.request
+
+    binary = shutil.which("prometheus-alertmanager")
+    if binary is None:
+        raise Unavailable("prometheus-alertmanager not installed (apt-get install prometheus-alertmanager)")
+    root = Path(tempfile.mkdtemp(prefix="iram-", dir="/tmp"))
+    config = root / "alertmanager.yml"
+    config.write_text(ALERTMANAGER_CONFIG.format(url=webhook_url, token=json.dumps(token)), encoding="utf-8")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.path={root / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+        "--log.level=debug",
+    ]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with (root / "alertmanager.log").open("wb") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with opener.open(f"{url}/-/ready", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    tail = (root / "alertmanager.log").read_text(errors="replace")[-2000:]
+                    raise Unavailable(f"prometheus-alertmanager did not start: {tail}") from None
+                time.sleep(0.1)
+        yield Alertmanager(url, root / "alertmanager.log")
+    finally:
+        stop_process(proc)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Served:
+    """A running `ir serve` (started by `start_ir_serve`): talk to it over HTTP, read what it printed."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    out: Path
+    err: Path
+
+    def call(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, object]:
+        """One request (proxies off); the status and the JSON (or text) answer."""
+        import urllib.error
+        import urllib.request
+
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        try:
+            with opener.open(request, timeout=30) as answer:
+                status, data, kind = answer.status, answer.read(), answer.headers.get("content-type", "")
+        except urllib.error.HTTPError as exc:
+            status, data, kind = exc.code, exc.read(), exc.headers.get("content-type", "")
+            exc.close()
+        return status, json.loads(data) if kind.startswith("application/json") else data.decode()
+
+    def output(self) -> str:
+        """Everything it printed so far (stdout, then stderr)."""
+        return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
+
+    def kill(self) -> int:
+        """SIGKILL it (as a crash would), by its pid while it is still ours."""
+        return stop_process(self.proc, signal.SIGKILL)
+
+    def stop(self) -> int:
+        """SIGTERM it (a graceful stop) and reap it."""
+        return stop_process(self.proc)
+
+
+def start_ir_serve(ws: Path, folder: Path, env: dict[str, str], *args: str) -> Served:
+    """`ir serve --port 0 ARGS` in workspace `ws` with `env` on top of this process's environment;
+    returns once it printed the address it listens on (its output goes to files in `folder`)."""
+    import re
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out, err = folder / "serve.out", folder / "serve.err"
+    full_env = {**os.environ, **env}
+    full_env.pop("IR_WORKSPACE", None)
+    exe = Path(sys.executable).parent / "ir"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--port", "0", *args], cwd=ws, env=full_env, stdout=stdout, stderr=stderr
+        )
+    served = Served(proc, "", out, err)
+    deadline = time.monotonic() + 60
+    while not (found := re.search(r"listening on (http://127\.0\.0\.1:\d+)", out.read_text(errors="replace"))):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            served.stop()
+            raise AssertionError(f"ir serve did not start:\n{served.output()}")
+        time.sleep(0.02)  # waiting for a state (the line it prints), not for time
+    served.url = found.group(1)
+    return served
+
+
+@contextmanager
+def ir_serve(ws: Path, folder: Path, env: dict[str, str], *args: str) -> Iterator[Served]:
+    """`start_ir_serve` for the duration of the block, then SIGTERM (if it is still running)."""
+    served = start_ir_serve(ws, folder, env, *args)
+    try:
+        yield served
+    finally:
+        served.stop()
