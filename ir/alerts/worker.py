@@ -18,6 +18,7 @@ from typing import Any
 
 from ir.alerts.executor import CaseRequest, Executor
 from ir.alerts.pipeline import Pipeline
+from ir.core.recorder import Failpoint
 from ir.core.records import Kind
 
 log = logging.getLogger("ir.serve")
@@ -44,6 +45,7 @@ class Worker:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._pending: set[int] = set()
+        self._failpoint = Failpoint("delivery")  # crash tests: a kill right after the 202
 
     def start(self) -> None:
         """Queue what the inbox left unfinished, then start the worker threads."""
@@ -117,6 +119,7 @@ class Worker:
         if job[0] == "delivery":
             delivery_id = int(job[1])
             try:
+                self._failpoint.hit(str(delivery_id))
                 self.pipeline.process(delivery_id)
             finally:
                 with self._lock:

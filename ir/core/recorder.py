@@ -60,6 +60,31 @@ class Recorder:
         return False
 
 
+class Failpoint:
+    """The test-only `IR_FAILPOINT=KIND:WHERE[:N[:pause]]` hook at a point that is no journal record
+    (`delivery:*` is an alert delivery taken off `ir serve`'s queue, before anything is done with it)."""
+
+    def __init__(self, kind: str) -> None:
+        spec = _parse_failpoint(os.environ.get("IR_FAILPOINT", ""))
+        self._spec = spec if spec and spec[0] == kind else None
+        self._lock = threading.Lock()
+
+    def hit(self, where: str) -> None:
+        """SIGKILL this process (or, with `:pause`, hold it) at the N-th hit that matches."""
+        if self._spec is None:
+            return
+        with self._lock:
+            if self._spec[1] not in (where, "*"):
+                return
+            self._spec[2] -= 1
+            if self._spec[2] != 0:
+                return
+        if self._spec[3] == "pause":
+            _pause(Path(os.environ["IR_FAILPOINT_FILE"]))
+        else:
+            _die()
+
+
 def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
