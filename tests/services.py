@@ -16,7 +16,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,6 +286,7 @@ class Served:
 
     proc: subprocess.Popen[bytes]
     url: str
+    ws: Path
     out: Path
     err: Path
 
@@ -309,6 +310,19 @@ class Served:
     def output(self) -> str:
         """Everything it printed so far (stdout, then stderr)."""
         return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
+
+    def alert_rows(self) -> list[tuple[str, str, str]]:
+        """`(ref, outcome, alert status)` of each alert row in the workspace's inbox, oldest first
+        (read from the file by a connection of our own, as another process would)."""
+        return alert_rows(self.ws)
+
+    def wait_until(self, what: str, check: Callable[[], bool], limit: float = 60, more: str = "") -> None:
+        """Poll a state until it holds, or fail saying what never happened and what ir serve printed."""
+        deadline = time.monotonic() + limit
+        while not check():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError(f"never: {what}\n{more}--- ir serve:\n{self.output()}")
+            time.sleep(0.05)
 
     def kill(self) -> int:
         """SIGKILL it (as a crash would), by its pid while it is still ours."""
@@ -334,7 +348,7 @@ def start_ir_serve(ws: Path, folder: Path, env: dict[str, str], *args: str) -> S
         proc = subprocess.Popen(
             [str(exe), "serve", "--port", "0", *args], cwd=ws, env=full_env, stdout=stdout, stderr=stderr
         )
-    served = Served(proc, "", out, err)
+    served = Served(proc, "", ws, out, err)
     deadline = time.monotonic() + 60
     while not (found := re.search(r"listening on (http://127\.0\.0\.1:\d+)", out.read_text(errors="replace"))):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -353,3 +367,16 @@ def ir_serve(ws: Path, folder: Path, env: dict[str, str], *args: str) -> Iterato
         yield served
     finally:
         served.stop()
+
+
+def alert_rows(ws: Path) -> list[tuple[str, str, str]]:
+    """`(ref, outcome, alert status)` of each alert row in `ws`'s inbox, oldest first."""
+    import sqlite3
+    from contextlib import closing
+
+    path = ws / ".ir" / "inbox.sqlite"
+    if not path.exists():
+        return []
+    with closing(sqlite3.connect(path, timeout=30)) as db:
+        rows = db.execute("SELECT delivery, idx, outcome, alert FROM alerts ORDER BY id").fetchall()
+    return [(f"{d}.{i}", str(outcome), str(json.loads(alert)["status"])) for d, i, outcome, alert in rows]

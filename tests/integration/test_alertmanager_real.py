@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import time
 import urllib.request
 from collections.abc import Callable
 from contextlib import closing
@@ -52,23 +51,9 @@ def post_alerts(am: Alertmanager, alerts: list[dict[str, Any]]) -> None:
         assert answer.status == 200
 
 
-def wait_for(what: str, check: Callable[[], bool], am: Alertmanager, served: Served, limit: float = 60) -> None:
+def wait_for(what: str, check: Callable[[], bool], am: Alertmanager, served: Served) -> None:
     """Poll a state until it holds (Alertmanager delivers on its own schedule), or fail saying what."""
-    deadline = time.monotonic() + limit
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never: {what}\n--- alertmanager:\n{am.tail()}\n--- ir serve:\n{served.output()}")
-        time.sleep(0.1)
-
-
-def inbox_alerts(ws: Path) -> list[tuple[str, str, str]]:
-    """(ref, outcome, status) of each alert row, oldest first."""
-    path = ws / ".ir" / "inbox.sqlite"
-    if not path.exists():
-        return []
-    with closing(sqlite3.connect(path)) as db:
-        rows = db.execute("SELECT delivery, idx, outcome, alert FROM alerts ORDER BY id").fetchall()
-    return [(f"{d}.{i}", outcome, json.loads(alert)["status"]) for d, i, outcome, alert in rows]
+    served.wait_until(what, check, more=f"--- alertmanager:\n{am.tail()}\n")
 
 
 def journal(case: Path) -> list[dict[str, Any]]:
@@ -105,9 +90,8 @@ def test_alertmanager_delivers_and_the_agent_is_contained_on_docker_and_aws(
     with ir_serve(ws, tmp_path / "serve", env) as served:
         with alertmanager(f"{served.url}/v1/alerts/alertmanager", TOKEN) as am:
             post_alerts(am, [alert])
-            wait_for(
-                "the firing alert contained", lambda: inbox_alerts(ws) == [("1.0", "contained", "firing")], am, served
-            )
+            firing = [("1.0", "contained", "firing")]
+            wait_for("the firing alert contained", lambda: served.alert_rows() == firing, am, served)
 
             (case,) = sorted(p for p in (ws / "cases").iterdir() if p.is_dir())
             records = journal(case)
@@ -133,9 +117,9 @@ def test_alertmanager_delivers_and_the_agent_is_contained_on_docker_and_aws(
 
             ended = datetime.now(UTC) - timedelta(seconds=1)
             post_alerts(am, [alert | {"endsAt": ended.isoformat().replace("+00:00", "Z")}])
-            wait_for("the resolved notification recorded", lambda: len(inbox_alerts(ws)) == 2, am, served)
+            wait_for("the resolved notification recorded", lambda: len(served.alert_rows()) == 2, am, served)
             wait_for(
-                "the resolved alert settled", lambda: inbox_alerts(ws)[1][1:] == ("resolved", "resolved"), am, served
+                "the resolved alert settled", lambda: served.alert_rows()[1][1:] == ("resolved", "resolved"), am, served
             )
         assert served.stop() == 0
 
