@@ -269,6 +269,7 @@ class _Receiver:
         except LookupError:
             return _error(404, f"no such case {case_id}")
         except ApprovalRefused as exc:
+            log.info("case %s: 403 %s", case_id, exc)
             return _error(403, str(exc))
         except (AgentBusy, CaseLocked, CaseError) as exc:
             return _error(409, str(exc))

@@ -127,7 +127,7 @@ class Worker:
             return
         _kind, case_id, steps, by, reason = job
         outcome = self.executor.resume(case_id, actor=by, approve=frozenset(steps), reason=reason)
-        log.info("ir serve: case %s resumed on approval by %s: %s", case_id, by, outcome.status)
+        log.info("case %s resumed on approval by %s: %s", case_id, by, outcome.status)
 
 
 def _epoch(iso: Any) -> float | None:
