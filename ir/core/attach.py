@@ -5,12 +5,15 @@ journalled in the case already open for the agent: a `note` record whose data ca
 `attached: {playbook, params, actor, request}`. When a live run holds that case (its journal
 lock is taken), the note is handed over through a spool file, `cases/<id>/attached/<request>.json`
 (written to a temporary name, then renamed, so it is whole or absent). The holder journals spool
-files at every step boundary and when it finishes; `ir resume` does so at its first step
-boundary, and the attacher itself when the case lock comes free while it spools. The `request`
-id makes the hand-over idempotent: a spool file whose note is already in the journal is removed.
-An attacher that journals a note itself signs the new head, as `ir note` does; a note the live
-holder journals is signed by the holder's end-of-run checkpoint. A spool file nobody has journalled
-yet (spooled as the holder was ending) is named by `ir verify`; the next resume journals it.
+files at every step boundary, when it finishes, and once more right after it frees the case
+(`collect_late`: a note spooled after its last look, while it was signing and closing, would
+otherwise wait for the next resume); `ir resume` does so at its first step boundary, and the
+attacher itself when the case lock comes free while it spools. Both sides publish, then look,
+so one of them always sees the note. The `request` id makes the hand-over idempotent: a spool
+file whose note is already in the journal is removed. Whoever journals a note outside a run
+signs the new head, as `ir note` does; a note the live holder journals is signed by the
+holder's end-of-run checkpoint. A spool file nobody has journalled (a holder killed as it
+ended) is named by `ir verify`; the next resume journals it.
 """
 
 from __future__ import annotations
@@ -150,6 +153,20 @@ def _deliver(
     except CaseLocked:
         pass
     return Attached(target, None)
+
+
+def collect_late(case_dir: Path, trust: Trust | None, actor: str, key: Path | None) -> None:
+    """After a run freed the case: journal notes spooled after its last look, and sign the head
+    as `actor`. A run that took the case meanwhile journals them itself."""
+    spool = case_dir / SPOOL_DIR
+    if not spool.is_dir() or not any(spool.glob("*.json")):
+        return
+    try:
+        with Journal(case_dir).open() as journal:
+            if collect(case_dir, journal.records, journal.append):
+                _sign(journal, case_dir, trust, actor, key)
+    except CaseLocked:
+        pass
 
 
 def spooled_notes(case_dir: Path, live_pid: int | None = None) -> list[str]:

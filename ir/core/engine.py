@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from ir.core.access import WorldAccess
 from ir.core.action import Action, Registry, StepContext
 from ir.core.agent_lock import AgentLock, refuse_second_case
-from ir.core.attach import collect
+from ir.core.attach import collect, collect_late
 from ir.core.case import PLAYBOOK_FILE, CaseState, RunStatus, StepStatus, load_state, new_case_id, pinned_playbook
 from ir.core.containment import LiveItem, has_containment, steps_to_redo, still_live, verdict
 from ir.core.dryrun import bad_args, dry_run
@@ -137,7 +137,9 @@ class Engine:
                 | _stale(lock),
             )
             summary = _Run(self, case_dir, loaded, agent, CaseState.replay(journal.records), rec, options).walk()
-            return sign_run(summary, rec, self.trust, options.signer or options.actor, self.signing_key, "run")
+            summary = sign_run(summary, rec, self.trust, options.signer or options.actor, self.signing_key, "run")
+        collect_late(case_dir, self.trust, options.signer or options.actor, self.signing_key)
+        return summary
 
     def resume(self, *, case_dir: Path, options: RunOptions) -> RunSummary:
         """Continue a case from its journal: verify real state, then run what is left (holding the
@@ -176,7 +178,9 @@ class Engine:
             for step_id in redo:
                 state.step(step_id).status = StepStatus.PENDING  # the run stopped, skipped or left it: again
             summary = _Run(self, case_dir, loaded, agent, state, rec, options, recheck=frozenset(redo)).walk()
-            return sign_run(summary, rec, self.trust, options.signer or options.actor, self.signing_key, "resume")
+            summary = sign_run(summary, rec, self.trust, options.signer or options.actor, self.signing_key, "resume")
+        collect_late(case_dir, self.trust, options.signer or options.actor, self.signing_key)
+        return summary
 
     def allowed_approvers(self, step: Step) -> set[str] | None:
         """The people who may approve `step` (groups expanded), or None when anyone may."""

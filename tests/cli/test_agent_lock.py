@@ -97,6 +97,19 @@ def test_a_second_run_on_a_busy_agent_is_refused_and_an_attach_is_handed_over(ws
     assert ir_cmd("verify", case.name, cwd=ws).returncode == 0
 
 
+def test_an_attach_spooled_as_the_run_ends_is_journalled_once_the_run_frees_the_case(ws: Path) -> None:
+    with paused_run(ws, "run.finished:*") as (first, case):  # past the run's last look at the spool
+        attached = ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--attach", "--as", "carol", cwd=ws)
+        assert f"attached to case {case.name}, which a live run holds" in attached.stdout
+        assert len(list((case / "attached").glob("*.json"))) == 1
+    assert first.returncode == 0
+    (note,) = records(case, "note")
+    assert note["attached"]["actor"] == "carol"
+    assert list((case / "attached").glob("*.json")) == []
+    verified = ir_cmd("verify", case.name, cwd=ws)
+    assert verified.returncode == 0 and "attached" not in verified.stderr, verified.stderr
+
+
 def test_attach_to_a_case_waiting_for_approval_adds_a_note(ws: Path) -> None:
     waiting = ir_cmd("run", "agent-compromise", "--agent", "support-bot", cwd=ws)
     assert waiting.returncode == 4  # the console step waits for an approval
