@@ -1,19 +1,20 @@
 """`ir run … --attach`: a second containment request joins the agent's open case as a note.
 
 Alert storms ask for the same containment many times. Instead of a second run, the request is
-journalled in the case already open for the agent: a `note` record whose data carries
-`attached: {playbook, params, actor, request}`. When a live run holds that case (its journal
-lock is taken), the note is handed over through a spool file, `cases/<id>/attached/<request>.json`
-(written to a temporary name, then renamed, so it is whole or absent). The holder journals spool
-files at every step boundary, when it finishes, and once more right after it frees the case
-(`collect_late`: a note spooled after its last look, while it was signing and closing, would
-otherwise wait for the next resume); `ir resume` does so at its first step boundary, and the
-attacher itself when the case lock comes free while it spools. Both sides publish, then look,
-so one of them always sees the note. The `request` id makes the hand-over idempotent: a spool
-file whose note is already in the journal is removed. Whoever journals a note outside a run
-signs the new head, as `ir note` does; a note the live holder journals is signed by the
-holder's end-of-run checkpoint. A spool file nobody has journalled (a holder killed as it
-ended) is named by `ir verify`; the next resume journals it.
+journalled in the case already open for the agent: a `note` record whose data carries `attached:
+{playbook, params, actor, request}`. When a live run holds that case (its journal lock is taken),
+the note is handed over through a spool file, `cases/<id>/attached/<request>.json` (written to a
+temporary name, then renamed, so it is whole or absent). The holder journals spool files at every
+step boundary, when it finishes, and once more right after it frees the case (`collect_late`: a note
+spooled after its last look, while it was signing and closing, would otherwise wait for the next
+resume); `ir resume` does so at its first step boundary. An attacher that spooled tries once more to
+take the case, and one that journalled its own note looks at the spool after it frees the case
+(another attacher may have spooled meanwhile). Every side publishes, then looks, so one of them
+always sees the note. The `request` id makes the hand-over idempotent: a spool file whose note is
+already in the journal is removed. Whoever journals a note outside a run signs the new head, as `ir
+note` does; a note the live holder journals is signed by the holder's end-of-run checkpoint. A spool
+file nobody has journalled (a holder killed as it ended) is named by `ir verify`; the next resume
+journals it.
 """
 
 from __future__ import annotations
@@ -136,37 +137,39 @@ def _deliver(
         with Journal(target).open() as journal:
             done = _requests(journal.records)
             if request in done:
-                return Attached(target, done[request])
-            seq = journal.append(kind, data).seq
-            return Attached(target, seq, _sign(journal, target, trust, actor, key))
+                attached = Attached(target, done[request])
+            else:
+                seq = journal.append(kind, data).seq
+                attached = Attached(target, seq, _sign(journal, target, trust, actor, key))
     except CaseLocked:
         pass
+    else:
+        collect_late(target, trust, actor, key)  # what others spooled while we held the case
+        return attached
     spool = target / SPOOL_DIR
     spool.mkdir(exist_ok=True)
     tmp = spool / f".{request}.tmp"
     tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
     os.replace(tmp, spool / f"{request}.json")
-    try:  # the holder may have finished meanwhile: then nobody else would pick it up soon
-        with Journal(target).open() as journal:
-            if collect(target, journal.records, journal.append):
-                return Attached(target, None, _sign(journal, target, trust, actor, key))
-    except CaseLocked:
-        pass
-    return Attached(target, None)
+    # the holder may have freed the case meanwhile: then nobody else would pick it up soon
+    return Attached(target, None, collect_late(target, trust, actor, key))
 
 
-def collect_late(case_dir: Path, trust: Trust | None, actor: str, key: Path | None) -> None:
-    """After a run freed the case: journal notes spooled after its last look, and sign the head
-    as `actor`. A run that took the case meanwhile journals them itself."""
+def collect_late(case_dir: Path, trust: Trust | None, actor: str, key: Path | None) -> str | None:
+    """After freeing the case (a run, or an attacher that journalled its own note): journal what
+    others spooled while it was held, signing the head as `actor`, until the spool is empty or
+    another holder has the case (that holder looks again when it frees it). Returns why the last
+    head it journalled is unsigned, if it is."""
     spool = case_dir / SPOOL_DIR
-    if not spool.is_dir() or not any(spool.glob("*.json")):
-        return
-    try:
-        with Journal(case_dir).open() as journal:
-            if collect(case_dir, journal.records, journal.append):
-                _sign(journal, case_dir, trust, actor, key)
-    except CaseLocked:
-        pass
+    unsigned = None
+    while spool.is_dir() and any(spool.glob("*.json")):
+        try:
+            with Journal(case_dir).open() as journal:
+                if collect(case_dir, journal.records, journal.append):
+                    unsigned = _sign(journal, case_dir, trust, actor, key)
+        except CaseLocked:
+            break
+    return unsigned
 
 
 def spooled_notes(case_dir: Path, live_pid: int | None = None) -> list[str]:
