@@ -2,8 +2,9 @@
 
 Receive, normalise, resolve and route never touch the engine: they hand `CaseRequest`s to an
 `Executor`. `LocalExecutor` runs them in this process on a bounded thread pool, a fresh engine
-per case (its own backends, its own agent lock, its own journal). A distributed engine can
-replace it by implementing the same four calls.
+per case (its own agent lock, its own journal; the workspace's backends — one AWS session, one
+Docker connection pool — are shared). A distributed engine can replace it by implementing the
+same four calls.
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ class Executor(Protocol):
 
 
 EngineFactory = Callable[[EventHandler], Engine]
-"""Builds a fresh engine (registry, backends, trust, service key) reporting to the handler."""
+"""Builds a fresh engine (registry, backends, trust, service key) reporting to the handler; the
+backends may be shared by every engine it builds (they are safe to use from threads)."""
 
 
 def options_for(policy: Policy, route: str, actor: str) -> RunOptions:
