@@ -125,6 +125,14 @@ class AwsCredentials:
                 return None
             raise
 
+    def access_keys(self, user: str) -> tuple[AccessKey, ...]:
+        """ListAccessKeys alone (one call where `principal` makes six)."""
+        with translate_errors(f"aws.iam_user:{user}"):
+            return tuple(
+                AccessKey(k["AccessKeyId"], k["Status"], _iso(k.get("CreateDate")))
+                for k in self._pages("list_access_keys", "AccessKeyMetadata", UserName=user)
+            )
+
     def set_key_status(self, user: str, key_id: str, status: Literal["Active", "Inactive"]) -> None:
         """UpdateAccessKey (keys are never deleted: the id stays for the investigation)."""
         with translate_errors(f"aws.iam_user:{user} key {key_id}"):
