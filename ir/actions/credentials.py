@@ -186,9 +186,7 @@ class DeactivateKeys(Action[PrincipalParams]):
         cloud, keys = ctx.credentials(), {}
         for _, user in targets(ctx, params, ("user",)):
             try:
-                keys[user] = [
-                    {"key_id": k.key_id, "status": k.status} for k in cloud.principal("user", user).access_keys
-                ]
+                keys[user] = [{"key_id": k.key_id, "status": k.status} for k in cloud.access_keys(user)]
             except BackendUnavailable:
                 raise
             except IrError as exc:
@@ -198,7 +196,7 @@ class DeactivateKeys(Action[PrincipalParams]):
     def plan(self, ctx: StepContext, params: PrincipalParams) -> Plan:
         cloud, changes, notes = ctx.credentials(), [], []
         for _, user in targets(ctx, params, ("user",)):
-            for key in cloud.principal("user", user).access_keys:
+            for key in cloud.access_keys(user):
                 if key.status == "Active":
                     changes.append(Change(f"{label('user', user)} key {key.key_id}", "status", "Active", "Inactive"))
                 else:
@@ -210,7 +208,7 @@ class DeactivateKeys(Action[PrincipalParams]):
 
         def deactivate(_kind: Kind, user: str) -> None:
             done = []
-            for key in cloud.principal("user", user).access_keys:
+            for key in cloud.access_keys(user):
                 if key.status == "Active":
                     cloud.set_key_status(user, key.key_id, "Inactive")
                     ctx.output(f"deactivated {label('user', user)} key {key.key_id}")
@@ -224,7 +222,7 @@ class DeactivateKeys(Action[PrincipalParams]):
         active = [
             (user, k.key_id)
             for _, user in targets(ctx, params, ("user",))
-            for k in cloud.principal("user", user).access_keys
+            for k in cloud.access_keys(user)
             if k.status == "Active"
         ]
         before = ctx.prior.get("keys", {})
@@ -270,7 +268,7 @@ class ReactivateKeys(Action[ReactivateParams]):
 
     def verify(self, ctx: StepContext, params: ReactivateParams) -> Check:
         cloud = ctx.credentials()
-        status = {(u, k.key_id): k.status for u in params.keys for k in cloud.principal("user", u).access_keys}
+        status = {(u, k.key_id): k.status for u in params.keys for k in cloud.access_keys(u)}
         off = [f"{u}:{k}" for u, k in self._pairs(params) if status.get((u, k)) != "Active"]
         return Check(not off, f"still inactive: {', '.join(off) or 'none'}", {"reactivated": params.keys})
 
@@ -301,8 +299,9 @@ class _InlinePolicyAction(Action[PrincipalParams]):
         cloud, document, attached = ctx.credentials(), self.document(ctx), []
 
         def attach(kind: Kind, name: str) -> None:
-            if cloud.inline_policy(kind, name, self.policy_name) != document:
-                cloud.put_inline_policy(kind, name, self.policy_name, document)
+            # no read first: PutUserPolicy/PutRolePolicy replace the document, so writing it again
+            # changes nothing, and a fleet's cases make a fifth fewer IAM calls before contained
+            cloud.put_inline_policy(kind, name, self.policy_name, document)
             ctx.output(f"attached {self.policy_name} to {label(kind, name)}")
             attached.append(label(kind, name))
 

@@ -2,8 +2,9 @@
 
 Receive, normalise, resolve and route never touch the engine: they hand `CaseRequest`s to an
 `Executor`. `LocalExecutor` runs them in this process on a bounded thread pool, a fresh engine
-per case (its own backends, its own agent lock, its own journal). A distributed engine can
-replace it by implementing the same four calls.
+per case (its own agent lock, its own journal; the workspace's backends — one AWS session, one
+Docker connection pool — are shared, as is the playbook read once per alert). A distributed
+engine can replace it by implementing the same four calls.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ir.core.engine import Engine
 from ir.core.errors import AgentBusy, ApprovalRefused, CaseError, InputError, IrError
 from ir.core.events import Event, EventHandler, RunOptions, RunSummary
 from ir.core.gates import approvers_for
-from ir.core.playbook import find_playbook
+from ir.core.playbook import LoadedPlaybook, find_playbook
 from ir.core.records import Kind
 from ir.core.workspace import Workspace
 
@@ -113,7 +114,8 @@ class Executor(Protocol):
 
 
 EngineFactory = Callable[[EventHandler], Engine]
-"""Builds a fresh engine (registry, backends, trust, service key) reporting to the handler."""
+"""Builds a fresh engine (registry, backends, trust, service key) reporting to the handler; the
+backends may be shared by every engine it builds (they are safe to use from threads)."""
 
 
 def options_for(policy: Policy, route: str, actor: str) -> RunOptions:
@@ -151,15 +153,26 @@ class LocalExecutor:
 
     def start(self, requests: Sequence[CaseRequest]) -> list[CaseOutcome]:
         """Run every request, at most `parallel` at once; an error in one never stops the others."""
-        if len(requests) <= 1:
-            return [self._start_one(r) for r in requests]
-        with ThreadPoolExecutor(max_workers=min(self.parallel, len(requests)), thread_name_prefix="ir-case") as pool:
-            return list(pool.map(self._start_one, requests))
+        playbooks: dict[str, LoadedPlaybook | IrError] = {}
+        for name in dict.fromkeys(r.playbook for r in requests):  # read once for the whole fleet
+            try:
+                playbooks[name] = find_playbook(self.ws.playbooks_dir, name)
+            except IrError as exc:
+                playbooks[name] = exc
 
-    def _start_one(self, request: CaseRequest) -> CaseOutcome:
+        def one(request: CaseRequest) -> CaseOutcome:
+            return self._start_one(request, playbooks[request.playbook])
+
+        if len(requests) <= 1:
+            return [one(r) for r in requests]
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(requests)), thread_name_prefix="ir-case") as pool:
+            return list(pool.map(one, requests))
+
+    def _start_one(self, request: CaseRequest, loaded: LoadedPlaybook | IrError) -> CaseOutcome:
+        if isinstance(loaded, IrError):  # the playbook cannot be read: each of its cases says why
+            return CaseOutcome(request.agent_id, None, "error", int(loaded.exit_code), str(loaded))
         try:
             agent = self.ws.inventory.get(request.agent_id, str(self.ws.inventory_path))
-            loaded = find_playbook(self.ws.playbooks_dir, request.playbook)
             summary = self._engine(request).start(
                 loaded=loaded,
                 agent=agent,

@@ -7,6 +7,7 @@ Engine, AWS, Ansible, HTTP); `simulated` agents live in the simulated world of t
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from ir.core.errors import WorkspaceError
@@ -15,16 +16,24 @@ from ir.core.workspace import Workspace
 
 
 class WorkspaceBackends:
-    """The backends of one workspace, created on first use and then reused."""
+    """The backends of one workspace, created on first use and then reused.
+
+    One instance may serve several engines in several threads at once (the alert executor's
+    cases share one AWS session and one Docker connection pool): each backend is made once,
+    under a lock, and is itself safe to call from threads (boto3 clients, the docker SDK's
+    connection pool, the simulated world's file lock).
+    """
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._cache: dict[tuple[str, ...], Any] = {}
+        self._lock = threading.RLock()  # a simulated backend makes the world store inside its make()
 
     def _once(self, key: tuple[str, ...], make: Any) -> Any:
-        if key not in self._cache:
-            self._cache[key] = make()
-        return self._cache[key]
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = make()
+            return self._cache[key]
 
     def world_store(self) -> Any:
         """The simulated world's store (one per workspace)."""

@@ -33,6 +33,8 @@ DENIED = {
     "ExpiredToken",
     "SignatureDoesNotMatch",
 }
+POOL = 64
+"""Connections kept per client: one per case an alert runs at once (`alerts.fleet.parallel` ≤ 64)."""
 THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
 
 
@@ -72,7 +74,10 @@ class AwsCredentials:
 
     def __init__(self, *, region: str | None = None, profile: str | None = None, max_attempts: int = 5) -> None:
         config = botocore.config.Config(
-            retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=30
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            connect_timeout=5,
+            read_timeout=30,
+            max_pool_connections=POOL,
         )
         with translate_errors("aws session"):
             session = boto3.session.Session(profile_name=profile, region_name=region)
@@ -119,6 +124,14 @@ class AwsCredentials:
             if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
                 return None
             raise
+
+    def access_keys(self, user: str) -> tuple[AccessKey, ...]:
+        """ListAccessKeys alone (one call where `principal` makes six)."""
+        with translate_errors(f"aws.iam_user:{user}"):
+            return tuple(
+                AccessKey(k["AccessKeyId"], k["Status"], _iso(k.get("CreateDate")))
+                for k in self._pages("list_access_keys", "AccessKeyMetadata", UserName=user)
+            )
 
     def set_key_status(self, user: str, key_id: str, status: Literal["Active", "Inactive"]) -> None:
         """UpdateAccessKey (keys are never deleted: the id stays for the investigation)."""

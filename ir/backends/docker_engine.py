@@ -11,6 +11,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,8 @@ from ir.core.errors import (
 from ir.core.ports import ContainerState, NetworkAttachment
 
 CHUNK = 1 << 20
+POOL = 64
+"""Connections kept to the daemon: one per case an alert runs at once (`alerts.fleet.parallel` ≤ 64)."""
 
 
 @contextmanager
@@ -98,6 +101,7 @@ class DockerEngine:
         self.host = host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         self.timeout = timeout
         self._client: docker.APIClient | None = None
+        self._lock = threading.Lock()
 
     def describe(self) -> str:
         """`docker <host>`."""
@@ -106,10 +110,13 @@ class DockerEngine:
     @property
     def api(self) -> docker.APIClient:
         """The low-level client, created on first use (so a down daemon fails in a step)."""
-        if self._client is None:
-            with translate_errors(self.describe()):
-                self._client = docker.APIClient(base_url=self.host, version="auto", timeout=int(self.timeout))
-        return self._client
+        with self._lock:  # cases running side by side share one engine (and one connection pool)
+            if self._client is None:
+                with translate_errors(self.describe()):
+                    self._client = docker.APIClient(
+                        base_url=self.host, version="auto", timeout=int(self.timeout), max_pool_size=POOL
+                    )
+            return self._client
 
     def close(self) -> None:
         """Close the connection pool."""

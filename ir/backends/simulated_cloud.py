@@ -48,6 +48,10 @@ class SimulatedCloud:
                 tuple(p.get("mfa_devices", [])),
             )
 
+    def access_keys(self, user: str) -> tuple[AccessKey, ...]:
+        """A user's keys (the same read as `principal`, and the same faults)."""
+        return self.principal("user", user).access_keys
+
     def set_key_status(self, user: str, key_id: str, status: Literal["Active", "Inactive"]) -> None:
         """Change one key's status."""
         with self.store.open(write=True) as world:

@@ -212,6 +212,10 @@ class CloudCredentials(Protocol):
         """Current state of a user or role; NotFoundError if absent."""
         ...
 
+    def access_keys(self, user: str) -> tuple[AccessKey, ...]:
+        """A user's access keys (`principal` reads everything else too); NotFoundError if absent."""
+        ...
+
     def set_key_status(self, user: str, key_id: str, status: Literal["Active", "Inactive"]) -> None:
         """Activate or deactivate one access key (never delete it)."""
         ...

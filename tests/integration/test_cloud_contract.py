@@ -65,6 +65,9 @@ def test_keys_policies_and_console(cloud: CloudCredentials) -> None:
     cloud.set_key_status("agent-support-bot", key, "Inactive")
     statuses = {k.key_id: k.status for k in cloud.principal("user", "agent-support-bot").access_keys}
     assert statuses[key] == "Inactive" and list(statuses.values()).count("Active") == 1
+    assert cloud.access_keys("agent-support-bot") == cloud.principal("user", "agent-support-bot").access_keys
+    with pytest.raises(NotFoundError, match=r"aws\.iam_user:nobody"):
+        cloud.access_keys("nobody")
     doc: dict[str, Any] = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
     for kind, name in (("user", "agent-support-bot"), ("role", "support-bot-runtime")):
         assert cloud.inline_policy(kind, name, "p") is None  # type: ignore[arg-type]
