@@ -39,12 +39,16 @@ TRUST = {
 
 @pytest.fixture
 def fleet(docker_api: Any, aws: dict[str, str]) -> Iterator[list[str]]:
-    """Four running agents, each with its own IAM user (one key) and role."""
+    """Four running agents on one internal network, each with its own IAM user (one key) and role."""
     iam = boto3.client("iam", endpoint_url=aws["AWS_ENDPOINT_URL"], region_name="us-east-1")
     names = [f"fleet-{os.getpid()}-{i}" for i in range(4)]
+    net = docker_api.create_network(f"fleet-{os.getpid()}-net", driver="bridge", internal=True)["Id"]
+    host_config = docker_api.create_host_config(network_mode=f"fleet-{os.getpid()}-net")
     try:
         for name in names:
-            created = docker_api.create_container("ir-test/agent:1", command=["sh", "-c", AGENT_LOOP], name=name)
+            created = docker_api.create_container(
+                "ir-test/agent:1", command=["sh", "-c", AGENT_LOOP], name=name, host_config=host_config
+            )
             docker_api.start(created["Id"])
             iam.create_user(UserName=f"user-{name}")
             iam.create_access_key(UserName=f"user-{name}")
@@ -55,6 +59,8 @@ def fleet(docker_api: Any, aws: dict[str, str]) -> Iterator[list[str]]:
         for name in names:
             with contextlib.suppress(Exception):
                 docker_api.remove_container(name, force=True)
+        with contextlib.suppress(Exception):
+            docker_api.remove_network(net)
 
 
 def test_one_alert_about_an_image_contains_every_agent_running_it(
