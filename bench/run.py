@@ -14,7 +14,9 @@ round creates fresh containers to measure:
   d. freeze + full AWS credential revocation (`bench/playbooks/freeze-and-revoke.yaml` against
      moto_server) vs the same steps as a shell script of docker and aws CLI commands.
 
-Prints a markdown table and writes bench/results/latest.json.
+Prints a markdown table and writes bench/results/latest.json. Containment from an alert (warm
+`ir serve`, cold `ir contain`, 50 agents from one alert) is `python -m bench.alerts`, on the same
+private dockerd and moto_server and against this module's CLI script.
 """
 
 from __future__ import annotations
