@@ -307,8 +307,3 @@ def plan_line(step: str, data: Mapping[str, Any]) -> str:
     wait = " (waits for approval)" if data.get("approval") else ""
     error = f" — cannot plan: {data['error']}" if data.get("error") else ""
     return f"{step}: {data.get('action', '')} — {said}{wait}{error}"
-
-
-def case_path(ws: Workspace, case_id: str) -> Path:
-    """The folder of a case named by id (or unique prefix)."""
-    return resolve_case(ws.cases_dir, case_id)

@@ -11,7 +11,6 @@ finding every 6 h), is a duplicate: journalled, not contained again.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any
 
 from ir.alerts.executor import CaseOutcome, CaseRequest, Executor
 from ir.alerts.formats import decode, normalise
-from ir.alerts.inbox import FINAL, AlertRow, Delivery, Inbox
+from ir.alerts.inbox import AlertRow, Delivery, Inbox
 from ir.alerts.model import Alert, AlertFormatError
 from ir.alerts.resolve import FLEET_RULES, ContainerLabels, Resolution, resolve
 from ir.alerts.route import choose
@@ -29,7 +28,7 @@ from ir.core.alert_settings import Route
 from ir.core.attach import Attached, correlate, latest_case
 from ir.core.case import StepStatus, load_state
 from ir.core.errors import InputError, IrError
-from ir.core.signing_trust import workspace_trust
+from ir.core.signing_trust import Trust, workspace_trust
 from ir.core.workspace import Workspace
 
 AUTOMATIC = frozenset({"auto", "auto_then_approve"})
@@ -58,6 +57,7 @@ class Pipeline:
         container_labels: ContainerLabels | None = None,
         clock: Callable[[], float] = time.time,
         on_case_started: Callable[[str], None] | None = None,
+        trust: Trust | None = None,
     ) -> None:
         self.ws, self.inbox, self.executor = ws, inbox, executor
         self.settings = ws.settings.alerts
@@ -65,6 +65,7 @@ class Pipeline:
         self.clock = clock
         self.on_case_started = on_case_started
         self.actor = self.settings.service.principal
+        self.trust = trust or workspace_trust(ws)
 
     def process_pending(self) -> list[Settled]:
         """Every delivery not yet done, oldest first (after a crash: what was cut short)."""
@@ -258,7 +259,7 @@ class Pipeline:
             request=f"alert-{row.ref}-{agent}",
             actor=self.actor,
             text=text,
-            trust=workspace_trust(self.ws),
+            trust=self.trust,
             closed_too=closed_too,
         )
 
@@ -343,9 +344,4 @@ _FAILED = frozenset({"failed", "errored", "incomplete", "interrupted", "error"})
 """Case statuses (and `error`: could not start) that mean containment is not done."""
 
 
-def dump(settled: list[Settled]) -> str:
-    """JSON lines of settled rows (for `ir contain --json`)."""
-    return "\n".join(json.dumps(s.__dict__, sort_keys=True) for s in settled)
-
-
-__all__ = ["FINAL", "Pipeline", "Settled", "dump"]
+__all__ = ["Pipeline", "Settled"]

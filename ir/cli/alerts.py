@@ -30,6 +30,7 @@ def runtime(ws: Any, *, on_event: Any = None, inbox: Any = None) -> tuple[Any, A
 
     settings = ws.settings.alerts
     backends = WorkspaceBackends(ws)  # one AWS session and Docker pool for every case (~0.1 s of CPU each)
+    trust = workspace_trust(ws)  # read once, not per case
 
     def engine_for(handler: Any) -> Engine:
         return Engine(
@@ -38,21 +39,19 @@ def runtime(ws: Any, *, on_event: Any = None, inbox: Any = None) -> tuple[Any, A
             workspace=ws.root,
             approvers=ws.settings.approvers,
             on_event=handler,
-            trust=workspace_trust(ws),
+            trust=trust,
         )
 
     executor = LocalExecutor(
         ws, engine_for, actor=settings.service.principal, parallel=settings.fleet.parallel, on_event=on_event
     )
     inbox = inbox or Inbox(ws.path(settings.inbox))
-    return inbox, Pipeline(ws, inbox, executor, container_labels=container_labels(ws)), executor
+    labels = container_labels(ws, backends)
+    return inbox, Pipeline(ws, inbox, executor, container_labels=labels, trust=trust), executor
 
 
-def container_labels(ws: Any) -> Any:
+def container_labels(ws: Any, backends: Any) -> Any:
     """Container ref → labels, read from the runtime of the workspace's agents (None when unknown)."""
-    from ir.backends import WorkspaceBackends
-
-    backends = WorkspaceBackends(ws)
     kinds = sorted({agent.backend for agent in ws.inventory.agents.values() if agent.container})
 
     def lookup(ref: str) -> dict[str, str] | None:
