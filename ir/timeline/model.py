@@ -17,6 +17,9 @@ An event is a plain dict (fast to build, sort and serialise a million of) with t
     raw_ref       `file:line` of the raw record
     message       one human line
     assumed_utc   present and true when the source gave a time without a zone
+    untimed       present and true when the source gave no time at all: the parser yields `ts` 0
+                  and keeps the source's own order in `seq`; the pipeline places the event (after
+                  the timed events, or at a time the user gives) and keeps `ts_raw` None
     evidence      other raw_refs of the same tool call seen in other sources (after merge)
     clock_offset_ns  present when the source's clock was corrected
 """
@@ -129,6 +132,7 @@ def event(
     links: dict[str, Any] | None = None,
     message: str = "",
     assumed_utc: bool = False,
+    untimed: bool = False,
 ) -> Event:
     """A normalised event with every key present."""
     made: Event = {
@@ -148,4 +152,6 @@ def event(
     }
     if assumed_utc:
         made["assumed_utc"] = True
+    if untimed:
+        made["untimed"] = True
     return made

@@ -1,0 +1,88 @@
+"""What format detection looks at: the first lines of a file, parsed, and the document's shape.
+
+Detection reads like a person would: not one line but a sample — the first non-blank lines (a
+Claude Code session often starts with queue operations or a summary, a Codex rollout with a bare
+header), and, for a file that is one JSON document, the document itself (when small enough) or
+at least its opening. Each format scores the sample (`Score`); the best score wins and every
+format that lost says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from ir.timeline.sources.base import head
+
+SAMPLE_LINES = 50
+"""Non-blank lines parsed for detection."""
+SAMPLE_BYTES = 256 * 1024
+"""Bytes read from the start of a file for detection (decompressed)."""
+
+_DECODE = msgspec.json.Decoder()
+
+
+@dataclass(frozen=True)
+class Score:
+    """How well a sample fits a format (0 = not at all, 100 = certain), and why, in a few words."""
+
+    points: int
+    why: str
+
+
+NO = Score(0, "")
+
+
+@dataclass
+class Sample:
+    """The start of one file as detection sees it.
+
+    `lines`: the first non-blank lines, each parsed as JSON (None when a line is not JSON; a line
+    cut by the end of the sample is left out). `raw_lines`: the same lines as bytes.
+    `document`: the whole file parsed as one JSON document when it starts with `{` or `[` and
+    fits in the sample, else None. `opening`: the first bytes, for formats known by their text.
+    """
+
+    path: Path
+    opening: bytes
+    lines: list[Any] = field(default_factory=list)
+    raw_lines: list[bytes] = field(default_factory=list)
+    document: Any = None
+    whole: bool = False
+    """Whether the sample holds the whole file."""
+
+    @property
+    def objects(self) -> list[dict[str, Any]]:
+        """The sampled lines that are JSON objects."""
+        return [v for v in self.lines if isinstance(v, dict)]
+
+
+def sample(path: Path, size: int = SAMPLE_BYTES) -> Sample:
+    """The sample of a file (decompressed when gzip); an unreadable file gives an empty sample."""
+    opening = head(path, size + 1)
+    whole = len(opening) <= size
+    opening = opening[:size]
+    found = Sample(path=path, opening=opening, whole=whole)
+    stripped = opening.lstrip()
+    if stripped[:1] in (b"{", b"[") and whole:
+        try:
+            found.document = _DECODE.decode(stripped)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            found.document = None
+    pieces = opening.split(b"\n")
+    if not whole:
+        pieces = pieces[:-1]  # the last piece may be cut
+    for raw in pieces:
+        if not raw.strip():
+            continue
+        found.raw_lines.append(raw)
+        try:
+            found.lines.append(_DECODE.decode(raw))
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            found.lines.append(None)
+        if len(found.raw_lines) >= SAMPLE_LINES:
+            break
+    return found
