@@ -8,6 +8,8 @@ from typing import Any
 
 from ir.timeline.model import Event, parse_time
 from ir.timeline.sources.base import SourceStats, json_lines, tool_event
+from ir.timeline.sources.sample import NO, Sample, Score
+from ir.timeline.sources.scoring import line_share, share_score
 
 FORMAT = "claude"
 
@@ -64,3 +66,40 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
                     success=not block.get("is_error"),
                     **at,
                 )
+
+
+SESSION_TYPES = frozenset(
+    {
+        "user",
+        "assistant",
+        "system",
+        "summary",
+        "queue-operation",
+        "file-history-snapshot",
+        "progress",
+        "custom-title",
+        "attachment",
+    }
+)
+"""Line types Claude Code writes to a session file (messages and its own bookkeeping)."""
+_MARKERS = ("sessionId", "uuid", "parentUuid", "leafUuid", "messageId", "isSidechain")
+
+
+def _is_session_line(obj: dict[str, Any]) -> bool:
+    return obj.get("type") in SESSION_TYPES and any(k in obj for k in _MARKERS)
+
+
+def score(s: Sample) -> Score:
+    """Session lines (messages, summaries, queue operations, snapshots, progress) anywhere in the
+    sample — not only the first line, which is often bookkeeping."""
+    hits, total = line_share(s, _is_session_line)
+    if not hits:
+        return NO
+    messages = sum(
+        1 for o in s.objects if o.get("type") in ("user", "assistant") and isinstance(o.get("message"), dict)
+    )
+    if messages:
+        return share_score(hits, total, f"Claude Code session lines ({messages} messages)", base=70)
+    if not s.whole:
+        return Score(60, f"{hits} of {total} sampled lines are Claude Code bookkeeping (no message among them yet)")
+    return Score(40, "a Claude Code session file with no messages")
