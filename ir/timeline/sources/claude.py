@@ -1,4 +1,12 @@
-"""Claude Code session transcripts (`<session>.jsonl`): tool_use blocks and their tool_result blocks."""
+"""Claude Code session transcripts (`<session>.jsonl`): tool_use blocks and their tool_result blocks.
+
+Real session files are more than messages: the first lines are often bookkeeping
+(`file-history-snapshot`, hook `progress`, `queue-operation`, `summary`), which are skipped, not
+counted bad. A subagent's own file (`agent-<id>.jsonl`, lines marked `isSidechain`) names the
+agent; its calls carry `agent` and `sidechain` in their actor. A tool result whose content block
+holds no text (an image, or output only in the structured `toolUseResult`) takes the text of
+`toolUseResult` (stdout and stderr, or its content).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +33,14 @@ def _result_text(content: Any) -> str:
     return str(content or "")
 
 
+def _structured_text(value: Any) -> str:
+    """The text of a structured `toolUseResult` (stdout/stderr of a command, or its content)."""
+    if isinstance(value, dict):
+        parts = [value.get(k) for k in ("stdout", "stderr", "content")]
+        return "\n".join(p for p in parts if isinstance(p, str) and p)
+    return value if isinstance(value, str) else ""
+
+
 def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     """Tool calls and results of a transcript (parallel calls share one assistant line)."""
     source = f"{FORMAT}:{path.name}"
@@ -39,7 +55,13 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
         if when is None:
             stats.bad_record(ref, f"no usable timestamp ({raw!r})")
             continue
-        actor = {k: v for k, v in {"session": obj.get("sessionId"), "cwd": obj.get("cwd")}.items() if v}
+        found = {
+            "session": obj.get("sessionId"),
+            "cwd": obj.get("cwd"),
+            "agent": obj.get("agentId"),
+            "sidechain": obj.get("isSidechain") is True,
+        }
+        actor = {k: v for k, v in found.items() if v}
         for block in blocks:
             if not isinstance(block, dict):
                 continue
@@ -62,7 +84,7 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
                     kind="tool_result",
                     name=names.get(call_id, "?"),
                     call_id=call_id,
-                    result=_result_text(block.get("content")),
+                    result=_result_text(block.get("content")) or _structured_text(obj.get("toolUseResult")),
                     success=not block.get("is_error"),
                     **at,
                 )
