@@ -95,7 +95,7 @@ def test_a_skipped_file_says_what_it_looks_like_and_what_was_missing(tmp_path: P
     (tmp_path / "empty.log").write_text("")
     assert detect_file(tmp_path / "empty.log").why == "empty"
     doc = tmp_path / "doc.json"
-    doc.write_text(json.dumps({"items": [1, 2], "version": 3}))
+    doc.write_text(json.dumps({"items": [1, 2], "version": 3}, indent=2))
     assert "one JSON document, but no spans" in detect_file(doc).why and "first keys: items, version" in (
         detect_file(doc).why
     )

@@ -79,7 +79,7 @@ def skip_reason(s: Sample) -> str:
         return "empty" if s.path.exists() else "unreadable"
     if b"\x00" in s.opening[:4096]:
         return "binary data, not a log"
-    if s.document is not None:
+    if s.document is not None and (len(s.raw_lines) > 1 or isinstance(s.document, list)):
         return f"one JSON document, but no spans, CloudTrail records or messages in it ({_shape(s.document)})"
     json_lines = [v for v in s.lines if v is not None]
     if json_lines and len(json_lines) * 2 >= len(s.lines):
