@@ -90,11 +90,20 @@ def _strict_failures(report: Any) -> list[str]:
 )
 @click.option(
     "--source-format",
-    type=click.Choice(["otel", "cloudtrail", "docker", "docker-text", "jsonl", "mcp", "claude", "codex"]),
-    help="Read every SOURCE as this format.",
+    "source_formats",
+    multiple=True,
+    metavar="[FILE=]FORMAT",
+    help="Read every SOURCE as FORMAT, or FILE=FORMAT: read that one file as FORMAT (repeatable). "
+    "Formats: otel, cloudtrail, docker, docker-text, jsonl, mcp, claude, codex.",
+)
+@click.option(
+    "--untimed-at",
+    metavar="TIME",
+    help="Place events whose source gives no time at TIME (default: after the last timed event).",
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Write events here (default: stdout).")
 @click.option("--summary-json", type=click.Path(dir_okay=False), help="Also write the summary as JSON here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object instead of text.")
 @click.pass_context
 @guarded
 def timeline_cmd(
@@ -103,15 +112,23 @@ def timeline_cmd(
     agent_id: str | None,
     case_ref: str | None,
     fmt: str,
-    source_format: str | None,
+    source_formats: tuple[str, ...],
+    untimed_at: str | None,
     out: str | None,
     summary_json: str | None,
+    as_json: bool,
 ) -> None:
     """Merge an agent's logs into one ordered, deduplicated, tagged timeline."""
     from ir.timeline.export import summary_text, write
     from ir.timeline.inputs import case_inputs
     from ir.timeline.pipeline import build
+    from ir.timeline.untimed import anchor_time
 
+    every, per_file = _source_formats(source_formats)
+    try:
+        anchor = anchor_time(untimed_at) if untimed_at is not None else None
+    except ValueError as exc:
+        fail(str(exc), ExitCode.BAD_INPUT)
     paths = [Path(s) for s in sources]
     agent = None
     if agent_id or case_ref:
@@ -127,7 +144,8 @@ def timeline_cmd(
             agent = agent or case_agent
     if not paths:
         fail("no sources: name files or folders, or use --agent / --case", ExitCode.BAD_INPUT)
-    timeline = build(paths, agent=agent, format_override=source_format)
+    timeline = build(paths, agent=agent, format_override=every, file_formats=per_file, untimed_at=anchor)
+    _refuse_when_nothing_read(timeline)
     if out:
         with open(out, "w", encoding="utf-8", newline="") as fh:
             count = write(timeline.events(), fh, fmt)
@@ -136,9 +154,46 @@ def timeline_cmd(
     summary = timeline.summary()
     if summary_json:
         Path(summary_json).write_text(json.dumps(summary, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True, default=str), err=not out)
+        return
     click.echo(summary_text(summary), err=not out)
     if out:
         click.echo(f"{count} events written to {out}")
+
+
+def _source_formats(values: tuple[str, ...]) -> tuple[str | None, dict[Path, str]]:
+    """`--source-format` values: the one format for every file (or None), and formats per file."""
+    from ir.timeline.sources import FORMATS
+
+    every: str | None = None
+    per_file: dict[Path, str] = {}
+    for value in values:
+        path, sep, name = value.rpartition("=")
+        if name not in FORMATS:
+            fail(f"--source-format {value}: {name!r} is not a format ({', '.join(FORMATS)})", ExitCode.BAD_INPUT)
+        if sep:
+            if not Path(path).is_file():
+                fail(f"--source-format {value}: {path} is not a file", ExitCode.BAD_INPUT)
+            per_file[Path(path)] = name
+        elif every not in (None, name):
+            fail(f"--source-format {value}: every SOURCE is already read as {every}", ExitCode.BAD_INPUT)
+        else:
+            every = name
+    return every, per_file
+
+
+def _refuse_when_nothing_read(timeline: Any) -> None:
+    """Exit 2 with one line per file and its reason when no input yielded an event."""
+    if any(st.events for st in timeline.stats):
+        return
+    for reason in timeline.skipped:
+        click.echo(f"ir: skipped {neutralise(reason)}", err=True)
+    for st in timeline.stats:
+        first = f"; first: {st.bad_refs[0]}" if st.bad_refs else ""
+        why = f"read as {st.format}, {st.records} records, {st.bad} bad, no events{first}"
+        click.echo(f"ir: {neutralise(st.path)}: {neutralise(why)}", err=True)
+    fail("no events: nothing in the sources could be read (reasons above)", ExitCode.BAD_INPUT)
 
 
 @click.command("decide")

@@ -15,6 +15,7 @@ import orjson
 
 from ir.core.text import csv_cell, json_safe, neutralise
 from ir.timeline.model import Event, iso
+from ir.timeline.untimed import AFTER_TIMED
 
 FORMATS = ("table", "jsonl", "timesketch", "timesketch-csv")
 TIMESKETCH_FIELDS = (
@@ -51,7 +52,7 @@ def timesketch_row(e: Event) -> dict[str, Any]:
         "message": e["message"] or e["action"],
         "datetime": iso(e["ts"]),
         "timestamp": e["ts"] // 1000,
-        "timestamp_desc": DESC.get(e["kind"], e["kind"]),
+        "timestamp_desc": _desc(e),
         "source": e["source"],
         "kind": e["kind"],
         "action": e["action"],
@@ -62,6 +63,14 @@ def timesketch_row(e: Event) -> dict[str, Any]:
         "tool_name": tool.get("name") or "",
         "call_id": tool.get("call_id") or "",
     }
+
+
+def _desc(e: Event) -> str:
+    """What the timestamp means; for an untimed event, that it was placed, and how."""
+    desc = str(DESC.get(e["kind"], e["kind"]))
+    if e.get("untimed"):
+        return f"untimed, placed {e.get('placed') or AFTER_TIMED} ({desc})"
+    return desc
 
 
 def write(events: Iterable[Event], out: TextIO, fmt: str) -> int:
@@ -87,18 +96,27 @@ def write(events: Iterable[Event], out: TextIO, fmt: str) -> int:
 
 def table_line(e: Event) -> str:
     """One event as a fixed-width line for a terminal."""
-    when = iso(e["ts"])[:23].replace("T", " ")
+    when = iso(e["ts"])[:23].replace("T", " ") + "Z"
     tags = f"  [{', '.join(t['tag'] for t in e['tags'])}]" if e["tags"] else ""
     assumed = " (zone assumed UTC)" if e.get("assumed_utc") else ""
+    if e.get("untimed"):
+        when, assumed = (
+            "untimed".ljust(24),
+            f" (untimed: no time in the source, placed {e.get('placed') or AFTER_TIMED})",
+        )
     message = neutralise(str(e["message"] or e["action"]))
     if len(message) > 140:
         message = message[:139] + "…"
-    return neutralise(f"{when}Z  {e['kind']:<14} {neutralise(e['source'])[:28]:<28} {message}{tags}{assumed}")
+    return neutralise(f"{when}  {e['kind']:<14} {neutralise(e['source'])[:28]:<28} {message}{tags}{assumed}")
 
 
 def summary_text(summary: dict[str, Any]) -> str:
     """The summary for people: every line neutralised (names, hosts, keys and paths come from the logs)."""
-    lines = [f"{summary['events']} events from {len(summary['sources'])} sources"]
+    skipped = len(summary["skipped_files"])
+    lines = [
+        f"{summary['events']} events from {len(summary['sources'])} sources"
+        + (f"; {skipped} file{'s' * (skipped != 1)} skipped (not read, see below)" if skipped else "")
+    ]
     for src in summary["sources"]:
         bad = f", {src['bad']} bad" if src["bad"] else ""
         assumed = f", {src['assumed_utc']} times without zone (assumed UTC)" if src["assumed_utc"] else ""
@@ -106,6 +124,11 @@ def summary_text(summary: dict[str, Any]) -> str:
         lines.extend(f"    bad: {neutralise(ref)}" for ref in src["bad_refs"][:5])
     for path in summary["skipped_files"]:
         lines.append(f"  skipped {neutralise(path)}")
+    for name, placed in (summary.get("untimed") or {}).items():
+        lines.append(
+            f"  untimed: {placed['events']} events of {neutralise(name)} have no time in the source, "
+            f"kept in their order and placed {placed['basis']} ({placed['placed_at']})"
+        )
     for name, offset in summary["clock_offsets"].items():
         state = "applied" if offset["applied"] else "not applied (under 1 s)"
         lines.append(

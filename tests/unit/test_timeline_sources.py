@@ -230,7 +230,9 @@ def test_bad_input_is_counted_with_its_place_and_never_crashes(tmp_path: Path) -
     assert source["bad"] == 5 and source["assumed_utc"] == 1
     assert [ref.split(": ", 1)[0].rsplit(":", 1)[1] for ref in source["bad_refs"]] == ["2", "3", "6", "8", "9"]
     assert "line longer than" in source["bad_refs"][4]
-    assert summary["skipped_files"] == [f"{tmp_path}/notes.txt: not a known log format"]
+    assert summary["skipped_files"] == [
+        f"{tmp_path}/notes.txt: text, not JSON and not `docker logs --timestamps` lines (first line: 'just prose')"
+    ]
 
 
 def test_hostile_text_is_neutralised_in_the_table() -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import orjson
-
 from ir.timeline.model import Event
 from ir.timeline.sources import claude, cloudtrail, codex, docker_logs, mcp, otel, toollog
-from ir.timeline.sources.base import SourceStats, head
+from ir.timeline.sources.base import SourceStats
+from ir.timeline.sources.detection import Detection, detect_file
 
 Parser = Callable[[Path, SourceStats], Iterator[Event]]
 
@@ -24,48 +23,12 @@ PARSERS: dict[str, Parser] = {
     "codex": codex.parse,
 }
 FORMATS = tuple(PARSERS)
+__all__ = ["FORMATS", "PARSERS", "Detection", "Parser", "detect", "detect_file", "expand"]
 
 
 def detect(path: Path) -> str | None:
-    """The format of a file from its first bytes, or None when it is not one agent-ir reads."""
-    start = head(path).lstrip()
-    if not start:
-        return None
-    if start[:1] == b"{" or start[:1] == b"[":
-        window = start[:4096]
-        if b'"resourceSpans"' in window or (b'"spans"' in window and b'"context"' in start):
-            return "otel"
-        if b'"Records"' in window or b'"CloudTrailEvent"' in window:
-            return "cloudtrail"
-        first = start.split(b"\n", 1)[0]
-        try:
-            obj = orjson.loads(first)
-        except orjson.JSONDecodeError:
-            return "otel" if b'"gen_ai.' in start else None
-        return _detect_object(obj)
-    if docker_logs.TEXT_LINE.match(start.split(b"\n", 1)[0] + b"\n"):
-        return "docker-text"
-    return None
-
-
-def _detect_object(obj: object) -> str | None:
-    if not isinstance(obj, dict):
-        return None
-    if {"log", "stream", "time"} <= obj.keys():
-        return "docker"
-    if "eventName" in obj and "eventTime" in obj:
-        return "cloudtrail"
-    if mcp.is_mcp(obj):
-        return "mcp"
-    if claude.is_claude(obj):
-        return "claude"
-    if codex.is_codex(obj):
-        return "codex"
-    if "resourceSpans" in obj or ("context" in obj and "name" in obj):
-        return "otel"
-    if toollog.is_tool_record(obj):
-        return "jsonl"
-    return None
+    """The format of a file (see `detection`), or None when it is not one agent-ir reads."""
+    return detect_file(path).format
 
 
 def expand(paths: list[Path]) -> list[Path]:

@@ -1,4 +1,12 @@
-"""Claude Code session transcripts (`<session>.jsonl`): tool_use blocks and their tool_result blocks."""
+"""Claude Code session transcripts (`<session>.jsonl`): tool_use blocks and their tool_result blocks.
+
+Real session files are more than messages: the first lines are often bookkeeping
+(`file-history-snapshot`, hook `progress`, `queue-operation`, `summary`), which are skipped, not
+counted bad. A subagent's own file (`agent-<id>.jsonl`, lines marked `isSidechain`) names the
+agent; its calls carry `agent` and `sidechain` in their actor. A tool result whose content block
+holds no text (an image, or output only in the structured `toolUseResult`) takes the text of
+`toolUseResult` (stdout and stderr, or its content).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,8 @@ from typing import Any
 
 from ir.timeline.model import Event, parse_time
 from ir.timeline.sources.base import SourceStats, json_lines, tool_event
+from ir.timeline.sources.sample import NO, Sample, Score
+from ir.timeline.sources.scoring import line_share, share_score
 
 FORMAT = "claude"
 
@@ -21,6 +31,14 @@ def _result_text(content: Any) -> str:
     if isinstance(content, list):
         return " ".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
     return str(content or "")
+
+
+def _structured_text(value: Any) -> str:
+    """The text of a structured `toolUseResult` (stdout/stderr of a command, or its content)."""
+    if isinstance(value, dict):
+        parts = [value.get(k) for k in ("stdout", "stderr", "content")]
+        return "\n".join(p for p in parts if isinstance(p, str) and p)
+    return value if isinstance(value, str) else ""
 
 
 def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
@@ -37,7 +55,13 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
         if when is None:
             stats.bad_record(ref, f"no usable timestamp ({raw!r})")
             continue
-        actor = {k: v for k, v in {"session": obj.get("sessionId"), "cwd": obj.get("cwd")}.items() if v}
+        found = {
+            "session": obj.get("sessionId"),
+            "cwd": obj.get("cwd"),
+            "agent": obj.get("agentId"),
+            "sidechain": obj.get("isSidechain") is True,
+        }
+        actor = {k: v for k, v in found.items() if v}
         for block in blocks:
             if not isinstance(block, dict):
                 continue
@@ -60,7 +84,44 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
                     kind="tool_result",
                     name=names.get(call_id, "?"),
                     call_id=call_id,
-                    result=_result_text(block.get("content")),
+                    result=_result_text(block.get("content")) or _structured_text(obj.get("toolUseResult")),
                     success=not block.get("is_error"),
                     **at,
                 )
+
+
+SESSION_TYPES = frozenset(
+    {
+        "user",
+        "assistant",
+        "system",
+        "summary",
+        "queue-operation",
+        "file-history-snapshot",
+        "progress",
+        "custom-title",
+        "attachment",
+    }
+)
+"""Line types Claude Code writes to a session file (messages and its own bookkeeping)."""
+_MARKERS = ("sessionId", "uuid", "parentUuid", "leafUuid", "messageId", "isSidechain")
+
+
+def _is_session_line(obj: dict[str, Any]) -> bool:
+    return obj.get("type") in SESSION_TYPES and any(k in obj for k in _MARKERS)
+
+
+def score(s: Sample) -> Score:
+    """Session lines (messages, summaries, queue operations, snapshots, progress) anywhere in the
+    sample — not only the first line, which is often bookkeeping."""
+    hits, total = line_share(s, _is_session_line)
+    if not hits:
+        return NO
+    messages = sum(
+        1 for o in s.objects if o.get("type") in ("user", "assistant") and isinstance(o.get("message"), dict)
+    )
+    if messages:
+        return share_score(hits, total, f"Claude Code session lines ({messages} messages)", base=70)
+    if not s.whole:
+        return Score(60, f"{hits} of {total} sampled lines are Claude Code bookkeeping (no message among them yet)")
+    return Score(40, "a Claude Code session file with no messages")

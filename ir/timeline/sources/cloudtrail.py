@@ -15,6 +15,8 @@ import orjson
 
 from ir.timeline.model import Event, event, parse_time
 from ir.timeline.sources.base import SourceStats, head, json_document, json_lines
+from ir.timeline.sources.sample import NO, Sample, Score
+from ir.timeline.sources.scoring import line_share, share_score
 
 FORMAT = "cloudtrail"
 
@@ -101,3 +103,24 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
         made = to_event(rec, source, seq, ref, stats)
         if made is not None:
             yield made
+
+
+def _is_record(obj: dict[str, Any]) -> bool:
+    return "eventName" in obj and "eventTime" in obj
+
+
+def score(s: Sample) -> Score:
+    """Delivery files (`Records`), LookupEvents output (`Events` with `CloudTrailEvent`), record lines."""
+    doc = s.document
+    if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
+        return Score(95, f"a CloudTrail delivery file ({len(doc['Records'])} Records)")
+    if isinstance(doc, dict) and isinstance(doc.get("Events"), list) and b'"CloudTrailEvent"' in s.opening:
+        return Score(95, f"CloudTrail LookupEvents output ({len(doc['Events'])} Events)")
+    hits, total = line_share(s, _is_record)
+    if hits:
+        return share_score(hits, total, "CloudTrail records", base=70)
+    window = s.opening.lstrip()[:4096]
+    opening_only = doc is None and not s.objects and window[:1] in (b"{", b"[")
+    if opening_only and (b'"Records"' in window or b'"CloudTrailEvent"' in window):
+        return Score(85, "CloudTrail (Records or CloudTrailEvent in its opening)")
+    return NO

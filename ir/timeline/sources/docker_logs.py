@@ -12,12 +12,15 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from ir.timeline.model import Event, event, parse_time
 from ir.timeline.sources import toollog
 from ir.timeline.sources.base import SourceStats, as_text, json_lines, lines
+from ir.timeline.sources.sample import NO, Sample, Score
+from ir.timeline.sources.scoring import line_share, share_score
 
 FORMAT = "docker"
 TEXT_LINE = re.compile(rb"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) (.*?)\r?\n?$", re.S)
@@ -109,3 +112,21 @@ def parse_text(path: Path, stats: SourceStats) -> Iterator[Event]:
         made = _line_event(text, ts_raw, when, "stdout", source, lineno, f"{path}:{lineno}", stats)
         if made is not None:
             yield made
+
+
+def _is_json_file_line(obj: dict[str, Any]) -> bool:
+    return {"log", "stream", "time"} <= obj.keys()
+
+
+def score(s: Sample) -> Score:
+    """Docker json-file lines: `log`, `stream` and `time` on each."""
+    hits, total = line_share(s, _is_json_file_line)
+    return share_score(hits, total, "Docker json-file log lines", base=70)
+
+
+def score_text(s: Sample) -> Score:
+    """`docker logs --timestamps` text: an RFC 3339 time, a space, the line."""
+    if not s.raw_lines:
+        return NO
+    hits = sum(1 for raw in s.raw_lines if raw[:1] != b"{" and TEXT_LINE.match(raw + b"\n"))
+    return share_score(hits, len(s.raw_lines), "lines starting with an RFC 3339 time")

@@ -14,6 +14,8 @@ from typing import Any
 
 from ir.timeline.model import Event, event, parse_time
 from ir.timeline.sources.base import SourceStats, as_text, json_lines, tool_event
+from ir.timeline.sources.sample import Sample, Score
+from ir.timeline.sources.scoring import line_share, share_score
 
 FORMAT = "mcp"
 
@@ -97,3 +99,9 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
                     message=f"tool offered: {name}: {as_text(tool_def.get('description'), 160)}",
                     assumed_utc=when[1],
                 )
+
+
+def score(s: Sample) -> Score:
+    """JSON-RPC 2.0 messages, bare or in a `message` wrapper, one per line."""
+    hits, total = line_share(s, is_mcp)
+    return share_score(hits, total, "JSON-RPC messages", base=70)

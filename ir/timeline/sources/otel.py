@@ -16,6 +16,8 @@ from typing import Any
 
 from ir.timeline.model import Event, event, parse_time
 from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, maybe_json
+from ir.timeline.sources.sample import NO, Sample, Score
+from ir.timeline.sources.scoring import line_share, share_score
 
 FORMAT = "otel"
 MODEL_OPS = {"chat", "text_completion", "generate_content", "invoke_agent", "call_llm", "create_agent", "embeddings"}
@@ -176,3 +178,35 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
             seq += 1
             if made is not None:
                 yield made
+
+
+def _is_span_line(obj: dict[str, Any]) -> bool:
+    return "resourceSpans" in obj or ("context" in obj and "name" in obj)
+
+
+def score(s: Sample) -> Score:
+    """OTLP JSON (`resourceSpans`), the SDK's span JSON (`spans`, or spans with `context`), as a
+    document or one per line; a document too large to sample is known by the keys in its opening."""
+    doc = s.document
+    if isinstance(doc, dict):
+        if isinstance(doc.get("resourceSpans"), list):
+            return Score(95, f"an OTLP JSON document ({len(doc['resourceSpans'])} resourceSpans)")
+        spans = doc.get("spans")
+        if isinstance(spans, list) and any(isinstance(x, dict) and _is_span_line(x) for x in spans):
+            return Score(90, f"a span JSON document ({len(spans)} spans)")
+        if _is_span_line(doc):
+            return Score(80, "one SDK span")
+    if isinstance(doc, list) and any(isinstance(x, dict) and _is_span_line(x) for x in doc):
+        return Score(80, f"a JSON list of {len(doc)} spans")
+    hits, total = line_share(s, _is_span_line)
+    if hits and doc is None:
+        return share_score(hits, total, "spans or OTLP documents", base=70)
+    window = s.opening.lstrip()[:4096]
+    if doc is None and not s.objects and window[:1] in (b"{", b"["):
+        if b'"resourceSpans"' in window:
+            return Score(85, "OTLP JSON (resourceSpans in its opening)")
+        if b'"spans"' in window and b'"context"' in s.opening:
+            return Score(75, "span JSON (spans with context in its opening)")
+        if b'"gen_ai.' in s.opening:
+            return Score(55, "JSON with gen_ai attributes in its opening")
+    return NO

@@ -15,6 +15,8 @@ from typing import Any
 
 from ir.timeline.model import Event, event, parse_time
 from ir.timeline.sources.base import SourceStats, as_text, json_lines, maybe_json
+from ir.timeline.sources.sample import Sample, Score
+from ir.timeline.sources.scoring import line_share, share_score
 
 FORMAT = "jsonl"
 TIME_KEYS = ("ts", "time", "timestamp")
@@ -86,3 +88,9 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
         made = to_event(obj, source, lineno, f"{path}:{lineno}", stats)
         if made is not None:
             yield made
+
+
+def score(s: Sample) -> Score:
+    """Records with a `tool` and a time."""
+    hits, total = line_share(s, is_tool_record)
+    return share_score(hits, total, "tool-call records")
