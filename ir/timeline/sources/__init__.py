@@ -10,6 +10,7 @@ import orjson
 from ir.timeline.model import Event
 from ir.timeline.sources import claude, cloudtrail, codex, docker_logs, mcp, otel, toollog
 from ir.timeline.sources.base import SourceStats, head
+from ir.timeline.sources.sample import Sample, Score, sample
 
 Parser = Callable[[Path, SourceStats], Iterator[Event]]
 
@@ -37,6 +38,9 @@ def detect(path: Path) -> str | None:
             return "otel"
         if b'"Records"' in window or b'"CloudTrailEvent"' in window:
             return "cloudtrail"
+        scored = _scored(sample(path))
+        if scored:
+            return scored
         first = start.split(b"\n", 1)[0]
         try:
             obj = orjson.loads(first)
@@ -46,6 +50,18 @@ def detect(path: Path) -> str | None:
     if docker_logs.TEXT_LINE.match(start.split(b"\n", 1)[0] + b"\n"):
         return "docker-text"
     return None
+
+
+SCORED: dict[str, Callable[[Sample], Score]] = {
+    "cloudtrail": cloudtrail.score,
+    "mcp": mcp.score,
+}
+"""Formats whose detection is by score on a sample (tl-shapes); the registry replaces `detect`."""
+
+
+def _scored(s: Sample) -> str | None:
+    best = max(((score(s).points, name) for name, score in SCORED.items()), default=(0, ""))
+    return best[1] if best[0] >= 50 else None
 
 
 def _detect_object(obj: object) -> str | None:
