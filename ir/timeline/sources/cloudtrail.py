@@ -44,6 +44,7 @@ def _unwrap(item: Any, ref: str, stats: SourceStats, counted: bool) -> Iterator[
         for key in ("Records", "Events"):
             inner = item.get(key)
             if key in item and not isinstance(inner, list):
+                stats.records += 1
                 stats.bad_record(f"{ref}#{key}", f"{key} is not a list")
             elif isinstance(inner, list):
                 for i, rec in enumerate(inner):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.timeline.model import Event, parse_time
-from ir.timeline.sources.base import SourceStats, json_lines, maybe_json, tool_event
+from ir.timeline.sources.base import SourceStats, as_text, json_lines, maybe_json, tool_event
 
 FORMAT = "codex"
 
@@ -28,12 +28,12 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
         ref, raw = f"{path}:{lineno}", obj.get("timestamp")
         when = parse_time(raw)
         if when is None:
-            stats.bad_record(ref, f"no usable timestamp ({raw!r})")
+            stats.bad_record(ref, f"no usable timestamp ({as_text(raw, 60)})")
             continue
-        call_id = str(payload.get("call_id"))
+        call_id = as_text(payload.get("call_id"), 200)
         at: dict[str, Any] = {"when": when, "raw": raw, "source": source, "seq": lineno, "ref": ref}
         if payload["type"] == "function_call":
-            name = str(payload.get("name", "?"))
+            name = as_text(payload.get("name", "?"), 200)
             names[call_id] = name
             yield tool_event(
                 kind="tool_call", name=name, call_id=call_id, arguments=maybe_json(payload.get("arguments")), **at
