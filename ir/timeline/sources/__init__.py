@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from ir.timeline.model import Event
-from ir.timeline.sources import claude, cloudtrail, codex, docker_logs, mcp, otel, toollog
+from ir.timeline.sources import chat, claude, cloudtrail, codex, docker_logs, mcp, otel, toollog, trajectory
 from ir.timeline.sources.base import SourceStats, head
 from ir.timeline.sources.sample import Sample, Score, sample
 
@@ -23,6 +23,8 @@ PARSERS: dict[str, Parser] = {
     "mcp": mcp.parse,
     "claude": claude.parse,
     "codex": codex.parse,
+    "chat": chat.parse,
+    "trajectory": trajectory.parse,
 }
 FORMATS = tuple(PARSERS)
 
@@ -55,6 +57,8 @@ def detect(path: Path) -> str | None:
 SCORED: dict[str, Callable[[Sample], Score]] = {
     "cloudtrail": cloudtrail.score,
     "mcp": mcp.score,
+    "chat": chat.score,
+    "trajectory": trajectory.score,
 }
 """Formats whose detection is by score on a sample (tl-shapes); the registry replaces `detect`."""
 
