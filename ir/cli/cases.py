@@ -94,7 +94,7 @@ def _strict_failures(report: Any) -> list[str]:
     multiple=True,
     metavar="[FILE=]FORMAT",
     help="Read every SOURCE as FORMAT, or FILE=FORMAT: read that one file as FORMAT (repeatable). "
-    "Formats: otel, cloudtrail, docker, docker-text, jsonl, mcp, claude, codex.",
+    "Formats: otel, cloudtrail, docker, docker-text, jsonl, mcp, claude, codex, chat, trajectory.",
 )
 @click.option(
     "--untimed-at",

@@ -62,12 +62,18 @@ def parse_time(value: Any) -> tuple[int, bool] | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return _from_number(float(value) if isinstance(value, float) else value), False
+        try:
+            return _from_number(value), False
+        except (OverflowError, ValueError):  # inf, nan, or out of any clock's range
+            return None
     if not isinstance(value, str):
         return None
     text = value.strip()
     if text.isdigit():
-        return _from_number(int(text)), False
+        try:
+            return _from_number(int(text)), False
+        except (OverflowError, ValueError):
+            return None
     return _parse_iso(text)
 
 
@@ -80,7 +86,7 @@ def _parse_iso(text: str) -> tuple[int, bool] | None:
         seconds = calendar.timegm((int(year), int(month), int(day), int(hour), int(minute), int(second), 0, 0, 0))
     except (ValueError, OverflowError):
         return None
-    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31 and int(year) >= 1):
         return None
     nanos = int((fraction or "0").ljust(9, "0")[:9])
     offset = 0
@@ -91,15 +97,23 @@ def _parse_iso(text: str) -> tuple[int, bool] | None:
     return (seconds - offset) * 1_000_000_000 + nanos, zone is None
 
 
+_FIRST_NS, _LAST_NS = -62135596800 * 1_000_000_000, 253402300799 * 1_000_000_000
+"""Years 1 to 9999: the times that can be written as ISO 8601."""
+
+
 def _from_number(value: float | int) -> int:
     magnitude = abs(value)
     if magnitude >= 1e17:
-        return int(value)
-    if magnitude >= 1e14:
-        return int(value * 1_000)
-    if magnitude >= 1e11:
-        return int(value * 1_000_000)
-    return int(value * 1_000_000_000)
+        ns = int(value)
+    elif magnitude >= 1e14:
+        ns = int(value * 1_000)
+    elif magnitude >= 1e11:
+        ns = int(value * 1_000_000)
+    else:
+        ns = int(value * 1_000_000_000)
+    if not _FIRST_NS <= ns <= _LAST_NS:
+        raise OverflowError("time out of range")
+    return ns
 
 
 _ISO_SECONDS: dict[int, str] = {}

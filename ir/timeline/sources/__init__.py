@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ir.timeline.model import Event
-from ir.timeline.sources import claude, cloudtrail, codex, docker_logs, mcp, otel, toollog
+from ir.timeline.sources import chat, claude, cloudtrail, codex, docker_logs, mcp, otel, toollog, trajectory
 from ir.timeline.sources.base import SourceStats
 from ir.timeline.sources.detection import Detection, detect_file
 
@@ -21,6 +21,8 @@ PARSERS: dict[str, Parser] = {
     "mcp": mcp.parse,
     "claude": claude.parse,
     "codex": codex.parse,
+    "chat": chat.parse,
+    "trajectory": trajectory.parse,
 }
 FORMATS = tuple(PARSERS)
 __all__ = ["FORMATS", "PARSERS", "Detection", "Parser", "detect", "detect_file", "expand"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,7 @@ def json_lines(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -> I
         stats.records += 1
         try:
             value = loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: stdlib json on deep nesting
             stats.bad_record(f"{path}:{lineno}", f"not JSON ({str(exc).split(':')[0]})")
             continue
         if not isinstance(value, dict):
@@ -119,14 +120,23 @@ def json_document(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -
             return loads(fh.read())
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         stats.bad_record(str(path), f"unreadable: {exc}")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         stats.bad_record(str(path), f"not JSON ({str(exc).split(':')[0]})")
     return None
 
 
 def as_text(value: Any, limit: int = 4096) -> str:
     """A value as text for messages and detectors, cut at `limit` characters."""
-    text = value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = orjson.dumps(value, default=str).decode()
+        except TypeError:  # integers beyond 64 bits, nesting beyond orjson's limit: shown, not fatal
+            try:
+                text = json.dumps(value, default=str, separators=(",", ":"), ensure_ascii=False)
+            except RecursionError:
+                text = "(too deeply nested to show)"
     return text if len(text) <= limit else text[:limit] + "…"
 
 

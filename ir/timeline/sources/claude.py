@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.timeline.model import Event, parse_time
-from ir.timeline.sources.base import SourceStats, json_lines, tool_event
+from ir.timeline.sources.base import SourceStats, as_text, json_lines, tool_event
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -29,8 +29,8 @@ def is_claude(obj: dict[str, Any]) -> bool:
 
 def _result_text(content: Any) -> str:
     if isinstance(content, list):
-        return " ".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
-    return str(content or "")
+        return " ".join(as_text(c.get("text", "")) for c in content if isinstance(c, dict))
+    return as_text(content or "")
 
 
 def _structured_text(value: Any) -> str:
@@ -47,13 +47,14 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     names: dict[str, str] = {}
     for lineno, obj in json_lines(path, stats):
         ref = f"{path}:{lineno}"
-        blocks = (obj.get("message") or {}).get("content")
+        message = obj.get("message")
+        blocks = message.get("content") if isinstance(message, dict) else None
         if not isinstance(blocks, list):
             continue
         raw = obj.get("timestamp")
         when = parse_time(raw)
         if when is None:
-            stats.bad_record(ref, f"no usable timestamp ({raw!r})")
+            stats.bad_record(ref, f"no usable timestamp ({as_text(raw, 60)})")
             continue
         found = {
             "session": obj.get("sessionId"),
@@ -61,7 +62,7 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
             "agent": obj.get("agentId"),
             "sidechain": obj.get("isSidechain") is True,
         }
-        actor = {k: v for k, v in found.items() if v}
+        actor = {k: v for k, v in found.items() if v and isinstance(v, str | bool)}
         for block in blocks:
             if not isinstance(block, dict):
                 continue
@@ -72,14 +73,14 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
                 "seq": lineno,
                 "ref": ref,
                 "actor": actor,
-                "links": {"request_id": obj.get("uuid")},
+                "links": {"request_id": obj.get("uuid") if isinstance(obj.get("uuid"), str) else None},
             }
             if block.get("type") == "tool_use":
-                name, call_id = str(block.get("name", "?")), block.get("id")
+                name, call_id = as_text(block.get("name", "?"), 200), as_text(block.get("id"), 200)
                 names[str(call_id)] = name
                 yield tool_event(kind="tool_call", name=name, call_id=call_id, arguments=block.get("input"), **at)
             elif block.get("type") == "tool_result":
-                call_id = str(block.get("tool_use_id"))
+                call_id = as_text(block.get("tool_use_id"), 200)
                 yield tool_event(
                     kind="tool_result",
                     name=names.get(call_id, "?"),

@@ -1,8 +1,12 @@
-"""AWS CloudTrail: delivery files (`{"Records": [...]}`, often gzipped), JSON lines (SIEM exports),
-and LookupEvents output (each record a JSON string in `CloudTrailEvent`).
+"""AWS CloudTrail, however it was packaged: delivery files (`{"Records": [...]}`, often gzipped), a
+bare JSON array of records, JSON lines (SIEM exports), `aws cloudtrail lookup-events` output (each
+record a JSON string in `CloudTrailEvent`; one page per file, pages as JSON lines, or the Events as
+JSON lines), and EventBridge-delivered API calls (`"detail-type": "AWS API Call via CloudTrail"`,
+the record in `detail`; one per line or a list).
 
 Records are not ordered inside a file; anonymised datasets carry odd regions and IPs, which are
-kept as they are, not validated.
+kept as they are, not validated. A record whose parts are not the shape CloudTrail writes (a
+`userIdentity` that is not an object, ...) is a bad record with its reason, never a crash.
 """
 
 from __future__ import annotations
@@ -16,67 +20,135 @@ import orjson
 from ir.timeline.model import Event, event, parse_time
 from ir.timeline.sources.base import SourceStats, head, json_document, json_lines
 from ir.timeline.sources.sample import NO, Sample, Score
-from ir.timeline.sources.scoring import line_share, share_score
 
 FORMAT = "cloudtrail"
+VIA_CLOUDTRAIL = " via CloudTrail"
+"""EventBridge detail-types that carry a CloudTrail record: `AWS API Call via CloudTrail`, `AWS Console
+Sign In via CloudTrail`, `AWS Service Event via CloudTrail`, ..."""
+
+
+def _unwrap(item: Any, ref: str, stats: SourceStats, counted: bool) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The records inside one JSON value: a record, a delivery file, a lookup page or Event, an
+    EventBridge event. `counted` says whether the caller already counted this value as a record."""
+    if isinstance(item, list):
+        for i, inner in enumerate(item):
+            yield from _unwrap(inner, f"{ref}[{i}]", stats, False)
+        return
+    if not counted:
+        stats.records += 1
+    if not isinstance(item, dict):
+        stats.bad_record(ref, "not a record (not a JSON object)")
+        return
+    if "Records" in item or "Events" in item:
+        stats.records -= 1  # a container, not a record itself
+        for key in ("Records", "Events"):
+            inner = item.get(key)
+            if key in item and not isinstance(inner, list):
+                stats.records += 1
+                stats.bad_record(f"{ref}#{key}", f"{key} is not a list")
+            elif isinstance(inner, list):
+                for i, rec in enumerate(inner):
+                    yield from _unwrap(rec, f"{ref}#{key}[{i}]", stats, False)
+        return
+    if "CloudTrailEvent" in item:
+        try:
+            rec = orjson.loads(item["CloudTrailEvent"])
+        except (TypeError, orjson.JSONDecodeError):
+            stats.bad_record(ref, "CloudTrailEvent is not a JSON string")
+            return
+        if not isinstance(rec, dict):
+            stats.bad_record(ref, "CloudTrailEvent is not a JSON object")
+            return
+        yield ref, rec
+        return
+    if "detail-type" in item:
+        detail = item.get("detail")
+        if not str(item.get("detail-type")).endswith(VIA_CLOUDTRAIL):
+            stats.bad_record(ref, f"EventBridge event not from CloudTrail ({str(item.get('detail-type'))[:60]})")
+        elif not isinstance(detail, dict):
+            stats.bad_record(ref, "EventBridge detail is not an object")
+        else:
+            yield f"{ref}#detail", detail
+        return
+    yield ref, item
+
+
+def _one_document(path: Path) -> bool:
+    """Whether the file is read as one JSON document (an array, a pretty-printed object, one
+    unterminated line such as a delivery file) rather than as JSON lines."""
+    start = head(path, 65536).lstrip()
+    if start[:1] == b"[" or b"\n" not in start:
+        return True
+    try:
+        orjson.loads(start.split(b"\n", 1)[0])
+    except orjson.JSONDecodeError:
+        return True
+    return False
 
 
 def records(path: Path, stats: SourceStats) -> Iterator[tuple[str, dict[str, Any]]]:
     """(raw reference, record) for every CloudTrail record in a file, whatever its packaging."""
-    start = head(path, 4096).lstrip()
-    whole = start.startswith(b"{") and (b'"Records"' in start or b'"Events"' in start)
-    if not whole:
+    if not _one_document(path):
         for lineno, obj in json_lines(path, stats):
-            yield f"{path}:{lineno}", obj
+            yield from _unwrap(obj, f"{path}:{lineno}", stats, True)
         return
     doc = json_document(path, stats)
-    if not isinstance(doc, dict):
+    if doc is None:
         return
-    if isinstance(doc.get("Records"), list):
-        for i, rec in enumerate(doc["Records"]):
-            stats.records += 1
-            if isinstance(rec, dict):
-                yield f"{path}#Records[{i}]", rec
-            else:
-                stats.bad_record(f"{path}#Records[{i}]", "not a record")
-    for i, item in enumerate(doc.get("Events") or []):
-        stats.records += 1
-        try:
-            rec = orjson.loads(item["CloudTrailEvent"])
-        except (KeyError, TypeError, orjson.JSONDecodeError):
-            stats.bad_record(f"{path}#Events[{i}]", "no CloudTrailEvent")
-            continue
-        yield f"{path}#Events[{i}]", rec
+    if isinstance(doc, list):
+        for i, item in enumerate(doc):
+            yield from _unwrap(item, f"{path}#[{i}]", stats, False)
+    else:
+        yield from _unwrap(doc, str(path), stats, False)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _object(rec: dict[str, Any], key: str, ref: str, stats: SourceStats) -> dict[str, Any] | None:
+    """rec[key] when it is an object or absent/null ({}); None (counted bad) when it is anything else."""
+    value = rec.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    stats.bad_record(ref, f"{key} is not an object ({type(value).__name__})")
+    return None
 
 
 def to_event(rec: dict[str, Any], source: str, seq: int, ref: str, stats: SourceStats) -> Event | None:
-    """One CloudTrail record as a cloud_api_call event."""
+    """One CloudTrail record as a cloud_api_call event; None (counted bad, with why) when it cannot be."""
     raw = rec.get("eventTime")
     when = parse_time(raw)
-    if when is None or "eventName" not in rec:
+    name = rec.get("eventName")
+    if when is None or not isinstance(name, str) or not name:
         stats.bad_record(ref, "no eventTime or eventName")
         return None
-    ident = rec.get("userIdentity") or {}
-    issuer = (ident.get("sessionContext") or {}).get("sessionIssuer") or {}
+    ident = _object(rec, "userIdentity", ref, stats)
+    context = None if ident is None else _object(ident, "sessionContext", ref, stats)
+    issuer = None if context is None else _object(context, "sessionIssuer", ref, stats)
+    params = _object(rec, "requestParameters", ref, stats)
+    if ident is None or issuer is None or params is None:
+        return None
     actor = {
-        "user": ident.get("userName") or issuer.get("userName") or ident.get("arn"),
-        "arn": ident.get("arn"),
-        "access_key": ident.get("accessKeyId"),
-        "ip": rec.get("sourceIPAddress"),
-        "user_agent": rec.get("userAgent"),
-        "type": ident.get("type"),
+        "user": _text(ident.get("userName")) or _text(issuer.get("userName")) or _text(ident.get("arn")),
+        "arn": _text(ident.get("arn")),
+        "access_key": _text(ident.get("accessKeyId")),
+        "ip": _text(rec.get("sourceIPAddress")),
+        "user_agent": _text(rec.get("userAgent")),
+        "type": _text(ident.get("type")),
     }
-    service = str(rec.get("eventSource", "")).split(".")[0]
-    action = f"{service}:{rec['eventName']}"
-    params = rec.get("requestParameters") or {}
+    service = (_text(rec.get("eventSource")) or "").split(".")[0]
+    action = f"{service}:{name}"
     target = None
-    if isinstance(params, dict):
-        for key in ("bucketName", "secretId", "userName", "roleName", "functionName", "instanceId", "name", "key"):
-            if isinstance(params.get(key), str):
-                target = params[key] if key != "key" or target is None else f"{target}/{params[key]}"
-                if key != "bucketName":
-                    break
+    for key in ("bucketName", "secretId", "userName", "roleName", "functionName", "instanceId", "name", "key"):
+        if isinstance(params.get(key), str):
+            target = params[key] if key != "key" or target is None else f"{target}/{params[key]}"
+            if key != "bucketName":
+                break
     error = rec.get("errorCode")
+    error = error if error is None or isinstance(error, str) else orjson.dumps(error, default=str).decode()
     message = f"{actor['user']} {action}" + (f" {target}" if target else "") + (f" ERROR {error}" if error else "")
     made = event(
         ts=when[0],
@@ -88,7 +160,7 @@ def to_event(rec: dict[str, Any], source: str, seq: int, ref: str, stats: Source
         raw_ref=ref,
         actor={k: v for k, v in actor.items() if v},
         target=target,
-        links={"request_id": rec.get("requestID"), "event_id": rec.get("eventID")},
+        links={"request_id": _text(rec.get("requestID")), "event_id": _text(rec.get("eventID"))},
         message=message,
         assumed_utc=when[1],
     )
@@ -102,25 +174,55 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     for seq, (ref, rec) in enumerate(records(path, stats)):
         made = to_event(rec, source, seq, ref, stats)
         if made is not None:
+            if made.get("assumed_utc"):
+                stats.assumed_utc += 1
             yield made
 
 
-def _is_record(obj: dict[str, Any]) -> bool:
-    return "eventName" in obj and "eventTime" in obj
+def _is_record(value: Any) -> bool:
+    return isinstance(value, dict) and "eventName" in value and "eventTime" in value
+
+
+def _kind(value: Any) -> str | None:
+    """What CloudTrail packaging one JSON value is, or None."""
+    if not isinstance(value, dict):
+        return None
+    if _is_record(value):
+        return "record"
+    if str(value.get("detail-type")).endswith(VIA_CLOUDTRAIL) and isinstance(value.get("detail"), dict):
+        return "EventBridge event"
+    if isinstance(value.get("CloudTrailEvent"), str):
+        return "lookup-events Event"
+    if isinstance(value.get("Records"), list) and (not value["Records"] or _is_record(value["Records"][0])):
+        return "delivery file"
+    events = value.get("Events")
+    if isinstance(events, list) and (not events or _kind(events[0]) == "lookup-events Event"):
+        return "lookup-events page"
+    return None
 
 
 def score(s: Sample) -> Score:
-    """Delivery files (`Records`), LookupEvents output (`Events` with `CloudTrailEvent`), record lines."""
+    """How surely a sample is CloudTrail, and in which packaging."""
     doc = s.document
-    if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
-        return Score(95, f"a CloudTrail delivery file ({len(doc['Records'])} Records)")
-    if isinstance(doc, dict) and isinstance(doc.get("Events"), list) and b'"CloudTrailEvent"' in s.opening:
-        return Score(95, f"CloudTrail LookupEvents output ({len(doc['Events'])} Events)")
-    hits, total = line_share(s, _is_record)
-    if hits:
-        return share_score(hits, total, "CloudTrail records", base=70)
-    window = s.opening.lstrip()[:4096]
-    opening_only = doc is None and not s.objects and window[:1] in (b"{", b"[")
-    if opening_only and (b'"Records"' in window or b'"CloudTrailEvent"' in window):
-        return Score(85, "CloudTrail (Records or CloudTrailEvent in its opening)")
+    if isinstance(doc, list) and doc:
+        kinds = [_kind(v) for v in doc[:50]]
+        found = [k for k in kinds if k]
+        if found and len(found) * 2 >= len(kinds):
+            return Score(90, f"JSON array of CloudTrail {found[0]}s")
+    elif isinstance(doc, dict) and (kind := _kind(doc)):
+        return Score(100 if kind in ("delivery file", "lookup-events page") else 95, f"CloudTrail {kind}")
+    objects = s.objects
+    if objects:
+        kinds = [_kind(v) for v in objects]
+        found = [k for k in kinds if k]
+        if found:
+            return Score(min(95, 40 + 55 * len(found) // len(s.lines)), f"JSON lines of CloudTrail {found[0]}s")
+    opening = s.opening.lstrip()[:4096]
+    if not s.whole and opening[:1] in (b"{", b"["):
+        if b'"Records"' in opening and b'"eventName"' in opening:
+            return Score(85, "opens as a CloudTrail delivery file (too big to sample whole)")
+        if b'"CloudTrailEvent"' in opening:
+            return Score(85, "opens as lookup-events output (too big to sample whole)")
+        if b'"eventName"' in opening and b'"eventTime"' in opening:
+            return Score(60, "opens with CloudTrail record fields (too big to sample whole)")
     return NO

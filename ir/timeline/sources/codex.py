@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.timeline.model import Event, parse_time
-from ir.timeline.sources.base import SourceStats, json_lines, maybe_json, tool_event
+from ir.timeline.sources.base import SourceStats, as_text, json_lines, maybe_json, tool_event
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import share_score
 
@@ -44,25 +44,31 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     for lineno, obj in json_lines(path, stats):
         ref = f"{path}:{lineno}"
         if _is_header(obj):
-            actor = {"session": obj["id"]} if obj.get("id") else {}
+            actor = {"session": as_text(obj["id"], 200)} if obj.get("id") else {}
             continue
         if obj.get("record_type") == "state":
             continue
         payload = obj.get("payload")
         if isinstance(payload, dict) and "timestamp" in obj:
             if obj.get("type") == "session_meta" and payload.get("id"):
-                actor = {"session": payload["id"]}
+                actor = {"session": as_text(payload["id"], 200)}
             item, raw = payload, obj.get("timestamp")
             when = parse_time(raw)
-            if item.get("type") in CALLS or item.get("type") in OUTPUTS:
+            if _type(item) in CALLS or _type(item) in OUTPUTS:
                 if when is None:
-                    stats.bad_record(ref, f"no usable timestamp ({raw!r})")
+                    stats.bad_record(ref, f"no usable timestamp ({as_text(raw, 60)})")
                     continue
                 yield _tool(item, when, raw, source, lineno, ref, names, actor)
-        elif obj.get("type") in CALLS or obj.get("type") in OUTPUTS:
+        elif _type(obj) in CALLS or _type(obj) in OUTPUTS:
             made = _tool(obj, (0, False), None, source, lineno, ref, names, actor)
             made["untimed"] = True  # an older rollout: no time on the line (module docstring)
             yield made
+
+
+def _type(item: dict[str, Any]) -> str | None:
+    """An item's `type` when it is text (a hostile line may put anything there)."""
+    kind = item.get("type")
+    return kind if isinstance(kind, str) else None
 
 
 def _tool(
@@ -76,10 +82,10 @@ def _tool(
     actor: dict[str, Any],
 ) -> Event:
     kind = str(item.get("type"))
-    call_id = str(item.get("call_id") or item.get("id"))
+    call_id = as_text(item.get("call_id") or item.get("id"), 200)
     at: dict[str, Any] = {"when": when, "raw": raw, "source": source, "seq": seq, "ref": ref, "actor": dict(actor)}
     if kind in CALLS:
-        name = "local_shell" if kind == "local_shell_call" else str(item.get("name", "?"))
+        name = "local_shell" if kind == "local_shell_call" else as_text(item.get("name", "?"), 200)
         names[call_id] = name
         return tool_event(
             kind="tool_call", name=name, call_id=call_id, arguments=maybe_json(item.get(CALLS[kind])), **at

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ir.timeline.sources import claude, cloudtrail, codex, docker_logs, mcp, otel, toollog
+from ir.timeline.sources import chat, claude, cloudtrail, codex, docker_logs, mcp, otel, toollog, trajectory
 from ir.timeline.sources.sample import NO, Sample, Score, sample
 
 THRESHOLD = 50
@@ -30,6 +30,8 @@ SCORERS: dict[str, Scorer] = {
     "claude": claude.score,
     "codex": codex.score,
     "jsonl": toollog.score,
+    "chat": chat.score,
+    "trajectory": trajectory.score,
 }
 """Every format's scorer; on equal scores the earlier format wins."""
 

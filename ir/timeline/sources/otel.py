@@ -32,16 +32,33 @@ def _otlp_value(value: Any) -> Any:
     if "intValue" in value:
         return int(value["intValue"])
     if "arrayValue" in value:
-        return [_otlp_value(v) for v in (value["arrayValue"].get("values") or [])]
+        return [_otlp_value(v) for v in _list(_dict(value["arrayValue"]).get("values"))]
     if "kvlistValue" in value:
-        return {kv.get("key"): _otlp_value(kv.get("value")) for kv in (value["kvlistValue"].get("values") or [])}
+        return _attributes(_dict(value["kvlistValue"]).get("values"))
     return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _attributes(pairs: Any) -> dict[Any, Any]:
+    """OTLP `[{key, value}]` as a dict; pieces of the wrong shape are left out."""
+    found: dict[Any, Any] = {}
+    for kv in _list(pairs):
+        if isinstance(kv, dict) and isinstance(kv.get("key"), str):
+            found[kv["key"]] = _otlp_value(kv.get("value"))
+    return found
 
 
 def _hex_id(value: Any, width: int) -> str | None:
     if value is None or value == "":
         return None
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return f"{value:0{width}x}"
     text = str(value)
     if len(text) == width and all(c in "0123456789abcdefABCDEF" for c in text):
@@ -56,19 +73,21 @@ def _spans(doc: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(path in document, span, resource attributes) for both encodings."""
     if isinstance(doc, dict) and isinstance(doc.get("resourceSpans"), list):
         for r, res in enumerate(doc["resourceSpans"]):
-            resource = {
-                a.get("key"): _otlp_value(a.get("value")) for a in (res.get("resource") or {}).get("attributes") or []
-            }
-            for s, scope in enumerate(res.get("scopeSpans") or res.get("instrumentationLibrarySpans") or []):
-                for i, span in enumerate(scope.get("spans") or []):
-                    attrs = {a.get("key"): _otlp_value(a.get("value")) for a in span.get("attributes") or []}
-                    yield f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]", {**span, "attributes": attrs}, resource
+            res = _dict(res)
+            resource = _attributes(_dict(res.get("resource")).get("attributes"))
+            for s, scope in enumerate(_list(res.get("scopeSpans") or res.get("instrumentationLibrarySpans"))):
+                for i, span in enumerate(_list(_dict(scope).get("spans"))):
+                    where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
+                    if isinstance(span, dict):
+                        yield where, {**span, "attributes": _attributes(span.get("attributes"))}, resource
+                    else:
+                        yield where, {"not a span": span}, resource
     elif isinstance(doc, dict) and isinstance(doc.get("spans"), list):
         for i, span in enumerate(doc["spans"]):
             if isinstance(span, dict):
-                yield f"spans[{i}]", span, (span.get("resource") or {}).get("attributes") or {}
+                yield f"spans[{i}]", span, _dict(_dict(span.get("resource")).get("attributes"))
     elif isinstance(doc, dict) and "context" in doc and "name" in doc:
-        yield "span", doc, (doc.get("resource") or {}).get("attributes") or {}
+        yield "span", doc, _dict(_dict(doc.get("resource")).get("attributes"))
     elif isinstance(doc, list):
         for i, span in enumerate(doc):
             if isinstance(span, dict):
@@ -78,9 +97,18 @@ def _spans(doc: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
 def to_event(
     span: dict[str, Any], resource: dict[str, Any], source: str, seq: int, ref: str, stats: SourceStats
 ) -> Event | None:
-    """One span as an event; None for spans that are not about agents, models or tools."""
+    """One span as an event; None for spans that are not about agents, models or tools (and, counted
+    bad with the reason, for spans whose parts are not the shape OpenTelemetry writes)."""
+    for key in ("attributes", "context", "parent", "status"):
+        if span.get(key) is not None and not isinstance(span[key], dict):
+            stats.bad_record(ref, f"{key} is not an object ({type(span[key]).__name__})")
+            return None
+    if "not a span" in span:
+        stats.bad_record(ref, "span is not an object")
+        return None
     a = span.get("attributes") or {}
     op = a.get("gen_ai.operation.name")
+    op = op if isinstance(op, str) else None
     oi_kind = str(a.get("openinference.span.kind", "")).upper()
     is_tool = op == "execute_tool" or oi_kind == "TOOL" or a.get("mcp.method.name") == "tools/call"
     is_model = op in MODEL_OPS or oi_kind in ("LLM", "AGENT", "CHAIN") or "gen_ai.request.model" in a
@@ -89,7 +117,7 @@ def to_event(
     raw = span.get("start_time", span.get("startTimeUnixNano"))
     when = parse_time(raw)
     if when is None:
-        stats.bad_record(ref, f"no usable start time ({raw!r})")
+        stats.bad_record(ref, f"no usable start time ({as_text(raw, 60)})")
         return None
     context = span.get("context") or {}
     parent = span.get("parent") or {}
@@ -103,6 +131,7 @@ def to_event(
         "session": a.get("gen_ai.conversation.id") or a.get("session.id") or a.get("mcp.session.id"),
     }
     actor = {k: v for k, v in actor.items() if v}
+    actor = {k: v for k, v in actor.items() if isinstance(v, str | int) and not isinstance(v, bool)}
     name = str(span.get("name", ""))
     if is_tool:
         tool_name = (

@@ -70,7 +70,7 @@ def sample(path: Path, size: int = SAMPLE_BYTES) -> Sample:
     if stripped[:1] in (b"{", b"[") and whole:
         try:
             found.document = _DECODE.decode(stripped)
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             found.document = None
     pieces = opening.split(b"\n")
     if not whole:
@@ -81,7 +81,7 @@ def sample(path: Path, size: int = SAMPLE_BYTES) -> Sample:
         found.raw_lines.append(raw)
         try:
             found.lines.append(_DECODE.decode(raw))
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             found.lines.append(None)
         if len(found.raw_lines) >= SAMPLE_LINES:
             break

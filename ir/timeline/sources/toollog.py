@@ -40,11 +40,11 @@ def to_event(
     raw = ts_raw if when is not None else next((obj[k] for k in TIME_KEYS if k in obj), None)
     when = when or parse_time(raw)
     if when is None:
-        stats.bad_record(ref, f"no usable time ({raw!r})")
+        stats.bad_record(ref, f"no usable time ({as_text(raw, 60)})")
         return None
     if when[1]:
         stats.assumed_utc += 1
-    name = str(obj.get("tool", "?"))
+    name = as_text(obj.get("tool", "?"), 200)
     has_args = "arguments" in obj or "args" in obj
     kind = "tool_call" if has_args or "result" not in obj else "tool_result"
     arguments = maybe_json(obj.get("arguments", obj.get("args")))
@@ -65,7 +65,7 @@ def to_event(
         kind=kind,
         action=name,
         raw_ref=ref,
-        actor={k: obj[k] for k in ("agent", "session") if k in obj},
+        actor={k: obj[k] for k in ("agent", "session") if isinstance(obj.get(k), str)},
         target=_target(arguments),
         tool=tool,
         message=f"{name} {shown}",
