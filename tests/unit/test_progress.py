@@ -191,12 +191,21 @@ def test_a_broken_stream_still_erases_its_line(tmp_path: Path) -> None:
 
     def stream() -> Iterator[bytes]:
         clock.now += 1.0
-        yield b"x" * 1000
+        yield b"x" * 100_000
         clock.now += 1.0
-        yield b"x" * 1000
+        yield b"x" * 100_000
         raise ConnectionResetError("the daemon went away")
 
     with pytest.raises(Exception, match="daemon went away"):
         EvidenceStore(tmp_path / "case").put(stream(), lambda n, done: progress("logs.txt", n, done))
-    assert "capturing logs.txt  2.0 kB" in out.getvalue()
+    assert "capturing logs.txt  200.0 kB" in out.getvalue()
     assert Screen().feed(out.getvalue()).text == ""
+
+
+def test_a_log_streamed_line_by_line_is_reported_every_64_kib_and_exactly_at_the_end(tmp_path: Path) -> None:
+    calls: list[tuple[int, bool]] = []
+    lines = (b"2026-11-21T10:00:00.000000000Z " + b"x" * 168 + b"\n" for _ in range(10_000))  # 2 MB
+    stored = EvidenceStore(tmp_path / "case").put(lines, lambda n, done: calls.append((n, done)))
+    assert stored.size == 2_000_000
+    assert calls[-1] == (2_000_000, True) and not any(done for _, done in calls[:-1])
+    assert 25 <= len(calls) <= 32  # one per 64 KiB, not one per line
