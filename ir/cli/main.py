@@ -128,17 +128,20 @@ def _engine(ws: Any, as_json: bool, key: str | None = None) -> Any:
     from ir.actions import default_registry
     from ir.backends import WorkspaceBackends
     from ir.cli.console import EventPrinter
+    from ir.cli.progress import capture_progress, cleared_first
     from ir.core.engine import Engine
     from ir.core.signing_trust import workspace_trust
 
+    progress = capture_progress(quiet=as_json)  # bytes captured, on a terminal only
     return Engine(
         registry=default_registry(),
         backends=WorkspaceBackends(ws),
         workspace=ws.root,
         approvers=ws.settings.approvers,
-        on_event=EventPrinter(as_json=as_json),
+        on_event=cleared_first(progress, EventPrinter(as_json=as_json)),
         trust=workspace_trust(ws),
         signing_key=Path(key) if key else None,
+        on_capture=progress,
     )
 
 

@@ -28,7 +28,7 @@ from ir.core.containment import LiveItem, has_containment, steps_to_redo, still_
 from ir.core.dryrun import bad_args, dry_run
 from ir.core.errors import BackendUnavailable, CaseError, ExitCode, IrError, JournalError, PlaybookError, StorageError
 from ir.core.events import EventHandler, RunOptions, RunSummary, policy_options
-from ir.core.evidence import EvidenceStore
+from ir.core.evidence import CaptureProgress, EvidenceStore
 from ir.core.gates import Gates, approvers_for
 from ir.core.inventory import Agent
 from ir.core.journal import Journal, storage_problem
@@ -61,6 +61,7 @@ class Engine:
         sleep: Callable[[float], None] = time.sleep,
         trust: Trust | None = None,
         signing_key: Path | None = None,
+        on_capture: CaptureProgress | None = None,
     ) -> None:
         self.registry = registry
         self.backends = backends
@@ -71,6 +72,8 @@ class Engine:
         self.trust = trust
         """The allowed signers: who signs heads, which decisions release (None: nobody; no release)."""
         self.signing_key = signing_key
+        self.on_capture = on_capture
+        """Told the bytes of each evidence stream as it is read (a terminal's progress line)."""
 
     def start(
         self,
@@ -339,7 +342,7 @@ class _Run(Gates):
                 return self.result(step, StepStatus.FAILED, {}, text, ExitCode.STEP_FAILED)
             self.record(Kind.OVERRIDE, {"step": step.id, "by": self.options.actor, "reason": reason}, step.id)
 
-        sink = CaseEvidence(self.store, self.rec, self.state, step.id)
+        sink = CaseEvidence(self.store, self.rec, self.state, step.id, self.engine.on_capture)
         ctx = self.context(step, world=self.world, evidence=sink)
         if self.state.step(step.id).intent_open:
             try:

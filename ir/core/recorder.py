@@ -10,7 +10,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from ir.core.case import CaseState
 from ir.core.derived import record_data
 from ir.core.errors import IrError, StorageError
 from ir.core.events import Event, EventHandler
-from ir.core.evidence import EvidenceStore
+from ir.core.evidence import CaptureProgress, EvidenceStore
 from ir.core.journal import Journal, Record
 from ir.core.records import Kind
 
@@ -127,11 +127,20 @@ class StepAbandoned(IrError):
 class CaseEvidence(EvidenceSink):
     """The evidence sink of one step of one case."""
 
-    def __init__(self, store: EvidenceStore, rec: Recorder, state: CaseState, step_id: str) -> None:
+    def __init__(
+        self,
+        store: EvidenceStore,
+        rec: Recorder,
+        state: CaseState,
+        step_id: str,
+        progress: CaptureProgress | None = None,
+    ) -> None:
         self.store_ = store
         self.rec = rec
         self.state = state
         self.step_id = step_id
+        self.progress = progress
+        """Told the bytes streamed so far per artifact (a terminal's progress line), if anyone asks."""
         self._closed = False
 
     def close(self) -> None:
@@ -161,7 +170,7 @@ class CaseEvidence(EvidenceSink):
         if self.rec.at_failpoint("evidence.part", self.step_id):
             chunks = _dying_half_way(chunks)
         try:
-            stored = self.store_.put(chunks)
+            stored = self.store_.put(chunks, self._reporter(name))
         except StorageError as exc:
             raise StorageError(f"{exc} (step {self.step_id}, evidence {name!r})") from exc
         self._guard()
@@ -176,6 +185,18 @@ class CaseEvidence(EvidenceSink):
         self.rec.write(Kind.EVIDENCE_ADDED, data, self.step_id)
         self.state.apply(self.rec.last)
         return EvidenceItem(name=name, sha256=stored.sha256, size=stored.size, step=self.step_id)
+
+    def _reporter(self, name: str) -> Callable[[int, bool], None] | None:
+        """The store's per-chunk callback for artifact `name`; silent once the step is abandoned."""
+        progress = self.progress
+        if progress is None:
+            return None
+
+        def report(size: int, finished: bool) -> None:
+            if not self._closed or finished:
+                progress(name, size, finished)
+
+        return report
 
     def recorded(self, name: str) -> EvidenceItem | None:
         """The item `name` this step already recorded (a resumed step does not capture it again)."""
