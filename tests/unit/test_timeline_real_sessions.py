@@ -16,6 +16,7 @@ from tests.conftest import REPO
 
 FIXTURES = REPO / "tests" / "fixtures" / "timeline"
 RESUMED = FIXTURES / "claude" / "fe5e1c67-53e7-4862-81ae-d0e013e3270b.jsonl"
+QUEUED = FIXTURES / "claude" / "06090cb1-3e64-433a-bc7e-a621c0f596d2.jsonl"
 
 
 def lines_of(path: Path) -> list[dict[str, Any]]:
@@ -53,3 +54,16 @@ def test_a_subagents_lines_inside_the_main_file_are_marked_as_its_side_chain() -
     calls = [e for e in build([RESUMED]).events() if e["kind"] == "tool_call"]
     assert {e["tool"]["call_id"] for e in calls if e["actor"].get("sidechain")} == side
     assert {e["actor"]["session"] for e in calls} == {lines[1]["sessionId"]}
+
+
+def test_a_claude_sdk_session_opening_with_queue_operations_is_claude_and_all_its_lines_are_known() -> None:
+    lines = lines_of(QUEUED)
+    assert [o["type"] for o in lines[:2]] == ["queue-operation", "queue-operation"]  # the prompt queued first
+    found = detect_file(QUEUED)
+    assert found.format == "claude"
+    assert f"{len(lines)} of {len(lines)} sampled lines are Claude Code session lines" in found.why  # last-prompt too
+    timeline = build([QUEUED])
+    events = list(timeline.events())
+    assert len(events) == sum(len(blocks_of(o, "tool_use")) + len(blocks_of(o, "tool_result")) for o in lines)
+    source = timeline.summary()["sources"][0]
+    assert (source["records"], source["bad"]) == (len(lines), 0)
