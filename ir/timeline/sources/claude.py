@@ -102,6 +102,7 @@ SESSION_TYPES = frozenset(
         "progress",
         "custom-title",
         "attachment",
+        "last-prompt",
     }
 )
 """Line types Claude Code writes to a session file (messages and its own bookkeeping)."""
