@@ -45,6 +45,10 @@ CONTRACTS = (
         "ir.alerts",
         ("ir.actions", "ir.backends", "ir.tui", "ir.cli", "ir.tabletop", *UI, "docker", "boto3", "botocore"),
     ),
+    Contract(
+        "ir.tabletop",
+        ("ir.actions", "ir.backends", "ir.tui", "ir.cli", *UI, "docker", "boto3", "botocore", "ansible_runner"),
+    ),
     Contract("ir.tui", ("ir.cli", "click")),
     Contract("ir.cli", ("ir.tui", "textual"), top_level_only=True),
 )
