@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
 from ir.timeline.merge import aws_operations
-from ir.timeline.model import Event, iso
+from ir.timeline.model import Event, dumps, iso
 
 INJECTION = re.compile(
     r"(?i)(ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|prompts|rules)"
@@ -56,7 +54,7 @@ KEEP = 100
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+    return value if isinstance(value, str) else dumps(value).decode()
 
 
 def tag(e: Event, name: str, why: str) -> None:

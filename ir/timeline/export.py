@@ -11,10 +11,8 @@ import csv
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-import orjson
-
 from ir.core.text import csv_cell, json_safe, neutralise
-from ir.timeline.model import Event, iso
+from ir.timeline.model import Event, dumps, iso
 
 FORMATS = ("table", "jsonl", "timesketch", "timesketch-csv")
 TIMESKETCH_FIELDS = (
@@ -76,9 +74,9 @@ def write(events: Iterable[Event], out: TextIO, fmt: str) -> int:
         return count
     for e in events:
         if fmt == "jsonl":
-            out.write(json_safe(orjson.dumps({**e, "datetime": iso(e["ts"])}, default=str).decode()) + "\n")
+            out.write(json_safe(dumps({**e, "datetime": iso(e["ts"])}).decode()) + "\n")
         elif fmt == "timesketch":
-            out.write(json_safe(orjson.dumps(timesketch_row(e)).decode()) + "\n")
+            out.write(json_safe(dumps(timesketch_row(e)).decode()) + "\n")
         else:
             out.write(table_line(e) + "\n")
         count += 1

@@ -14,6 +14,7 @@ time is always kept in `ts_raw`.
 from __future__ import annotations
 
 import heapq
+import os
 import re
 import statistics
 import tempfile
@@ -22,9 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-import orjson
+import msgspec
 
-from ir.timeline.model import Event
+from ir.timeline.model import Event, dumps
 
 RUN = 50_000
 """Events held in memory per source while sorting; a larger source is sorted in spilled runs."""
@@ -54,9 +55,9 @@ def aws_operations(e: Event) -> tuple[str, ...]:
     if isinstance(args, dict):
         if not any(isinstance(v, str | list) and "aws" in str(v) for v in args.values()):
             return ()  # the common case, decided without serialising the arguments
-        text = orjson.dumps(args).decode()
+        text = dumps(args).decode()
     else:
-        text = args if isinstance(args, str) else orjson.dumps(args).decode() if args is not None else ""
+        text = args if isinstance(args, str) else dumps(args).decode() if args is not None else ""
     if "aws" not in text:
         return ()
     match = _AWS_CLI.search(text)
@@ -76,7 +77,11 @@ class Anchors:
     aws: list[tuple[str, int]] = field(default_factory=list)
     cloud: dict[str, list[int]] = field(default_factory=dict)
 
-    def note(self, e: Event, cloud_wanted: set[str]) -> None:
+    def keep(self, cloud_wanted: set[str]) -> None:
+        """Forget cloud anchors of API names no tool source wants (a worker noted them all)."""
+        self.cloud = {name: times for name, times in self.cloud.items() if name in cloud_wanted}
+
+    def note(self, e: Event, cloud_wanted: set[str] | Everything) -> None:
         """Remember what this event can anchor."""
         tool = e.get("tool")
         if tool and tool.get("call_id") and len(self.calls) < ANCHORS_MAX:
@@ -89,40 +94,84 @@ class Anchors:
                 self.cloud.setdefault(name, []).append(e["ts"])
 
 
-class SortedSource:
-    """One source's events in time order, spilled to disk beyond RUN events."""
+class Everything:
+    """A `cloud_wanted` that wants every API name (a worker cannot know which the tool sources
+    want; the parent keeps only those afterwards, with `Anchors.keep`)."""
 
-    def __init__(self, name: str, events: Iterable[Event], anchors: Anchors, cloud_wanted: set[str]) -> None:
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+class SortedSource:
+    """One source's events in time order, spilled to disk beyond RUN events.
+
+    `spill_dir` (a worker's): every run, the last too, goes to a named file there, which
+    `files()` hands over for `from_files` in the parent to merge."""
+
+    def __init__(
+        self,
+        name: str,
+        events: Iterable[Event],
+        anchors: Anchors,
+        cloud_wanted: set[str] | Everything,
+        run: int | None = None,
+        spill_dir: str | None = None,
+    ) -> None:
         self.name = name
         self.format = name.split(":", 1)[0]
         self.anchors = anchors
         self.offset_ns = 0
         self._memory: list[Event] = []
         self._spills: list[IO[bytes]] = []
+        self._dir = spill_dir
+        size = run or RUN
         buffer: list[Event] = []
+        note = anchors.note
+        append = buffer.append
         for e in events:
-            anchors.note(e, cloud_wanted)
-            buffer.append(e)
-            if len(buffer) >= RUN:
+            note(e, cloud_wanted)
+            append(e)
+            if len(buffer) >= size:
                 self._spill(buffer)
                 buffer = []
+                append = buffer.append
         buffer.sort(key=key)
-        if self._spills and buffer:
+        if (self._spills or spill_dir) and buffer:
             self._spill(buffer)
         else:
             self._memory = buffer
 
+    @classmethod
+    def from_files(cls, name: str, paths: list[str], anchors: Anchors) -> SortedSource:
+        """A source whose sorted runs a worker wrote to `paths` (unlinked here once open)."""
+        made = cls(name, (), anchors, set())
+        for path in paths:
+            made._spills.append(open(path, "rb"))  # noqa: SIM115 (kept open until the merge reads it)
+            os.unlink(path)
+        return made
+
+    def files(self) -> list[str]:
+        """The named files of the runs (a worker's), closed for the parent to open."""
+        for fh in self._spills:
+            fh.close()
+        return [str(fh.name) for fh in self._spills]
+
     def _spill(self, run: list[Event]) -> None:
         run.sort(key=key)
-        fh = tempfile.TemporaryFile(prefix="ir-run-")  # noqa: SIM115 (kept open until the merge reads it)
-        fh.write(b"".join(orjson.dumps(e) + b"\n" for e in run))
+        fh: IO[bytes]
+        if self._dir:
+            fh = tempfile.NamedTemporaryFile(prefix="ir-run-", dir=self._dir, delete=False)  # noqa: SIM115
+        else:
+            fh = tempfile.TemporaryFile(prefix="ir-run-")  # noqa: SIM115 (kept open until the merge reads it)
+        fh.write(b"".join([dumps(e) + b"\n" for e in run]))
         fh.seek(0)
         self._spills.append(fh)
 
     @staticmethod
     def _read(fh: IO[bytes]) -> Iterator[Event]:
+        decode = msgspec.json.Decoder().decode  # integers beyond 64 bits come back exact
         for line in fh:
-            yield orjson.loads(line)
+            yield decode(line)
         fh.close()
 
     def __iter__(self) -> Iterator[Event]:

@@ -31,6 +31,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+import orjson
+
 Event = dict[str, Any]
 
 _ISO = re.compile(
@@ -89,6 +92,18 @@ def _parse_iso(text: str) -> tuple[int, bool] | None:
         digits = zone[1:].replace(":", "")
         offset = sign * (int(digits[:2]) * 3600 + int(digits[2:4] or 0) * 60)
     return (seconds - offset) * 1_000_000_000 + nanos, zone is None
+
+
+_ENCODE = msgspec.json.Encoder(enc_hook=str)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON as orjson writes it (others' types as `str`); integers beyond 64 bits, which
+    orjson refuses, are written exactly (msgspec)."""
+    try:
+        return orjson.dumps(value, default=str)
+    except TypeError:
+        return _ENCODE.encode(value)
 
 
 def _from_number(value: float | int) -> int:

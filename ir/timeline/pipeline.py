@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import gc
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ir.core.inventory import Agent
 from ir.core.redaction import might_hold_secret, redact, redact_text
+from ir.timeline import merge
 from ir.timeline.detect import Analyzer
 from ir.timeline.merge import Anchors, SortedSource, cleanup, estimate_offsets, merged
-from ir.timeline.model import Event
+from ir.timeline.model import Event, dumps
 from ir.timeline.sources import PARSERS, detect, expand
 from ir.timeline.sources.base import SourceStats
+from ir.timeline.workers import POOL_MIN_BYTES, Progress, counted, cpus, sort_in_pool
 
 
 @dataclass
@@ -34,11 +37,16 @@ class Timeline:
         if self._used:
             raise RuntimeError("a timeline's events can be read once")
         self._used = True
+        enabled = gc.isenabled()
+        gc.disable()  # (while this generator runs; the consumer's code in between too)
         try:
+            analyse = self.analyzer
             for e in merged(self.sources):
-                yield _redacted(self.analyzer(e))  # detectors see everything; nothing secret leaves
+                yield _redacted(analyse(e))  # detectors see everything; nothing secret leaves
         finally:
             cleanup(self.sources)
+            if enabled:
+                gc.enable()
 
     def summary(self) -> dict[str, Any]:
         """The analyser's findings plus what was read, skipped, bad, and corrected (secrets masked:
@@ -56,13 +64,17 @@ class Timeline:
 
 def _redacted(e: Event) -> Event:
     """The event with secret-named tool fields, known secret shapes and values masked."""
-    if might_hold_secret(e["message"]):
-        e["message"] = redact_text(e["message"])
     tool = e.get("tool")
-    if tool and might_hold_secret(orjson.dumps(tool, default=str).decode()):
-        e["tool"] = redact(tool)
-    if isinstance(e.get("target"), str) and might_hold_secret(e["target"]):
-        e["target"] = redact_text(e["target"])
+    tool_text = dumps(tool).decode() if tool else ""
+    target = e.get("target")
+    if might_hold_secret(f"{e['message']}\0{tool_text}\0{target if isinstance(target, str) else ''}"):
+        # one test of the three texts at once (the common case: none holds anything), then each
+        if might_hold_secret(e["message"]):
+            e["message"] = redact_text(e["message"])
+        if tool and might_hold_secret(tool_text):
+            e["tool"] = redact(tool)
+        if isinstance(target, str) and might_hold_secret(target):
+            e["target"] = redact_text(target)
     for t in e["tags"]:
         t["why"] = redact_text(t["why"])
     return e
@@ -79,8 +91,36 @@ def agent_facts(agent: Agent | None) -> tuple[tuple[str, ...], frozenset[str]]:
     return tuple(agent.egress_allowlist), frozenset(names)
 
 
-def build(paths: list[Path], *, agent: Agent | None = None, format_override: str | None = None) -> Timeline:
-    """Parse and sort every source; files that are no known format are listed as skipped."""
+def build(
+    paths: list[Path],
+    *,
+    agent: Agent | None = None,
+    format_override: str | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Timeline:
+    """Parse and sort every source; files that are no known format are listed as skipped.
+
+    `progress(source path, events read so far, finished)` is called in this process while the
+    sources are parsed, at most ~10 times a second per source, and once with finished=True.
+    `workers`: processes parsing sources in parallel (None: one per CPU this process may use,
+    when there are several sources and enough bytes; 0 or 1: all in this process)."""
+    enabled = gc.isenabled()
+    gc.disable()  # a million small dicts and no cycles: the collector would only cost time
+    try:
+        return _build(paths, agent, format_override, progress, workers)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(
+    paths: list[Path],
+    agent: Agent | None,
+    format_override: str | None,
+    progress: Progress | None,
+    workers: int | None,
+) -> Timeline:
     files = expand(paths)
     chosen: list[tuple[Path, str]] = []
     skipped: list[str] = []
@@ -94,19 +134,45 @@ def build(paths: list[Path], *, agent: Agent | None = None, format_override: str
     wanted: set[str] = set()
     sources: list[SortedSource] = []
     stats: list[SourceStats] = []
-    for path, fmt in chosen:
-        st = SourceStats(str(path), fmt)
-        src = SortedSource(f"{fmt}:{path.name}", _counted(PARSERS[fmt](path, st), st), Anchors(), wanted)
-        for op, _ts in src.anchors.aws:
-            wanted.add(op)
-        sources.append(src)
-        stats.append(st)
+    if workers is None:
+        big = sum(path.stat().st_size for path, _fmt in chosen) >= POOL_MIN_BYTES
+        workers = min(cpus(), len(chosen)) if big else 1
+    spill_dir = None
+    if workers > 1 and len(chosen) > 1:
+        spill_dir = tempfile.mkdtemp(prefix="ir-timeline-")
+        try:
+            for (path, fmt), (runs, st, anchors) in zip(
+                chosen, sort_in_pool(chosen, merge.RUN, spill_dir, workers, progress), strict=True
+            ):
+                sources.append(SortedSource.from_files(f"{fmt}:{path.name}", runs, anchors))
+                stats.append(st)
+        except BaseException:
+            cleanup(sources)
+            raise
+        finally:
+            shutil.rmtree(spill_dir, ignore_errors=True)  # the runs are open (and unlinked) or gone
+        for src in sources:
+            for op, _ts in src.anchors.aws:
+                wanted.add(op)
+        for src in sources:
+            src.anchors.keep(wanted)
+    else:
+        for path, fmt in chosen:
+            st = SourceStats(str(path), fmt)
+            name = str(path)
+
+            def report(count: int, name: str = name) -> None:
+                if progress is not None:
+                    progress(name, count, False)
+
+            events = counted(PARSERS[fmt](path, st), st, report if progress else None)
+            src = SortedSource(f"{fmt}:{path.name}", events, Anchors(), wanted)
+            if progress is not None:
+                progress(name, st.events, True)
+            for op, _ts in src.anchors.aws:
+                wanted.add(op)
+            sources.append(src)
+            stats.append(st)
     offsets = estimate_offsets(sources)
     allowlist, principals = agent_facts(agent)
     return Timeline(sources, stats, skipped, offsets, Analyzer(allowlist=allowlist, principals=principals))
-
-
-def _counted(events: Iterator[Event], stats: SourceStats) -> Iterator[Event]:
-    for e in events:
-        stats.events += 1
-        yield e

@@ -33,8 +33,19 @@ GOLDEN = {
 GOLDEN["bench-3000-spilled"] = GOLDEN["bench-3000"]  # spilling in runs changes nothing
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_output_is_todays(tmp_path: Path, name: str) -> None:
+def test_output_is_todays(tmp_path: Path, name: str, workers: int) -> None:
+    """In this process and in a pool of workers, spilled in runs or not: the same bytes as before."""
     events, run, extras = CASES[name]
     folder, agent = make(tmp_path / "logs", events, extras)
-    assert render(folder, agent, run=run) == GOLDEN[name]
+    assert render(folder, agent, run=run, workers=workers) == GOLDEN[name]
+
+
+def test_grouped_hints_are_every_hint() -> None:
+    from ir.core.redaction import _HINT_GROUPS, _HINTS, might_hold_secret
+
+    assert sorted(h for _stem, group in _HINT_GROUPS for h in group) == sorted(_HINTS)
+    for hint in _HINTS:
+        assert might_hold_secret(f"x {hint.upper()} y")
+    assert not might_hold_secret("fs.read /data/12.txt https://support.example.com/t")

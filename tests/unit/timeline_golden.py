@@ -100,7 +100,7 @@ AGENT = {
 FORMATS = ("jsonl", "timesketch", "timesketch-csv", "table")
 
 
-def render(folder: Path, agent: Any = None, run: int | None = None) -> dict[str, Any]:
+def render(folder: Path, agent: Any = None, run: int | None = None, **options: Any) -> dict[str, Any]:
     """Events and sha256 per format (the folder's path replaced by `DIR`), and of the summary."""
     import ir.timeline.merge as merge
     from ir.timeline.export import write
@@ -112,7 +112,7 @@ def render(folder: Path, agent: Any = None, run: int | None = None) -> dict[str,
         if run:
             merge.RUN = run
         for fmt in FORMATS:
-            timeline = build([folder], agent=agent)
+            timeline = build([folder], agent=agent, **options)
             buffer = io.StringIO()
             out["events"] = write(timeline.events(), buffer, fmt)
             text = buffer.getvalue().replace(str(folder), "DIR")

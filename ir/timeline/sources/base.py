@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import msgspec
 import orjson
 
-from ir.timeline.model import Event, event
+from ir.timeline.model import Event, dumps, event
 
 MAX_LINE = 16 * 1024 * 1024
 """Longer lines are counted as bad and skipped without being held in memory."""
@@ -85,16 +86,26 @@ def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
                         chunk = fh.readline(MAX_LINE)
                     stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
                     continue
-                if chunk.strip():
+                if not chunk.isspace():
                     yield lineno, chunk
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         stats.bad_record(str(path), f"unreadable: {exc}")
 
 
 Loads = Callable[[bytes], Any]
+_DECODE = msgspec.json.Decoder()
 
 
-def json_lines(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -> Iterator[tuple[int, Any]]:
+def loads(raw: bytes | str) -> Any:
+    """A JSON document with big integers kept exact (msgspec); when it is not valid JSON, orjson's
+    error is raised (ValueError), whose first words have always been the bad-record reason."""
+    try:
+        return _DECODE.decode(raw)
+    except msgspec.DecodeError:
+        return orjson.loads(raw)
+
+
+def json_lines(path: Path, stats: SourceStats, loads: Loads = loads) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON object) for each line; invalid JSON or UTF-8 is counted bad."""
     for lineno, raw in lines(path, stats):
         stats.records += 1
@@ -109,7 +120,7 @@ def json_lines(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -> I
         yield lineno, value
 
 
-def json_document(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -> Any:
+def json_document(path: Path, stats: SourceStats, loads: Loads = loads) -> Any:
     """A whole-file JSON document, or None (counted bad) when it cannot be read."""
     try:
         if path.stat().st_size > MAX_DOCUMENT:
@@ -126,7 +137,7 @@ def json_document(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -
 
 def as_text(value: Any, limit: int = 4096) -> str:
     """A value as text for messages and detectors, cut at `limit` characters."""
-    text = value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+    text = value if isinstance(value, str) else dumps(value).decode()
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -134,9 +145,12 @@ def maybe_json(value: Any) -> Any:
     """Parse a JSON string (tool arguments are often one); anything else is returned as is."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
+            return _DECODE.decode(value)
+        except msgspec.DecodeError:
+            try:
+                return orjson.loads(value)  # what msgspec refuses and orjson reads, as before
+            except orjson.JSONDecodeError:
+                return value
     return value
 
 
