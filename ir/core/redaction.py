@@ -247,6 +247,11 @@ def register(values: Iterable[str]) -> None:
         _known_re = re.compile("|".join(re.escape(v) for v in sorted(_known, key=len, reverse=True)))
 
 
+def known() -> frozenset[str]:
+    """The exact secret values registered so far (to hand to worker processes)."""
+    return frozenset(_known)
+
+
 def register_environment(environ: Mapping[str, str] | None = None) -> None:
     """Register the values of this process's secret-looking environment variables."""
     env = os.environ if environ is None else environ

@@ -19,7 +19,7 @@ import re
 import statistics
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -87,7 +87,8 @@ class Anchors:
         if tool and tool.get("call_id") and len(self.calls) < ANCHORS_MAX:
             self.calls.setdefault((str(tool["call_id"]), e["kind"]), e["ts"])
         if e["kind"] == "tool_call" and len(self.aws) < ANCHORS_MAX:
-            self.aws.extend((op, e["ts"]) for op in aws_operations(e))
+            facts = e.get("_facts")  # detect.FACTS: worked out already (its last item)
+            self.aws.extend((op, e["ts"]) for op in (facts[5] if facts else aws_operations(e)))
         if e["kind"] == "cloud_api_call":
             name = e["action"].split(":", 1)[-1]
             if name in cloud_wanted and len(self.cloud.get(name, [])) < ANCHORS_MAX:
@@ -116,6 +117,7 @@ class SortedSource:
         cloud_wanted: set[str] | Everything,
         run: int | None = None,
         spill_dir: str | None = None,
+        prepare: Callable[[Event], None] | None = None,
     ) -> None:
         self.name = name
         self.format = name.split(":", 1)[0]
@@ -129,6 +131,8 @@ class SortedSource:
         note = anchors.note
         append = buffer.append
         for e in events:
+            if prepare is not None:
+                prepare(e)
             note(e, cloud_wanted)
             append(e)
             if len(buffer) >= size:
@@ -242,6 +246,8 @@ def merged(sources: list[SortedSource]) -> Iterator[Event]:
             for field_name in ("arguments", "result"):
                 if first["tool"].get(field_name) is None and tool.get(field_name) is not None:
                     first["tool"][field_name] = tool[field_name]
+                    first.pop("_facts", None)  # worked out from the tool before: again, in the parent
+                    first["_secret"] = True
             continue
         while pending and (pending[0]["ts"] < e["ts"] - DEDUP_WINDOW_NS or len(pending) >= DEDUP_MAX):
             yield release(pending.popleft())

@@ -15,7 +15,8 @@ from ir.core.redaction import might_hold_secret, redact, redact_text
 from ir.timeline import merge
 from ir.timeline.detect import Analyzer
 from ir.timeline.merge import Anchors, SortedSource, cleanup, estimate_offsets, merged
-from ir.timeline.model import Event, dumps
+from ir.timeline.model import Event
+from ir.timeline.prepare import SECRET, might_hold, prepare, texts
 from ir.timeline.sources import PARSERS, detect, expand
 from ir.timeline.sources.base import SourceStats
 from ir.timeline.workers import POOL_MIN_BYTES, Progress, counted, cpus, sort_in_pool
@@ -64,16 +65,16 @@ class Timeline:
 
 def _redacted(e: Event) -> Event:
     """The event with secret-named tool fields, known secret shapes and values masked."""
-    tool = e.get("tool")
-    tool_text = dumps(tool).decode() if tool else ""
-    target = e.get("target")
-    if might_hold_secret(f"{e['message']}\0{tool_text}\0{target if isinstance(target, str) else ''}"):
-        # one test of the three texts at once (the common case: none holds anything), then each
-        if might_hold_secret(e["message"]):
-            e["message"] = redact_text(e["message"])
-        if tool and might_hold_secret(tool_text):
-            e["tool"] = redact(tool)
-        if isinstance(target, str) and might_hold_secret(target):
+    hold = e.pop(SECRET, None)
+    if hold is None:
+        hold = might_hold(e)
+    if hold:  # one test of the three texts at once (the common case: none holds anything), then each
+        message, tool_text, target = texts(e)
+        if might_hold_secret(message):
+            e["message"] = redact_text(message)
+        if tool_text and might_hold_secret(tool_text):
+            e["tool"] = redact(e["tool"])
+        if target and might_hold_secret(target):
             e["target"] = redact_text(target)
     for t in e["tags"]:
         t["why"] = redact_text(t["why"])
@@ -166,7 +167,7 @@ def _build(
                     progress(name, count, False)
 
             events = counted(PARSERS[fmt](path, st), st, report if progress else None)
-            src = SortedSource(f"{fmt}:{path.name}", events, Anchors(), wanted)
+            src = SortedSource(f"{fmt}:{path.name}", events, Anchors(), wanted, prepare=prepare)
             if progress is not None:
                 progress(name, st.events, True)
             for op, _ts in src.anchors.aws:

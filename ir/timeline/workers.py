@@ -18,8 +18,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from typing import Any
 
+from ir.core import redaction
 from ir.timeline.merge import Anchors, Everything, SortedSource
 from ir.timeline.model import Event
+from ir.timeline.prepare import prepare
 from ir.timeline.sources import PARSERS
 from ir.timeline.sources.base import SourceStats
 
@@ -59,9 +61,10 @@ def counted(
         yield e
 
 
-def _start(reports: Any) -> None:
+def _start(reports: Any, known: list[str]) -> None:
     global _reports
     _reports = reports
+    redaction.register(known)  # the parent's secret values (inherited anyway when forked)
 
 
 def _sort(index: int, path: str, fmt: str, run: int, spill_dir: str) -> tuple[list[str], SourceStats, Anchors]:
@@ -77,7 +80,9 @@ def _sort(index: int, path: str, fmt: str, run: int, spill_dir: str) -> tuple[li
             _reports.put((index, count))
 
     events = counted(PARSERS[fmt](where, stats), stats, report)
-    src = SortedSource(f"{fmt}:{where.name}", events, Anchors(), Everything(), run=run, spill_dir=spill_dir)
+    src = SortedSource(
+        f"{fmt}:{where.name}", events, Anchors(), Everything(), run=run, spill_dir=spill_dir, prepare=prepare
+    )
     return src.files(), stats, src.anchors
 
 
@@ -88,7 +93,9 @@ def sort_in_pool(
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     reports = (context or multiprocessing).Queue()
     results: dict[int, tuple[list[str], SourceStats, Anchors]] = {}
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(reports,)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start, initargs=(reports, sorted(redaction.known()))
+    ) as pool:
         # the largest first: two workers finish together more often
         order = sorted(range(len(chosen)), key=lambda i: -_size(chosen[i][0]))
         pending: dict[Future[tuple[list[str], SourceStats, Anchors]], int] = {
