@@ -49,3 +49,19 @@ def test_grouped_hints_are_every_hint() -> None:
     for hint in _HINTS:
         assert might_hold_secret(f"x {hint.upper()} y")
     assert not might_hold_secret("fs.read /data/12.txt https://support.example.com/t")
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
+def test_progress_reports_each_source_then_its_end(tmp_path: Path, workers: int) -> None:
+    from ir.timeline.pipeline import build
+
+    folder, _agent = make(tmp_path / "logs", 3000, False)
+    calls: list[tuple[str, int, bool]] = []
+    timeline = build([folder], workers=workers, progress=lambda *call: calls.append(call))
+    assert sum(1 for _ in timeline.events()) == 3000
+    finished = {name: count for name, count, done in calls if done}
+    assert finished == {s.path: s.events for s in timeline.stats}
+    assert sum(finished.values()) == 3000
+    for name in finished:  # counts only grow, and nothing comes after a source's end
+        mine = [(count, done) for n, count, done in calls if n == name]
+        assert mine[-1][1] and [c for c, _ in mine] == sorted(c for c, _ in mine)
