@@ -1,12 +1,14 @@
 """Timeline benchmark: events/s and peak memory of `ir timeline` vs `jq` sorting and `wc -l`.
 
-    python -m bench.timeline [--events N] [--small N]
+    python -m bench.timeline [--events N] [--small N] [--baseline REV]
 
 A deterministic generator (seeded) writes N mixed events across four formats — the JSONL
 tool-call log, Docker json-file logs, CloudTrail JSON lines and OTel SDK spans as JSON lines —
 each file out of order in places, as real logs are. Then, in one run, on the same bytes:
 
-  * `ir timeline DIR --format jsonl --out /dev/null`, pinned to one core (taskset -c 0);
+  * `ir timeline DIR --format jsonl --out /dev/null` on every core, and pinned to one (taskset -c 0);
+  * the same `ir timeline` of `--baseline REV` (checked out in a temporary `git worktree`, run with
+    its own PYTHONPATH), both ways;
   * `jq -c -s 'sort_by(.ts // .time // .eventTime // .start_time)[]'` (jq loads all, then sorts);
   * `wc -l` (the I/O floor).
 
@@ -17,6 +19,7 @@ to show whether memory stays flat in input size.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +112,11 @@ def measure(command: list[str], **kwargs: Any) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss // 1024
 
 
-def run(total: int) -> dict[str, Any]:
-    """Generate `total` events and measure the three commands on them."""
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(total: int, baseline: Path | None = None) -> dict[str, Any]:
+    """Generate `total` events and measure the commands on them (`ir` of this tree and of `baseline`)."""
     with tempfile.TemporaryDirectory(prefix="ir-tl-bench-") as tmp:
         folder = Path(tmp) / "logs"
         size = generate(folder, total)
@@ -123,10 +130,13 @@ def run(total: int) -> dict[str, Any]:
             "--out",
             "/dev/null",
         ]
-        if shutil.which("taskset"):
-            ir = ["taskset", "-c", "0", *ir]
+        one = ["taskset", "-c", "0", *ir] if shutil.which("taskset") else ir
         result: dict[str, Any] = {"events": total, "bytes": size}
-        result["ir"] = measure(ir, cwd=tmp)
+        trees = {"ir": REPO, "base": baseline} if baseline else {"ir": REPO}
+        for name, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            result[name] = measure(ir, cwd=tmp, env=env)
+            result[f"{name}-1"] = measure(one, cwd=tmp, env=env)
         result["wc"] = measure(["wc", "-l", *files])
         if shutil.which("jq"):
             result["jq"] = measure(["jq", "-c", "-s", "sort_by(.ts // .time // .eventTime // .start_time)[]", *files])
@@ -170,6 +180,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=100_000)
     parser.add_argument("--stages", type=int, metavar="N", help="only time each stage on N events, in-process")
+    parser.add_argument("--baseline", metavar="REV", help="also run `ir timeline` of this git revision")
     args = parser.parse_args()
     if args.stages:
         costs = stages(args.stages)
@@ -177,17 +188,42 @@ def main() -> None:
             print(f"{name:<14} {micros:6.2f} µs/event")
         print(f"{'total':<14} {sum(costs.values()):6.2f} µs/event = {1e6 / sum(costs.values()):,.0f} events/s")
         return
-    rows = [run(args.small), run(args.events)]
-    print(f"machine: {os.cpu_count()} cpus, Python {sys.version.split()[0]}\n")
-    print("| events | MB | ir timeline (1 core) | ir events/s | ir peak RSS | jq sort | jq peak RSS | wc -l |")
-    print("|---|---|---|---|---|---|---|---|")
+    with _worktree(args.baseline) as baseline:
+        rows = [run(args.small, baseline), run(args.events, baseline)]
+    print(f"machine: {os.cpu_count()} cpus, Python {sys.version.split()[0]}; baseline {args.baseline or '-'}\n")
+    print("| events | MB | command | cores | time | events/s | peak RSS |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
-        jq = r.get("jq", (float("nan"), 0))
-        print(
-            f"| {r['events']:,} | {r['bytes'] / 1e6:.0f} | {r['ir'][0]:.1f} s | {r['events'] / r['ir'][0]:,.0f} | "
-            f"{r['ir'][1]} MiB | {jq[0]:.1f} s | {jq[1]} MiB | {r['wc'][0]:.2f} s |"
-        )
+        measured = [(k, v) for k, v in r.items() if isinstance(v, tuple)]
+        for name, (seconds, rss) in measured:
+            what = {"ir": "ir timeline", "base": f"ir timeline @ {args.baseline}", "jq": "jq sort", "wc": "wc -l"}
+            label = what[name.removesuffix("-1")]
+            cores = "1" if name.endswith("-1") else str(os.cpu_count())
+            print(
+                f"| {r['events']:,} | {r['bytes'] / 1e6:.0f} | {label} | {cores} | {seconds:.2f} s | "
+                f"{r['events'] / seconds:,.0f} | {rss} MiB |"
+            )
     print(f"\nir peak memory, {args.events:,} vs {args.small:,} events: {rows[1]['ir'][1] / rows[0]['ir'][1]:.2f}×")
+    if baseline_of := args.baseline:
+        for cores in ("", "-1"):
+            speedup = rows[1][f"base{cores}"][0] / rows[1][f"ir{cores}"][0]
+            where = "1 core" if cores else "all cores"
+            print(f"speed-up over {baseline_of} at {args.events:,} events, {where}: {speedup:.2f}×")
+
+
+@contextlib.contextmanager
+def _worktree(rev: str | None) -> Iterator[Path | None]:
+    """A temporary `git worktree` of `rev` (removed afterwards), or None."""
+    if not rev:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="ir-tl-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), rev], check=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
 
 
 if __name__ == "__main__":

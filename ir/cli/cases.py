@@ -119,6 +119,7 @@ def timeline_cmd(
     as_json: bool,
 ) -> None:
     """Merge an agent's logs into one ordered, deduplicated, tagged timeline."""
+    from ir.cli.progress import source_progress
     from ir.timeline.export import summary_text, write
     from ir.timeline.inputs import case_inputs
     from ir.timeline.pipeline import build
@@ -144,7 +145,14 @@ def timeline_cmd(
             agent = agent or case_agent
     if not paths:
         fail("no sources: name files or folders, or use --agent / --case", ExitCode.BAD_INPUT)
-    timeline = build(paths, agent=agent, format_override=every, file_formats=per_file, untimed_at=anchor)
+    progress = source_progress(quiet=as_json)  # on a terminal only: events read per source, and the rate
+    try:
+        timeline = build(
+            paths, agent=agent, format_override=every, file_formats=per_file, untimed_at=anchor, progress=progress
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     _refuse_when_nothing_read(timeline)
     if out:
         with open(out, "w", encoding="utf-8", newline="") as fh:

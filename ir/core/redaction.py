@@ -247,21 +247,36 @@ def register(values: Iterable[str]) -> None:
         _known_re = re.compile("|".join(re.escape(v) for v in sorted(_known, key=len, reverse=True)))
 
 
+def known() -> frozenset[str]:
+    """The exact secret values registered so far (to hand to worker processes)."""
+    return frozenset(_known)
+
+
 def register_environment(environ: Mapping[str, str] | None = None) -> None:
     """Register the values of this process's secret-looking environment variables."""
     env = os.environ if environ is None else environ
     register(value for name, value in env.items() if _SECRET_ENV_NAME.search(name))
 
 
+_STEMS = "sk- gh github_pat_ xox eyj bearer private secret pass token api credential pwd cookie authorization session"
+_HINT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (stem, tuple(h for h in _HINTS if h.startswith(stem))) for stem in _STEMS.split()
+)
+"""The hints grouped by a common stem: text without the stem holds none of its hints (half the scans)."""
+
+
 def _hinted(text: str) -> bool:
     low = text.lower()
-    for hint in _HINTS:  # noqa: SIM110 - a plain loop is a quarter faster than any() here, on every event
-        if hint in low:
-            return True
+    for stem, group in _HINT_GROUPS:
+        if stem in low:
+            for hint in group:
+                if hint in low:
+                    return True
     return False
 
 
 def might_hold_secret(text: str) -> bool:
+    # Several texts can be tested at once joined by "\0": no hint and no environment value holds one.
     """Cheap test: False means `redact_text` would return `text` unchanged."""
     return _hinted(text) or (_known_re is not None and _known_re.search(text) is not None)
 

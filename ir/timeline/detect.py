@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
 from ir.timeline.merge import aws_operations
-from ir.timeline.model import Event, iso
+from ir.timeline.model import Event, dumps, iso
 
 INJECTION = re.compile(
     r"(?i)(ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|prompts|rules)"
@@ -56,7 +54,56 @@ KEEP = 100
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+    return value if isinstance(value, str) else dumps(value).decode()
+
+
+FACTS = "_facts"
+"""Where `tool_facts` are kept on an event until the analyser takes them (never exported)."""
+Facts = tuple[list[str], str | None, str | None, list[str], str | None, list[str]]
+_NAME_SENDS: dict[str, tuple[bool, bool]] = {}
+
+
+def tool_facts(e: Event) -> Facts:
+    """What the detectors find in one tool event's own text, which needs nothing that came before:
+    (injection tags' reasons, secret_read reason, destructive_call reason, URLs it sends to, what
+    it reads, AWS API names its command would produce). A worker works these out for every event
+    (`_facts`); the analyser in the parent then only applies them in time order."""
+    tool = e.get("tool") or {}
+    injections = []
+    for where, value in (("tool result", tool.get("result")), ("tool description", tool.get("description"))):
+        text = _text(value)
+        match = INJECTION.search(text) if text else None
+        if match:
+            quote = " ".join(text[match.start() : match.start() + 120].split())
+            injections.append(f"{where} of {tool.get('name')} carries an instruction: {quote!r}")
+    if e["kind"] != "tool_call":
+        return injections, None, None, [], None, []
+    args = _text(tool.get("arguments"))
+    secret = SECRET_PATH.search(args)
+    destructive = DESTRUCTIVE_CMD.search(args)
+    name = str(tool.get("name", ""))
+    by_name = _NAME_SENDS.get(name)
+    if by_name is None:
+        by_name = (SEND_TOOL.search(name) is not None, READ_TOOL.search(name) is not None)
+        if len(_NAME_SENDS) < 10_000:
+            _NAME_SENDS[name] = by_name
+    urls = URL.findall(args)
+    sends = by_name[0] or any(flag in args for flag in ("-d @", "--data", "--upload-file", "-F "))
+    egress = urls if urls and sends else []
+    what = str(e.get("target") or args[:120]) if not egress and (by_name[1] or secret) else None
+    return (
+        injections,
+        f"{tool.get('name')} touches {secret.group(0)}" if secret else None,
+        f"{tool.get('name')} runs {destructive.group(0)!r}" if destructive else None,
+        egress,
+        what,
+        list(aws_operations(e)),
+    )
+
+
+def _when(e: Event) -> dict[str, Any]:
+    """`ts` for the summary, and `untimed: true` when the source gave no time (the ts is where it was placed)."""
+    return {"ts": iso(e["ts"]), "untimed": True} if e.get("untimed") else {"ts": iso(e["ts"])}
 
 
 def tag(e: Event, name: str, why: str) -> None:
@@ -74,11 +121,14 @@ class Analyzer:
     """IAM user and role names of the agent (from the inventory)."""
     keys: set[str] = field(default_factory=set)
     reads: deque[tuple[int, str]] = field(default_factory=deque)
-    recent_calls: deque[Event] = field(default_factory=deque)
+    recent_calls: deque[tuple[Event, tuple[str, ...]]] = field(default_factory=deque)
+    """Recent tool calls running AWS commands, with the API names those would produce."""
     key_places: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)
     minutes: dict[int, int] = field(default_factory=dict)
     _typical: tuple[int, float | None] = (-1, None)
     """(minute it was computed for, median events per earlier minute): computed once a minute."""
+    trace_reads: dict[str, deque[str]] = field(default_factory=dict)
+    """Reads of untimed sources, per source, in their order (no time window applies)."""
     first_suspicious: Event | None = None
     injection_source: Event | None = None
     last_injection: Event | None = None
@@ -113,41 +163,31 @@ class Analyzer:
 
     # -- tools ------------------------------------------------------------------------------
     def _tool(self, e: Event) -> None:
-        tool = e.get("tool") or {}
-        result, description = _text(tool.get("result")), _text(tool.get("description"))
-        for where, text in (("tool result", result), ("tool description", description)):
-            match = INJECTION.search(text) if text else None
-            if match:
-                quote = " ".join(text[match.start() : match.start() + 120].split())
-                tag(e, "prompt_injection", f"{where} of {tool.get('name')} carries an instruction: {quote!r}")
+        injections, secret, destructive, egress, what, ops = e.pop(FACTS, None) or tool_facts(e)
+        for why in injections:
+            tag(e, "prompt_injection", why)
         if e["kind"] != "tool_call":
             return
-        args = _text(tool.get("arguments"))
-        secret = SECRET_PATH.search(args)
         if secret:
-            tag(e, "secret_read", f"{tool.get('name')} touches {secret.group(0)}")
-        destructive = DESTRUCTIVE_CMD.search(args)
+            tag(e, "secret_read", secret)
         if destructive:
-            tag(e, "destructive_call", f"{tool.get('name')} runs {destructive.group(0)!r}")
-        urls = URL.findall(args)
-        sends = SEND_TOOL.search(str(tool.get("name", ""))) or any(
-            flag in args for flag in ("-d @", "--data", "--upload-file", "-F ")
-        )
-        if urls and sends:
-            for url in urls:
+            tag(e, "destructive_call", destructive)
+        tool = e.get("tool") or {}
+        if egress:
+            for url in egress:
                 self._egress(e, url, str(tool.get("name")))
-        elif READ_TOOL.search(str(tool.get("name", ""))) or secret:
-            what = e.get("target") or args[:120]
-            self.reads.append((e["ts"], str(what)))
-            while self.reads[0][0] < e["ts"] - EXFIL_WINDOW_NS:  # only recent reads can be sent out
-                self.reads.popleft()
+        elif what is not None:
+            if e.get("untimed"):  # no time: only what came before it in the same trace counts
+                self.trace_reads.setdefault(e["source"], deque(maxlen=KEEP)).append(what)
+            else:
+                self.reads.append((e["ts"], what))
+                while self.reads[0][0] < e["ts"] - EXFIL_WINDOW_NS:  # only recent reads can be sent out
+                    self.reads.popleft()
             if len(self.read_targets) < KEEP:
-                self.read_targets.append(
-                    {"ts": iso(e["ts"]), "what": str(what), "by": tool.get("name"), "raw_ref": e["raw_ref"]}
-                )
-        if aws_operations(e):
-            self.recent_calls.append(e)
-        while self.recent_calls and self.recent_calls[0]["ts"] < e["ts"] - CAUSE_WINDOW_NS:
+                self.read_targets.append({**_when(e), "what": what, "by": tool.get("name"), "raw_ref": e["raw_ref"]})
+        if ops and not e.get("untimed"):  # an untimed call cannot be matched to a cloud call by time
+            self.recent_calls.append((e, tuple(ops)))
+        while self.recent_calls and self.recent_calls[0][0]["ts"] < e["ts"] - CAUSE_WINDOW_NS:
             self.recent_calls.popleft()
 
     def _egress(self, e: Event, url: str, how: str) -> None:
@@ -155,13 +195,20 @@ class Analyzer:
         allowed = any(host == a or host.endswith("." + a) for a in self.allowlist)
         if self.allowlist and not allowed:
             tag(e, "egress_off_allowlist", f"{how} to {host}, which is not on the agent's egress allowlist")
-        while self.reads and self.reads[0][0] < e["ts"] - EXFIL_WINDOW_NS:
-            self.reads.popleft()
-        if self.reads and not allowed:
-            when, what = self.reads[-1]
-            tag(e, "exfiltration_candidate", f"data sent to {host} {(e['ts'] - when) / 1e9:.0f}s after reading {what}")
+        if e.get("untimed"):
+            earlier = self.trace_reads.get(e["source"])
+            if earlier and not allowed:
+                why = f"data sent to {host} after reading {earlier[-1]} earlier in the same trace (it has no times)"
+                tag(e, "exfiltration_candidate", why)
+        else:
+            while self.reads and self.reads[0][0] < e["ts"] - EXFIL_WINDOW_NS:
+                self.reads.popleft()
+            if self.reads and not allowed:
+                when, what = self.reads[-1]
+                why = f"data sent to {host} {(e['ts'] - when) / 1e9:.0f}s after reading {what}"
+                tag(e, "exfiltration_candidate", why)
         if not allowed and len(self.sent_to) < KEEP:
-            self.sent_to.append({"ts": iso(e["ts"]), "host": host, "how": how, "raw_ref": e["raw_ref"]})
+            self.sent_to.append({**_when(e), "host": host, "how": how, "raw_ref": e["raw_ref"]})
 
     # -- cloud ------------------------------------------------------------------------------
     def _cloud(self, e: Event) -> None:
@@ -196,8 +243,8 @@ class Analyzer:
         if DESTRUCTIVE_API.search(e["action"]) and not (e.get("cloud") or {}).get("error"):
             tag(e, "destructive_call", f"{e['action']} by {user}")
         if ours:
-            for call in reversed(self.recent_calls):
-                if name in aws_operations(call) and 0 <= e["ts"] - call["ts"] <= CAUSE_WINDOW_NS:
+            for call, ops in reversed(self.recent_calls):
+                if name in ops and 0 <= e["ts"] - call["ts"] <= CAUSE_WINDOW_NS:
                     cause = (call.get("tool") or {}).get("call_id") or call["raw_ref"]
                     e["links"]["caused_by"] = cause
                     if len(self.caused) < KEEP:
@@ -214,6 +261,8 @@ class Analyzer:
 
     # -- rate -------------------------------------------------------------------------------
     def _rate(self, e: Event) -> None:
+        if e.get("untimed"):  # placed, not timed: they would all fall in one minute
+            return
         minute = e["ts"] // MINUTE_NS
         count = self.minutes.get(minute, 0) + 1
         self.minutes[minute] = count
@@ -235,7 +284,7 @@ class Analyzer:
             if e is None:
                 return None
             return {
-                "ts": iso(e["ts"]),
+                **_when(e),
                 "source": e["source"],
                 "kind": e["kind"],
                 "message": e["message"],

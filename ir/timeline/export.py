@@ -11,10 +11,8 @@ import csv
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-import orjson
-
 from ir.core.text import csv_cell, json_safe, neutralise
-from ir.timeline.model import Event, iso
+from ir.timeline.model import Event, dumps, iso
 from ir.timeline.untimed import AFTER_TIMED
 
 FORMATS = ("table", "jsonl", "timesketch", "timesketch-csv")
@@ -85,9 +83,9 @@ def write(events: Iterable[Event], out: TextIO, fmt: str) -> int:
         return count
     for e in events:
         if fmt == "jsonl":
-            out.write(json_safe(orjson.dumps({**e, "datetime": iso(e["ts"])}, default=str).decode()) + "\n")
+            out.write(json_safe(dumps({**e, "datetime": iso(e["ts"])}).decode()) + "\n")
         elif fmt == "timesketch":
-            out.write(json_safe(orjson.dumps(timesketch_row(e)).decode()) + "\n")
+            out.write(json_safe(dumps(timesketch_row(e)).decode()) + "\n")
         else:
             out.write(table_line(e) + "\n")
         count += 1
@@ -120,7 +118,7 @@ def summary_text(summary: dict[str, Any]) -> str:
     for src in summary["sources"]:
         bad = f", {src['bad']} bad" if src["bad"] else ""
         assumed = f", {src['assumed_utc']} times without zone (assumed UTC)" if src["assumed_utc"] else ""
-        lines.append(f"  {neutralise(src['path'])} ({src['format']}): {src['events']} events{bad}{assumed}")
+        lines.append(f"  {neutralise(src['path'])} ({src['format']}): {_n(src['events'], 'event')}{bad}{assumed}")
         lines.extend(f"    bad: {neutralise(ref)}" for ref in src["bad_refs"][:5])
     for path in summary["skipped_files"]:
         lines.append(f"  skipped {neutralise(path)}")
@@ -138,16 +136,16 @@ def summary_text(summary: dict[str, Any]) -> str:
     first, injection = summary["first_suspicious"], summary["likely_injection"]
     if first:
         why = "; ".join(t["why"] for t in first["tags"])
-        lines.append(f"first suspicious event: {first['ts']} {neutralise(first['message'])[:160]} — {neutralise(why)}")
+        lines.append(f"first suspicious event: {_at(first)} {neutralise(first['message'])[:160]} — {neutralise(why)}")
     if injection:
         lines.append(
-            f"likely injection source: {injection['ts']} {neutralise(injection['message'])[:160]} "
+            f"likely injection source: {_at(injection)} {neutralise(injection['message'])[:160]} "
             f"({injection['raw_ref']})"
         )
     for read in summary["read"][:10]:
-        lines.append(f"read: {read['ts']} {neutralise(str(read['what']))[:120]}")
+        lines.append(f"read: {_at(read)} {neutralise(str(read['what']))[:120]}")
     for sent in summary["sent_to"][:10]:
-        lines.append(f"sent to: {sent['ts']} {neutralise(sent['host'])} via {neutralise(str(sent['how']))}")
+        lines.append(f"sent to: {_at(sent)} {neutralise(sent['host'])} via {neutralise(str(sent['how']))}")
     for key, places in summary["credentials_used"].items():
         where = "; ".join(f"{p['ip']} ({neutralise(p['user_agent'])[:40]}) ×{p['events']}" for p in places)
         lines.append(f"credential {key} used from: {where}")
@@ -156,3 +154,13 @@ def summary_text(summary: dict[str, Any]) -> str:
     if summary["by_tag"]:
         lines.append("tags: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["by_tag"].items())))
     return "\n".join(neutralise(line) for line in lines)
+
+
+def _n(count: int, word: str) -> str:
+    """`1 event`, `2 events`."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _at(item: dict[str, Any]) -> str:
+    """When a summary item happened, or `untimed` when its source gave no time."""
+    return "untimed" if item.get("untimed") else str(item["ts"])

@@ -14,17 +14,18 @@ time is always kept in `ts_raw`.
 from __future__ import annotations
 
 import heapq
+import os
 import re
 import statistics
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-import orjson
+import msgspec
 
-from ir.timeline.model import Event
+from ir.timeline.model import Event, dumps
 
 RUN = 50_000
 """Events held in memory per source while sorting; a larger source is sorted in spilled runs."""
@@ -54,9 +55,9 @@ def aws_operations(e: Event) -> tuple[str, ...]:
     if isinstance(args, dict):
         if not any(isinstance(v, str | list) and "aws" in str(v) for v in args.values()):
             return ()  # the common case, decided without serialising the arguments
-        text = orjson.dumps(args).decode()
+        text = dumps(args).decode()
     else:
-        text = args if isinstance(args, str) else orjson.dumps(args).decode() if args is not None else ""
+        text = args if isinstance(args, str) else dumps(args).decode() if args is not None else ""
     if "aws" not in text:
         return ()
     match = _AWS_CLI.search(text)
@@ -76,53 +77,105 @@ class Anchors:
     aws: list[tuple[str, int]] = field(default_factory=list)
     cloud: dict[str, list[int]] = field(default_factory=dict)
 
-    def note(self, e: Event, cloud_wanted: set[str]) -> None:
+    def keep(self, cloud_wanted: set[str]) -> None:
+        """Forget cloud anchors of API names no tool source wants (a worker noted them all)."""
+        self.cloud = {name: times for name, times in self.cloud.items() if name in cloud_wanted}
+
+    def note(self, e: Event, cloud_wanted: set[str] | Everything) -> None:
         """Remember what this event can anchor."""
         tool = e.get("tool")
         if tool and tool.get("call_id") and len(self.calls) < ANCHORS_MAX:
             self.calls.setdefault((str(tool["call_id"]), e["kind"]), e["ts"])
         if e["kind"] == "tool_call" and len(self.aws) < ANCHORS_MAX:
-            self.aws.extend((op, e["ts"]) for op in aws_operations(e))
+            facts = e.get("_facts")  # detect.FACTS: worked out already (its last item)
+            self.aws.extend((op, e["ts"]) for op in (facts[5] if facts else aws_operations(e)))
         if e["kind"] == "cloud_api_call":
             name = e["action"].split(":", 1)[-1]
             if name in cloud_wanted and len(self.cloud.get(name, [])) < ANCHORS_MAX:
                 self.cloud.setdefault(name, []).append(e["ts"])
 
 
-class SortedSource:
-    """One source's events in time order, spilled to disk beyond RUN events."""
+class Everything:
+    """A `cloud_wanted` that wants every API name (a worker cannot know which the tool sources
+    want; the parent keeps only those afterwards, with `Anchors.keep`)."""
 
-    def __init__(self, name: str, events: Iterable[Event], anchors: Anchors, cloud_wanted: set[str]) -> None:
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+class SortedSource:
+    """One source's events in time order, spilled to disk beyond RUN events.
+
+    `spill_dir` (a worker's): every run, the last too, goes to a named file there, which
+    `files()` hands over for `from_files` in the parent to merge."""
+
+    def __init__(
+        self,
+        name: str,
+        events: Iterable[Event],
+        anchors: Anchors,
+        cloud_wanted: set[str] | Everything,
+        run: int | None = None,
+        spill_dir: str | None = None,
+        prepare: Callable[[Event], None] | None = None,
+    ) -> None:
         self.name = name
         self.format = name.split(":", 1)[0]
         self.anchors = anchors
         self.offset_ns = 0
         self._memory: list[Event] = []
         self._spills: list[IO[bytes]] = []
+        self._dir = spill_dir
+        size = run or RUN
         buffer: list[Event] = []
+        note = anchors.note
+        append = buffer.append
         for e in events:
-            anchors.note(e, cloud_wanted)
-            buffer.append(e)
-            if len(buffer) >= RUN:
+            if prepare is not None:
+                prepare(e)
+            note(e, cloud_wanted)
+            append(e)
+            if len(buffer) >= size:
                 self._spill(buffer)
                 buffer = []
+                append = buffer.append
         buffer.sort(key=key)
-        if self._spills and buffer:
+        if (self._spills or spill_dir) and buffer:
             self._spill(buffer)
         else:
             self._memory = buffer
 
+    @classmethod
+    def from_files(cls, name: str, paths: list[str], anchors: Anchors) -> SortedSource:
+        """A source whose sorted runs a worker wrote to `paths` (unlinked here once open)."""
+        made = cls(name, (), anchors, set())
+        for path in paths:
+            made._spills.append(open(path, "rb"))  # noqa: SIM115 (kept open until the merge reads it)
+            os.unlink(path)
+        return made
+
+    def files(self) -> list[str]:
+        """The named files of the runs (a worker's), closed for the parent to open."""
+        for fh in self._spills:
+            fh.close()
+        return [str(fh.name) for fh in self._spills]
+
     def _spill(self, run: list[Event]) -> None:
         run.sort(key=key)
-        fh = tempfile.TemporaryFile(prefix="ir-run-")  # noqa: SIM115 (kept open until the merge reads it)
-        fh.write(b"".join(orjson.dumps(e) + b"\n" for e in run))
+        fh: IO[bytes]
+        if self._dir:
+            fh = tempfile.NamedTemporaryFile(prefix="ir-run-", dir=self._dir, delete=False)  # noqa: SIM115
+        else:
+            fh = tempfile.TemporaryFile(prefix="ir-run-")  # noqa: SIM115 (kept open until the merge reads it)
+        fh.write(b"".join([dumps(e) + b"\n" for e in run]))
         fh.seek(0)
         self._spills.append(fh)
 
     @staticmethod
     def _read(fh: IO[bytes]) -> Iterator[Event]:
+        decode = msgspec.json.Decoder().decode  # integers beyond 64 bits come back exact
         for line in fh:
-            yield orjson.loads(line)
+            yield decode(line)
         fh.close()
 
     def __iter__(self) -> Iterator[Event]:
@@ -193,6 +246,8 @@ def merged(sources: list[SortedSource]) -> Iterator[Event]:
             for field_name in ("arguments", "result"):
                 if first["tool"].get(field_name) is None and tool.get(field_name) is not None:
                     first["tool"][field_name] = tool[field_name]
+                    first.pop("_facts", None)  # worked out from the tool before: again, in the parent
+                    first["_secret"] = True
             continue
         while pending and (pending[0]["ts"] < e["ts"] - DEDUP_WINDOW_NS or len(pending) >= DEDUP_MAX):
             yield release(pending.popleft())

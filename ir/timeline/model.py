@@ -31,6 +31,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+import orjson
+
 Event = dict[str, Any]
 
 _ISO = re.compile(
@@ -99,6 +102,18 @@ def _parse_iso(text: str) -> tuple[int, bool] | None:
 
 _FIRST_NS, _LAST_NS = -62135596800 * 1_000_000_000, 253402300799 * 1_000_000_000
 """Years 1 to 9999: the times that can be written as ISO 8601."""
+
+
+_ENCODE = msgspec.json.Encoder(enc_hook=str)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON as orjson writes it (others' types as `str`); integers beyond 64 bits, which
+    orjson refuses, are written exactly (msgspec)."""
+    try:
+        return orjson.dumps(value, default=str)
+    except TypeError:
+        return _ENCODE.encode(value)
 
 
 def _from_number(value: float | int) -> int:

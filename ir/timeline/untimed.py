@@ -54,6 +54,12 @@ class Untimed:
             else:
                 yield e
 
+    def hold(self, events: list[Event], path: Path) -> None:
+        """Untimed events a worker held back for one source (see `split`), in their order."""
+        for e in events:
+            self.held.setdefault(e["source"], []).append(e)
+            self.files.setdefault(e["source"], path)
+
     def after(self, timed: Iterable[Event]) -> Iterator[Event]:
         """Every timed event, then every held untimed event placed after them."""
         last: int | None = None

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import msgspec
 import orjson
 
-from ir.timeline.model import Event, event
+from ir.timeline.model import Event, dumps, event
 
 MAX_LINE = 16 * 1024 * 1024
 """Longer lines are counted as bad and skipped without being held in memory."""
@@ -86,16 +87,28 @@ def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
                         chunk = fh.readline(MAX_LINE)
                     stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
                     continue
-                if chunk.strip():
+                if not chunk.isspace():
                     yield lineno, chunk
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         stats.bad_record(str(path), f"unreadable: {exc}")
 
 
 Loads = Callable[[bytes], Any]
+_DECODE = msgspec.json.Decoder()
 
 
-def json_lines(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -> Iterator[tuple[int, Any]]:
+def loads(raw: bytes | str) -> Any:
+    """A JSON document with big integers kept exact (msgspec); when it is not valid JSON, orjson's
+    error is raised (ValueError), whose first words have always been the bad-record reason."""
+    try:
+        return _DECODE.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):  # orjson's reasons (msgspec: invalid UTF-8 raises)
+        return orjson.loads(raw)
+    except RecursionError:
+        raise ValueError("too deeply nested") from None
+
+
+def json_lines(path: Path, stats: SourceStats, loads: Loads = loads) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON object) for each line; invalid JSON or UTF-8 is counted bad."""
     for lineno, raw in lines(path, stats):
         stats.records += 1
@@ -110,7 +123,7 @@ def json_lines(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -> I
         yield lineno, value
 
 
-def json_document(path: Path, stats: SourceStats, loads: Loads = orjson.loads) -> Any:
+def json_document(path: Path, stats: SourceStats, loads: Loads = loads) -> Any:
     """A whole-file JSON document, or None (counted bad) when it cannot be read."""
     try:
         if path.stat().st_size > MAX_DOCUMENT:
@@ -131,8 +144,8 @@ def as_text(value: Any, limit: int = 4096) -> str:
         text = value
     else:
         try:
-            text = orjson.dumps(value, default=str).decode()
-        except TypeError:  # integers beyond 64 bits, nesting beyond orjson's limit: shown, not fatal
+            text = dumps(value).decode()
+        except (TypeError, ValueError, RecursionError):  # nesting beyond the encoders: shown, not fatal
             try:
                 text = json.dumps(value, default=str, separators=(",", ":"), ensure_ascii=False)
             except RecursionError:
@@ -140,13 +153,26 @@ def as_text(value: Any, limit: int = 4096) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """A value as a bad-record reason shows it: Python's repr for short text and plain numbers (as
+    reasons always read), cut at `limit`; anything else as compact JSON, cut (never a huge repr)."""
+    if isinstance(value, str):
+        return repr(value[:limit]) + ("…" if len(value) > limit else "")
+    if value is None or isinstance(value, bool | float) or (isinstance(value, int) and abs(value) < 10**18):
+        return repr(value)
+    return as_text(value, limit)
+
+
 def maybe_json(value: Any) -> Any:
     """Parse a JSON string (tool arguments are often one); anything else is returned as is."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
+            return _DECODE.decode(value)
+        except (msgspec.DecodeError, RecursionError):
+            try:
+                return orjson.loads(value)  # what msgspec refuses and orjson reads, as before
+            except orjson.JSONDecodeError:
+                return value
     return value
 
 

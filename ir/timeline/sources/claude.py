@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.timeline.model import Event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, json_lines, tool_event
+from ir.timeline.sources.base import SourceStats, as_text, json_lines, shown, tool_event
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -54,7 +54,7 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
         raw = obj.get("timestamp")
         when = parse_time(raw)
         if when is None:
-            stats.bad_record(ref, f"no usable timestamp ({as_text(raw, 60)})")
+            stats.bad_record(ref, f"no usable timestamp ({shown(raw)})")
             continue
         found = {
             "session": obj.get("sessionId"),

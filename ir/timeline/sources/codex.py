@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.timeline.model import Event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, json_lines, maybe_json, tool_event
+from ir.timeline.sources.base import SourceStats, as_text, json_lines, maybe_json, shown, tool_event
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import share_score
 
@@ -56,7 +56,7 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
             when = parse_time(raw)
             if _type(item) in CALLS or _type(item) in OUTPUTS:
                 if when is None:
-                    stats.bad_record(ref, f"no usable timestamp ({as_text(raw, 60)})")
+                    stats.bad_record(ref, f"no usable timestamp ({shown(raw)})")
                     continue
                 yield _tool(item, when, raw, source, lineno, ref, names, actor)
         elif _type(obj) in CALLS or _type(obj) in OUTPUTS:

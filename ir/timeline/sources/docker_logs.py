@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 
-from ir.timeline.model import Event, event, parse_time
+from ir.timeline.model import Event, parse_time
 from ir.timeline.sources import toollog
-from ir.timeline.sources.base import SourceStats, as_text, json_lines, lines
+from ir.timeline.sources.base import SourceStats, as_text, lines, loads
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -33,7 +34,7 @@ def _line_event(
     body = text.rstrip("\n")
     if body.startswith("{"):
         try:
-            obj = orjson.loads(body)
+            obj = loads(body)
         except orjson.JSONDecodeError:
             obj = None
         if isinstance(obj, dict) and toollog.is_tool_record(obj):
@@ -41,18 +42,62 @@ def _line_event(
             if made is not None:
                 made["actor"]["stream"] = stream
             return made
-    return event(
-        ts=when[0],
-        ts_raw=ts_raw,
-        source=source,
-        seq=seq,
-        kind="container_log",
-        action=stream,
-        raw_ref=ref,
-        actor={"stream": stream},
-        message=as_text(body, 400),
-        assumed_utc=when[1],
-    )
+    line: Event = {  # what model.event builds, written out: this runs for every line
+        "ts": when[0],
+        "ts_raw": ts_raw,
+        "source": source,
+        "seq": seq,
+        "kind": "container_log",
+        "actor": {"stream": stream},
+        "action": stream,
+        "target": None,
+        "tool": None,
+        "links": {},
+        "tags": [],
+        "raw_ref": ref,
+        "message": body if len(body) <= 400 else as_text(body, 400),
+    }
+    if when[1]:
+        line["assumed_utc"] = True
+    return line
+
+
+class Line(msgspec.Struct):
+    """A json-file record as the daemon writes it; any other shape takes the general path."""
+
+    log: str
+    time: str
+    stream: str = "stdout"
+
+
+_LINE = msgspec.json.Decoder(Line)
+
+
+def _records(path: Path, stats: SourceStats) -> Iterator[tuple[int, str, str, str]]:
+    """(line number, log, stream, time) per json-file record; what is not one is counted bad."""
+    decode = _LINE.decode
+    for lineno, raw in lines(path, stats):
+        stats.records += 1
+        try:
+            line = decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            pass
+        else:
+            yield lineno, line.log, line.stream, line.time
+            continue
+        try:  # the general path, with the reasons it always gave
+            obj = loads(raw)
+        except (ValueError, RecursionError) as exc:
+            stats.bad_record(f"{path}:{lineno}", f"not JSON ({str(exc).split(':')[0]})")
+            continue
+        if not isinstance(obj, dict):
+            stats.bad_record(f"{path}:{lineno}", "not a JSON object")
+            continue
+        log, stream, ts_raw = obj.get("log"), str(obj.get("stream", "stdout")), obj.get("time")
+        if not isinstance(log, str) or not isinstance(ts_raw, str):
+            stats.bad_record(f"{path}:{lineno}", "not a json-file log record")
+            continue
+        yield lineno, log, stream, ts_raw
 
 
 def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
@@ -60,11 +105,7 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     source = f"{FORMAT}:{path.name}"
     pending: dict[str, tuple[str, str, int]] = {}
     seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
-    for lineno, obj in json_lines(path, stats):
-        log, stream, ts_raw = obj.get("log"), str(obj.get("stream", "stdout")), obj.get("time")
-        if not isinstance(log, str) or not isinstance(ts_raw, str):
-            stats.bad_record(f"{path}:{lineno}", "not a json-file log record")
-            continue
+    for lineno, log, stream, ts_raw in _records(path, stats):
         if stream in pending:
             first_text, first_time, first_line = pending.pop(stream)
             log, ts_raw, start = first_text + log, first_time, first_line

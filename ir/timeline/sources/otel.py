@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, maybe_json
+from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, maybe_json, shown
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -117,7 +117,7 @@ def to_event(
     raw = span.get("start_time", span.get("startTimeUnixNano"))
     when = parse_time(raw)
     if when is None:
-        stats.bad_record(ref, f"no usable start time ({as_text(raw, 60)})")
+        stats.bad_record(ref, f"no usable start time ({shown(raw)})")
         return None
     context = span.get("context") or {}
     parent = span.get("parent") or {}

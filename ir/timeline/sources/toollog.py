@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, json_lines, maybe_json
+from ir.timeline.sources.base import SourceStats, as_text, lines, loads, maybe_json, shown
 from ir.timeline.sources.sample import Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -40,7 +42,7 @@ def to_event(
     raw = ts_raw if when is not None else next((obj[k] for k in TIME_KEYS if k in obj), None)
     when = when or parse_time(raw)
     if when is None:
-        stats.bad_record(ref, f"no usable time ({as_text(raw, 60)})")
+        stats.bad_record(ref, f"no usable time ({shown(raw)})")
         return None
     if when[1]:
         stats.assumed_utc += 1
@@ -56,7 +58,7 @@ def to_event(
         "result": result,
         "success": obj.get("success"),
     }
-    shown = as_text(arguments, 160) if kind == "tool_call" else as_text(result, 160)
+    brief = as_text(arguments, 160) if kind == "tool_call" else as_text(result, 160)
     return event(
         ts=when[0],
         ts_raw=raw,
@@ -68,7 +70,7 @@ def to_event(
         actor={k: obj[k] for k in ("agent", "session") if isinstance(obj.get(k), str)},
         target=_target(arguments),
         tool=tool,
-        message=f"{name} {shown}",
+        message=f"{name} {brief}",
         assumed_utc=when[1],
     )
 
@@ -81,13 +83,108 @@ def _target(arguments: Any) -> str | None:
     return None
 
 
+_UNSET: Any = msgspec.UNSET
+
+
+class Record(msgspec.Struct):
+    """The fields of a tool-log record that make its event (absent ones UNSET: presence matters)."""
+
+    ts: Any = _UNSET
+    time: Any = _UNSET
+    timestamp: Any = _UNSET
+    tool: Any = _UNSET
+    call_id: Any = _UNSET
+    arguments: Any = _UNSET
+    args: Any = _UNSET
+    result: Any = _UNSET
+    success: Any = _UNSET
+    agent: Any = _UNSET
+    session: Any = _UNSET
+
+
+_RECORD = msgspec.json.Decoder(Record)
+_PLAIN = (str, type(_UNSET))
+
+
+def record_event(r: Record, source: str, seq: int, ref: str, stats: SourceStats) -> Event | None:
+    """`to_event` for a record decoded as a `Record`: the same event, without a dict per line. A
+    record whose names are not text takes `to_event`, which guards every field."""
+    if not (type(r.tool) is str and type(r.agent) in _PLAIN and type(r.session) in _PLAIN):
+        found = {k: v for k, v in msgspec.structs.asdict(r).items() if v is not _UNSET}
+        return to_event(found, source, seq, ref, stats)
+    raw = r.ts if r.ts is not _UNSET else r.time if r.time is not _UNSET else r.timestamp
+    if raw is _UNSET:
+        raw = None
+    when = parse_time(raw)
+    if when is None:
+        stats.bad_record(ref, f"no usable time ({shown(raw)})")
+        return None
+    if when[1]:
+        stats.assumed_utc += 1
+    name = "?" if r.tool is _UNSET else str(r.tool)
+    given = r.arguments if r.arguments is not _UNSET else r.args
+    kind = "tool_call" if given is not _UNSET or r.result is _UNSET else "tool_result"
+    arguments = None if given is _UNSET else maybe_json(given)
+    result = None if r.result is _UNSET else r.result
+    actor = {}
+    if r.agent is not _UNSET:
+        actor["agent"] = r.agent
+    if r.session is not _UNSET:
+        actor["session"] = r.session
+    made: Event = {
+        "ts": when[0],
+        "ts_raw": raw,
+        "source": source,
+        "seq": seq,
+        "kind": kind,
+        "actor": actor,
+        "action": name,
+        "target": _target(arguments),
+        "tool": {
+            "name": name,
+            "call_id": None if r.call_id is _UNSET else r.call_id,
+            "arguments": arguments,
+            "result": result,
+            "success": None if r.success is _UNSET else r.success,
+        },
+        "links": {},
+        "tags": [],
+        "raw_ref": ref,
+        "message": f"{name} {as_text(arguments if kind == 'tool_call' else result, 160)}",
+    }
+    if when[1]:
+        made["assumed_utc"] = True
+    return made
+
+
 def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
-    """Every record of a tool-call log."""
+    """Every record of a tool-call log: decoded straight into a `Record`; a line that is not one
+    (not JSON, not an object) takes the general path, which says why."""
     source = f"{FORMAT}:{path.name}"
-    for lineno, obj in json_lines(path, stats):
-        made = to_event(obj, source, lineno, f"{path}:{lineno}", stats)
+    decode = _RECORD.decode
+    prefix = f"{path}:"
+    for lineno, raw in lines(path, stats):
+        stats.records += 1
+        try:
+            record = decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # the general path: the same reasons
+            made = _fallback(raw, source, lineno, f"{prefix}{lineno}", stats)
+        else:
+            made = record_event(record, source, lineno, f"{prefix}{lineno}", stats)
         if made is not None:
             yield made
+
+
+def _fallback(raw: bytes, source: str, seq: int, ref: str, stats: SourceStats) -> Event | None:
+    try:
+        obj = loads(raw)
+    except ValueError as exc:
+        stats.bad_record(ref, f"not JSON ({str(exc).split(':')[0]})")
+        return None
+    if not isinstance(obj, dict):
+        stats.bad_record(ref, "not a JSON object")
+        return None
+    return to_event(obj, source, seq, ref, stats)
 
 
 def score(s: Sample) -> Score:

@@ -1,0 +1,141 @@
+"""Parse and sort sources in parallel: one source per task in a process pool.
+
+Each worker parses one file, sorts it in runs written to named files in a folder the parent
+owns, and returns the file names, the source's statistics and its clock anchors. The parent
+merges the runs (merge.SortedSource.from_files); everything that needs more than one source
+(clock offsets, deduplication, the detectors) stays in the parent. Workers report how many
+events they have read through a queue; the parent passes that on to a progress callback.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from ir.core import redaction
+from ir.timeline.merge import Anchors, Everything, SortedSource
+from ir.timeline.model import Event
+from ir.timeline.prepare import prepare
+from ir.timeline.sources import PARSERS
+from ir.timeline.sources.base import SourceStats
+from ir.timeline.untimed import Untimed
+
+Progress = Callable[[str, int, bool], None]
+"""progress(source, events read so far, finished): called in the parent at most ~10×/s per source."""
+EVERY_S = 0.1
+POOL_MIN_BYTES = 8 * 1024 * 1024
+"""Inputs smaller than this are parsed in-process (starting workers costs more than it saves)."""
+
+_reports: Any = None
+"""The worker's end of the progress queue (set by `_start`)."""
+
+
+def cpus() -> int:
+    """CPUs this process may run on (`taskset` counts)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def counted(
+    events: Iterator[Event], stats: SourceStats, report: Callable[[int], None] | None = None
+) -> Iterator[Event]:
+    """Count events into `stats`; `report(count)` at most every EVERY_S seconds."""
+    if report is None:
+        for e in events:
+            stats.events += 1
+            yield e
+        return
+    due = time.monotonic() + EVERY_S
+    for e in events:
+        stats.events += 1
+        if not stats.events & 1023 and time.monotonic() >= due:
+            report(stats.events)
+            due = time.monotonic() + EVERY_S
+        yield e
+
+
+def _start(reports: Any, known: list[str]) -> None:
+    global _reports
+    _reports = reports
+    redaction.register(known)  # the parent's secret values (inherited anyway when forked)
+
+
+Sorted = tuple[list[str], SourceStats, Anchors, list[Event]]
+"""One source sorted by a worker: run files, statistics, clock anchors, and its untimed events (held
+back, in their order: they never take part in the time sort or the clock anchors)."""
+
+
+def _sort(index: int, path: str, fmt: str, run: int, spill_dir: str) -> Sorted:
+    """In a worker: parse and sort one source into run files."""
+    import gc
+
+    gc.disable()  # events hold no cycles; the collector only costs time here
+    stats = SourceStats(path, fmt)
+    where = Path(path)
+
+    def report(count: int) -> None:
+        if _reports is not None:
+            _reports.put((index, count))
+
+    held = Untimed()
+    events = held.split(counted(PARSERS[fmt](where, stats), stats, report), where)
+    src = SortedSource(
+        f"{fmt}:{where.name}", events, Anchors(), Everything(), run=run, spill_dir=spill_dir, prepare=prepare
+    )
+    return src.files(), stats, src.anchors, [e for events in held.held.values() for e in events]
+
+
+def sort_in_pool(
+    chosen: list[tuple[Path, str]], run: int, spill_dir: str, workers: int, progress: Progress | None
+) -> list[Sorted]:
+    """Every chosen source parsed and sorted by `workers` processes; results in `chosen` order."""
+    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    reports = (context or multiprocessing).Queue()
+    results: dict[int, Sorted] = {}
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start, initargs=(reports, sorted(redaction.known()))
+    ) as pool:
+        # the largest first: two workers finish together more often
+        order = sorted(range(len(chosen)), key=lambda i: -_size(chosen[i][0]))
+        pending: dict[Future[Sorted], int] = {
+            pool.submit(_sort, i, str(chosen[i][0]), chosen[i][1], run, spill_dir): i for i in order
+        }
+        while pending:
+            done, _ = wait(pending, timeout=EVERY_S, return_when=FIRST_COMPLETED)
+            _drain(reports, chosen, progress, results)
+            for future in done:
+                i = pending.pop(future)
+                results[i] = future.result()
+                if progress is not None:
+                    progress(str(chosen[i][0]), results[i][1].events, True)
+    reports.close()
+    return [results[i] for i in range(len(chosen))]
+
+
+def _drain(reports: Any, chosen: list[tuple[Path, str]], progress: Progress | None, finished: dict[int, Any]) -> None:
+    latest: dict[int, int] = {}
+    try:
+        while True:
+            index, count = reports.get_nowait()
+            latest[index] = max(count, latest.get(index, 0))
+    except queue.Empty:
+        pass
+    if progress is not None:
+        for index, count in latest.items():
+            if index not in finished:  # a late count never follows the source's last call
+                progress(str(chosen[index][0]), count, False)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
