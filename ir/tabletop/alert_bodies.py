@@ -102,13 +102,13 @@ def _format_problem(at: Loc, message: str, fmt: str, *, inline: bool) -> Problem
     """`message` from the format reader, placed at the node it names when the body is inline."""
     match = _PLACE.match(message)
     if not inline or match is None:
-        return Problem(at, f"not a {fmt} alert: {message}")
+        return Problem(at, f"not a valid {fmt} alert: {message}")
     loc: list[str | int] = []
     for name, index, quoted in _PART.findall(match.group(1)):
         loc.append(name if name else int(index) if index else str(json.loads(quoted)))
     if loc[:1] == ["body"]:
         loc = loc[1:]
-    return Problem((*at, *loc), f"not a {fmt} alert: {match.group(2)}")
+    return Problem((*at, *loc), f"not a valid {fmt} alert: {match.group(2)}")
 
 
 def _resolved(

@@ -9,6 +9,7 @@ lists named by their id (`injects.I2.at`, not `injects.1.at`) and other items by
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,7 +20,8 @@ from ir.core.validation import describe
 from ir.core.yamlsafe import Loc, Located
 
 ID_LISTS = frozenset({"objectives", "roles", "injects", "expectations"})
-"""Lists whose items are named by their `id` in a problem's path."""
+"""Lists whose items are named by their `id` in a problem's path (when the id is a valid one)."""
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 Severity = Literal["error", "warning"]
 
@@ -85,7 +87,7 @@ def path_of(loc: Loc, data: Any) -> str:
         if isinstance(part, int):
             item = data[part] if isinstance(data, list) and 0 <= part < len(data) else None
             ident = item.get("id") if isinstance(item, dict) else None
-            if parent in ID_LISTS and isinstance(ident, str) and ident:
+            if parent in ID_LISTS and isinstance(ident, str) and _ID.match(ident):
                 text += f".{ident}"
             else:
                 text += f"[{part}]"
