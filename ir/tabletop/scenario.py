@@ -455,8 +455,8 @@ class Scenario(Frozen):
     world: World
     """The exercise's own world."""
     alerts: AlertSettings | None = None
-    """The exercise's alert settings (sources, routes, policies); default: every source format, one route
-    to agent-compromise under auto_then_approve."""
+    """The exercise's alert settings (sources, routes, policies); default: `DEFAULT_SOURCES` (one source per
+    format, named as it, and `securityhub`), one route to agent-compromise under auto_then_approve."""
     injects: tuple[Inject, ...] = Field(min_length=1)
     """Injects."""
     expectations: tuple[Expectation, ...] = Field(min_length=1)
