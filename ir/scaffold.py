@@ -13,6 +13,7 @@ SETTINGS = """\
 name: {name}
 cases_dir: cases
 playbooks_dir: playbooks
+tabletop_dir: tabletop  # scenarios for `ir tabletop`
 docker:
   host: null          # DOCKER_HOST wins when set
   timeout: 60

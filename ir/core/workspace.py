@@ -114,6 +114,8 @@ class Settings(Frozen):
     """Where case folders are created."""
     playbooks_dir: str = "playbooks"
     """Where the workspace's playbooks live."""
+    tabletop_dir: str = "tabletop"
+    """Where the workspace's tabletop scenarios live (`ir tabletop list|lint`)."""
     docker: DockerSettings = Field(default_factory=DockerSettings)
     """Docker Engine connection."""
     simulated: SimulatedSettings = Field(default_factory=SimulatedSettings)
@@ -160,6 +162,11 @@ class Workspace:
     def playbooks_dir(self) -> Path:
         """Folder holding the workspace's playbooks."""
         return self.root / self.settings.playbooks_dir
+
+    @property
+    def tabletop_dir(self) -> Path:
+        """Folder holding the workspace's tabletop scenarios."""
+        return self.root / self.settings.tabletop_dir
 
     @cached_property
     def inventory(self) -> Inventory:

@@ -21,13 +21,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from ir.core.alert_settings import AlertSettings
 from ir.core.errors import InputError
-from ir.core.inventory import AGENT_ID, Frozen, Inventory
-from ir.core.validation import validate
+from ir.core.inventory import AGENT_ID, Frozen
 from ir.core.yamlsafe import Located, YamlInputError, load_file, load_text
+from ir.tabletop.crossref import agent_problems, cross_references
+from ir.tabletop.problems import Problem, from_validation, locate, path_of
 
 SCHEMA = "ir/scenario/v1"
 ASI_IDS = tuple(f"ASI{n:02d}" for n in range(1, 11))
@@ -36,6 +37,17 @@ ID = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 CONDITION = re.compile(r"^(contained|frozen|revoked|case_open|decided|delivered)\(([A-Za-z0-9._-]+)\)$")
 WORLD_OPS = ("mint_key", "create_user", "create_role", "egress", "read_secret", "fault", "spend")
+DEFAULT_SOURCES = {
+    "alertmanager": "alertmanager",
+    "eventbridge": "eventbridge",
+    "securityhub": "eventbridge",
+    "falco": "falco",
+    "cloudevents": "cloudevents",
+}
+"""Alert sources of a scenario without `alerts:` (name → format): one per format, named as it, and
+`securityhub` (Security Hub findings arrive as EventBridge events)."""
+DEFAULT_PLAYBOOK = "agent-compromise"
+"""The playbook the default route runs for every alert (under `auto_then_approve`)."""
 
 
 class ScenarioError(InputError):
@@ -155,12 +167,10 @@ class World(Frozen):
     @field_validator("agents")
     @classmethod
     def _agents(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        if not value:
-            raise ValueError("at least one agent")
-        inventory = Inventory.model_validate({"agents": value})
-        for agent in inventory.agents.values():
-            if agent.backend != "simulated":
-                raise ValueError(f"{agent.id}: an exercise's agents run on the simulated backend (backend: simulated)")
+        problems = agent_problems(value)  # the loader reports each at its own place
+        if problems:
+            first = problems[0]
+            raise ValueError(f"{path_of(first.loc[2:], value)}: {first.message}" if first.loc[2:] else first.message)
         return value
 
     @field_validator("logs")
@@ -243,7 +253,7 @@ class WorldChange(Frozen):
     """read_secret: secret id."""
     operation: str | None = None
     """fault: the simulated backend operation (e.g. `iam.update_access_key`)."""
-    kind: str | None = None
+    kind: Literal["unavailable", "transient", "denied", "notfound", "error"] | None = None
     """fault: unavailable, transient, denied, notfound, error."""
     usd: float | None = None
     """spend: dollars added."""
@@ -445,8 +455,8 @@ class Scenario(Frozen):
     world: World
     """The exercise's own world."""
     alerts: AlertSettings | None = None
-    """The exercise's alert settings (sources, routes, policies); default: every source format, one route
-    to agent-compromise under auto_then_approve."""
+    """The exercise's alert settings (sources, routes, policies); default: `DEFAULT_SOURCES` (one source per
+    format, named as it, and `securityhub`), one route to agent-compromise under auto_then_approve."""
     injects: tuple[Inject, ...] = Field(min_length=1)
     """Injects."""
     expectations: tuple[Expectation, ...] = Field(min_length=1)
@@ -456,58 +466,44 @@ class Scenario(Frozen):
     end: End
     """When it ends."""
 
-    @model_validator(mode="after")
-    def _cross_references(self) -> Scenario:
-        objectives = {o.id for o in self.objectives}
-        injects = {i.id for i in self.injects}
-        roles = {r.id for r in self.roles}
-        agents = set(self.world.agents)
-        expectations = {e.id: e for e in self.expectations}
-        for name, ids in (("objective", [o.id for o in self.objectives]), ("inject", [i.id for i in self.injects])):
-            dupes = {i for i in ids if ids.count(i) > 1}
-            if dupes:
-                raise ValueError(f"{name} id {sorted(dupes)[0]!r} is used twice")
-        for inject in self.injects:
-            if inject.after is not None and inject.after not in injects:
-                raise ValueError(f"injects.{inject.id}.after: no inject {inject.after!r}")
-            if inject.card and inject.card.to and inject.card.to not in roles:
-                raise ValueError(f"injects.{inject.id}.card.to: no role {inject.card.to!r}")
-            for log in inject.logs:
-                if log.path not in self.world.logs:
-                    raise ValueError(f"injects.{inject.id}.logs: {log.path!r} is not in world.logs")
-            if inject.alert and self.alerts and inject.alert.source not in self.alerts.sources:
-                raise ValueError(f"injects.{inject.id}.alert.source: no source {inject.alert.source!r} in alerts")
-        for e in self.expectations:
-            if e.objective not in objectives:
-                raise ValueError(f"expectations.{e.id}.objective: no objective {e.objective!r}")
-            if e.step and e.step.after and e.step.after not in injects:
-                raise ValueError(f"expectations.{e.id}.step.after: no inject {e.step.after!r}")
-            for agent in (e.step and e.step.agent, e.order and e.order.agent, e.decision and e.decision.agent):
-                if agent and agent not in agents:
-                    raise ValueError(f"expectations.{e.id}: no agent {agent!r} in world.agents")
-        for i, move in enumerate(self.reference):
-            if move.after is not None and move.after not in injects:
-                raise ValueError(f"reference[{i}].after: no inject {move.after!r}")
-            if move.agent is not None and move.agent not in agents:
-                raise ValueError(f"reference[{i}].agent: no agent {move.agent!r} in world.agents")
-            if move.mark is not None and (move.mark not in expectations or expectations[move.mark].manual is None):
-                raise ValueError(f"reference[{i}].mark: {move.mark!r} is not a manual expectation")
-            if move.role is not None and move.role not in roles:
-                raise ValueError(f"reference[{i}].role: no role {move.role!r}")
-        return self
+    def source_formats(self) -> dict[str, str]:
+        """Alert source name → its format: the scenario's `alerts.sources`, or `DEFAULT_SOURCES`."""
+        if self.alerts is None:
+            return dict(DEFAULT_SOURCES)
+        return {name: source.format for name, source in self.alerts.sources.items()}
+
+
+def examine(located: Located) -> tuple[Scenario | None, list[Problem]]:
+    """The scenario in `located` (None when its shape is wrong) and every problem loading finds: its
+    shape first, then (when the shape is right) its cross-references. Loading refuses any problem."""
+    data = located.data
+    if not isinstance(data, dict):
+        return None, [Problem((), "a scenario must be a YAML mapping")]
+    if data.get("schema") != SCHEMA:
+        return None, [Problem(("schema",), f"must be {SCHEMA!r}, got {data.get('schema')!r}")]
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = from_validation(exc)
+        world = data.get("world")
+        detailed = agent_problems(world.get("agents")) if isinstance(world, dict) else []
+        if detailed and any(p.loc == ("world", "agents") for p in problems):
+            problems = [p for p in problems if p.loc != ("world", "agents")] + detailed
+        return None, problems
+    return scenario, cross_references(scenario)
 
 
 def _checked(located: Located) -> Scenario:
-    if not isinstance(located.data, dict):
-        raise ScenarioError(f"{located.path}:1:1: a scenario must be a YAML mapping")
-    if located.data.get("schema") != SCHEMA:
-        where = located.where(("schema",))
-        raise ScenarioError(f"{where}: schema must be {SCHEMA!r}, got {located.data.get('schema')!r}")
-    return validate(Scenario, located, ScenarioError)
+    scenario, problems = examine(located)
+    if scenario is None or problems:
+        findings = locate(problems, located)
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        raise ScenarioError(f"{findings[0]}{more}")
+    return scenario
 
 
 def parse_scenario(text: str, source: str) -> Scenario:
-    """A scenario from text; errors are `source:line:col: message`."""
+    """A scenario from text; errors are `source:line:col: path: message`."""
     try:
         return _checked(load_text(text, source))
     except YamlInputError as exc:
@@ -515,7 +511,7 @@ def parse_scenario(text: str, source: str) -> Scenario:
 
 
 def load_scenario(path: Path) -> Scenario:
-    """A scenario from its file; errors are `file:line:col: message`."""
+    """A scenario from its file; errors are `file:line:col: path: message` (the first, and how many more)."""
     try:
         return _checked(load_file(path))
     except YamlInputError as exc:

@@ -74,3 +74,41 @@ def test_every_alert_setting_is_documented() -> None:
     assert missing == []
     for policy in ("observe", "shadow", "approve", "auto_then_approve", "auto"):
         assert f"| `{policy}` |" in text
+
+
+def test_every_scenario_field_is_documented() -> None:
+    """Every model of ir/tabletop/scenario.py has a section in docs/tabletop.md with a row per field,
+    every condition and world-change op is described, and the example there lints clean."""
+    from pydantic import BaseModel
+
+    from ir.cli.tabletop import lint_context
+    from ir.core.workspace import find_workspace
+    from ir.tabletop import scenario
+    from ir.tabletop.lint import lint_text
+
+    text = (REPO / "docs" / "tabletop.md").read_text()
+    models = [
+        m
+        for m in vars(scenario).values()
+        if isinstance(m, type) and issubclass(m, BaseModel) and m.__module__ == scenario.__name__
+    ]
+    assert len(models) >= 15
+    missing = []
+    for model in models:
+        section = re.search(rf"^### `{model.__name__}`\n(.*?)(?=^#|\Z)", text, re.M | re.S)
+        if section is None:
+            missing.append(model.__name__)
+            continue
+        for name, field in model.model_fields.items():
+            row = re.search(rf"^\| `{re.escape(field.alias or name)}` \|(.*)\|\s*$", section.group(1), re.M)
+            if row is None or not row.group(1).rsplit("|", 1)[-1].strip():
+                missing.append(f"{model.__name__}.{field.alias or name}")
+    assert missing == []
+    for condition in ("contained", "frozen", "revoked", "case_open", "decided", "delivered"):
+        assert f"| `{condition}(" in text
+    for op in scenario.WORLD_OPS:
+        assert f"| `{op}` |" in text
+    example = re.search(r"^## A complete example\n.*?```yaml\n(.*?)```", text, re.M | re.S)
+    assert example is not None
+    findings = lint_text(example.group(1), "docs/tabletop.md", lint_context(find_workspace(REPO)))
+    assert [str(f) for f in findings] == []
