@@ -100,6 +100,30 @@ def test_a_scenario_has_an_alert_and_a_world_change_that_only_happens_to_a_slow_
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_world_changes_name_things_the_world_has(path: Path) -> None:
+    s = scenario(path)
+    users = dict(s.world.iam.get("users", {}))
+    keys = {k["id"] for spec in users.values() for k in spec.get("access_keys", [])}
+    for inject in s.injects:
+        for change in inject.world:
+            where = f"{inject.id}: {change.op}"
+            if change.op in ("egress", "spend"):
+                assert change.agent in s.world.agents, where
+            if change.log is not None:
+                assert change.log in s.world.logs, where
+            if change.op == "read_secret":
+                assert change.secret in s.world.secrets, where
+            if change.op == "mint_key":
+                assert change.user in users, where
+            if change.by is not None:
+                assert change.by in keys or change.by in users, f"{where}: by {change.by!r}"
+            if change.op in ("mint_key", "create_user"):
+                assert change.key is None or change.key not in keys, f"{where}: key {change.key} exists"
+                users.setdefault(str(change.user), {})
+                keys.add(str(change.key))
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_every_alert_is_read_in_its_sources_format_attributed_to_the_world_and_routed(path: Path) -> None:
     s = scenario(path)
     inventory = Inventory.model_validate({"agents": s.world.agents})
