@@ -202,3 +202,19 @@ def test_a_scenario_with_a_docker_agent_is_refused_in_one_line(tmp_path: Path) -
     assert result.stderr.count("\n") == 1
     assert "world.agents.support-bot: backend docker: an exercise runs on the simulated backends only" in result.stderr
     assert not (ws / "exercises").exists()
+
+
+def test_live_fire_refuses_a_real_aws_endpoint_before_anything_starts(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    text = DRILL.read_text().replace("backend: simulated", "backend: docker")
+    text = text.replace("      container: {name: support-bot}\n", "", 1)  # AWS credentials only
+    scenario = tmp_path / "live.yaml"
+    scenario.write_text(text)
+    env = {"AWS_ENDPOINT_URL": "https://iam.us-east-1.amazonaws.com", "AWS_ACCESS_KEY_ID": "testing"}
+    result = ir_cmd("tabletop", "run", str(scenario), "--live-fire", "--auto", cwd=ws, env=env)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"ir: error: {scenario}: world.agents.support-bot: live fire: "
+        "AWS_ENDPOINT_URL=https://iam.us-east-1.amazonaws.com is not on loopback (127.0.0.1, ::1, localhost)\n"
+    )
+    assert not (ws / "exercises").exists()
