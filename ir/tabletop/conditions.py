@@ -102,7 +102,7 @@ def _from_cases(sandbox: Sandbox, agent: Agent, name: str) -> tuple[bool, Eviden
     for path, state in cases:  # contained
         records = read(path / JOURNAL_FILE).records
         try:
-            steps = [(s.id, s.action) for s in pinned_playbook(path, state).playbook.steps]
+            steps = _steps(path, state)
         except IrError:
             continue
         times = case_times(records, steps)
@@ -111,6 +111,17 @@ def _from_cases(sandbox: Sandbox, agent: Agent, name: str) -> tuple[bool, Eviden
             text = f"case {path.name}: freeze, keys and sessions succeeded at {times.contained}"
             return True, Evidence(text, ((_rel(sandbox, path / JOURNAL_FILE), seq),))
     return False, Evidence(f"none of the {len(cases)} case(s) of {agent.id} has freeze, keys and sessions succeeded")
+
+
+_STEPS: dict[tuple[Path, str], list[tuple[str, str]]] = {}
+
+
+def _steps(case_dir: Path, state: CaseState) -> list[tuple[str, str]]:
+    """(step id, action) of the case's pinned playbook (parsed once per case and pin: it never changes)."""
+    key = (case_dir, state.run.playbook.sha256 if state.run else "")
+    if key not in _STEPS:
+        _STEPS[key] = [(s.id, s.action) for s in pinned_playbook(case_dir, state).playbook.steps]
+    return _STEPS[key]
 
 
 def _container(world: Mapping[str, Any], ref: str) -> dict[str, Any] | None:

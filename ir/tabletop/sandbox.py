@@ -47,6 +47,17 @@ ROUTE = "contain-compromised-agent"
 WORLD_SECTIONS = ("containers", "images", "iam", "secrets", "hosts", "http", "cloudtrail")
 
 
+_WORKSPACES: dict[Path, tuple[tuple[tuple[int, int], ...], Workspace]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, -1)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
 @dataclass(frozen=True)
 class Sandbox:
     """One exercise's folder: its journal, its scenario copy and its sandbox workspace."""
@@ -74,8 +85,15 @@ class Sandbox:
         return self.folder / SCENARIO_FILE
 
     def workspace(self) -> Workspace:
-        """The sandbox workspace, loaded (settings and inventory)."""
-        return find_workspace(self.workspace_root)
+        """The sandbox workspace, loaded (settings and inventory), read again only when `ir.yaml` or
+        `agents.yaml` changed: an exercise asks for it at every condition it checks."""
+        version = tuple(_stamp(self.workspace_root / name) for name in (SETTINGS_FILE, "agents.yaml"))
+        cached = _WORKSPACES.get(self.workspace_root)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        ws = find_workspace(self.workspace_root)
+        _WORKSPACES[self.workspace_root] = (version, ws)
+        return ws
 
     def key_for(self, principal: str) -> Path | None:
         """The exercise's private key for `principal` (None when it has none)."""
