@@ -30,7 +30,8 @@ from ir.core.alert_settings import Source
 from ir.core.errors import InputError
 from ir.core.journal import Record, read
 from ir.core.signing import generate_key, public_info
-from ir.core.signing_trust import write_key
+from ir.core.signing_journal import SignatureReport, check_journal
+from ir.core.signing_trust import workspace_trust, write_key
 from ir.core.workspace import SETTINGS_FILE, Workspace, find_workspace
 from ir.tabletop.scenario import Scenario
 
@@ -116,6 +117,15 @@ class Sandbox:
         if checked.problems:
             raise InputError(checked.problems[0])
         return checked.records
+
+    def verify(self) -> SignatureReport:
+        """Check the exercise journal as `ir verify` checks a case's: the chain, then every checkpoint
+        against the sandbox's allowed signers (`problems` empty: nothing was altered)."""
+        checked = read(self.journal_path)
+        trust = workspace_trust(self.workspace())
+        report = check_journal(checked.records, self.folder, trust, live_pid=None, journal=str(self.journal_path))
+        report.problems[:0] = checked.problems
+        return report
 
     def delivered(self) -> dict[str, Record]:
         """Inject id → its `inject.delivered` record."""

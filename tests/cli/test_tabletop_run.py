@@ -20,12 +20,11 @@ from typing import Any
 import pytest
 
 from ir.core.journal import read
-from ir.core.signing_journal import check_journal
-from ir.core.signing_trust import workspace_trust
 from ir.core.verify import verify_case
 from ir.core.workspace import find_workspace
 from ir.tabletop.clock import ExerciseClock
 from ir.tabletop.clock import wall as wall_time
+from ir.tabletop.sandbox import open_sandbox
 from tests.conftest import REPO, ir_cmd, make_workspace
 
 DRILL = REPO / "tests" / "fixtures" / "tabletop" / "key-leak-drill.yaml"
@@ -97,11 +96,18 @@ def test_every_record_has_exercise_time_and_the_journal_verifies_signed(auto_run
     folder: Path = auto_run["folder"]
     records = _records(folder)
     assert all(isinstance(r.data.get("exercise_s"), float) for r in records)
-    trust = workspace_trust(find_workspace(folder / "workspace"))
-    report = check_journal(records, folder, trust, live_pid=None, journal="exercise.jsonl")
+    report = open_sandbox(folder).verify()
     assert report.problems == []
     assert report.signed_head is not None and report.signed_head[2] == "facil"
     assert report.signed_head[0] == records[-1].seq - 1  # the end is signed
+    lines = (folder / "exercise.jsonl").read_text().splitlines()
+    n = next(i for i, line in enumerate(lines) if '"inject":"I1"' in line)
+    edited = lines[n].replace('"inject":"I1"', '"inject":"I9"')
+    (folder / "exercise.jsonl").write_text("\n".join([*lines[:n], edited, *lines[n + 1 :]]) + "\n")
+    try:
+        assert "was altered" in open_sandbox(folder).verify().problems[0]
+    finally:
+        (folder / "exercise.jsonl").write_text("\n".join(lines) + "\n")
 
 
 def test_injects_were_delivered_through_their_paths(auto_run: dict[str, Any]) -> None:
