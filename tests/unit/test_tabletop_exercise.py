@@ -143,3 +143,16 @@ def test_the_time_limit_ends_it(tmp_path: Path) -> None:
     assert exercise.ended == "time limit"
     assert seen[-2].type == "exercise.ended" and seen[-2].data["by"] == "fac"
     exercise.close()
+
+
+def test_only_an_exercise_workspace_stamps_its_journals(tmp_path: Path) -> None:
+    from ir.core.journal import Journal
+
+    plain = make_workspace(tmp_path / "plain")
+    drill = make_workspace(tmp_path / "drill", settings="exercise: {id: EX-drill-20261120T031000, scenario: drill}\n")
+    for root, expected in ((plain, None), (drill, "EX-drill-20261120T031000")):
+        case = root / "cases" / "c1"
+        case.mkdir()
+        with Journal(case).open(create=True) as journal:
+            record = journal.append("note", {"text": "x", "by": "a"})
+        assert record.data.get("exercise") == expected
