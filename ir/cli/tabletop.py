@@ -116,3 +116,8 @@ def tabletop_lint(ctx: click.Context, scenarios: tuple[str, ...], as_json: bool)
             click.echo(f"{path}: ok" + (f" ({warnings} warning(s))" if warnings else ""))
     if errors:
         fail(f"{errors} error(s) in {len(files)} scenario(s)", ExitCode.BAD_INPUT)
+
+
+from ir.cli.tabletop_run import run_cmd  # noqa: E402 (each exercise command lives in its own module)
+
+tabletop_group.add_command(run_cmd)

@@ -217,11 +217,13 @@ def decide(
             sign_head(journal, state.case_id, trust, by, key, "decision")
             raise ApprovalRefused(refusal)
         head = journal.records[-1]
-        data = {
-            **base,
-            "approved": bool(approve_as) or not second_approver,
-            "follows": {"seq": head.seq, "hash": head.hash},
-        }
+        data = journal.stamped(
+            {
+                **base,
+                "approved": bool(approve_as) or not second_approver,
+                "follows": {"seq": head.seq, "hash": head.hash},
+            }
+        )
         record = journal.append(Kind.DECISION, sign_decision(state.case_id, data, signers))
         sign_head(journal, state.case_id, trust, by, key, "decision")
         return record

@@ -172,11 +172,17 @@ def is_open(case_dir: Path) -> bool:
 
 
 class Journal:
-    """The writer of one case's journal. Holds an exclusive lock on the case while open."""
+    """The writer of one case's journal. Holds an exclusive lock on the case while open.
 
-    def __init__(self, case_dir: Path) -> None:
+    In a tabletop exercise's sandbox workspace (its `ir.yaml` names the exercise), every record
+    written carries `exercise: <id>` in its data, so nothing rehearsed passes for a real case.
+    """
+
+    def __init__(self, case_dir: Path, file: str = JOURNAL_FILE) -> None:
         self.case_dir = case_dir
-        self.path = case_dir / JOURNAL_FILE
+        self.path = case_dir / file
+        self.exercise: str | None = None
+        """The exercise id stamped on every record (None outside an exercise)."""
         self._lock_fd: int | None = None
         self._fd: int | None = None
         self._prev = GENESIS
@@ -187,7 +193,10 @@ class Journal:
 
     def open(self, *, create: bool = False) -> Journal:
         """Lock the case, check the chain, set aside a torn tail, and open for appending."""
+        from ir.core.workspace import exercise_of  # the workspace module reads YAML; journals rarely need it
+
         self._lock()
+        self.exercise = exercise_of(self.case_dir)
         if create:
             if self.path.exists():
                 raise JournalError(f"{self.path}: already exists")
@@ -224,12 +233,25 @@ class Journal:
         os.truncate(self.path, offset)
         self.append(Kind.JOURNAL_TORN_TAIL, {"bytes": len(raw), "sha256": digest, "saved_as": side.name})
 
+    def stamped(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """`data` as it will be written: with `exercise` in an exercise's sandbox (a decision is
+        signed over exactly what is stored, so it asks for this before signing)."""
+        if self.exercise is None or "exercise" in data:
+            return dict(data)
+        return {**data, "exercise": self.exercise}
+
     def _encode(self, type_: str, data: Mapping[str, Any]) -> tuple[Record, bytes]:
         if self._fd is None:
             raise JournalError(f"{self.path}: journal is not open for writing")
         if self._failed is not None:
             raise StorageError(f"{self._failed}; no further record is written by this process")
-        body = {"seq": self._seq + 1, "ts": utc_now(), "type": type_, "data": redact(dict(data)), "prev": self._prev}
+        body = {
+            "seq": self._seq + 1,
+            "ts": utc_now(),
+            "type": type_,
+            "data": redact(self.stamped(data)),
+            "prev": self._prev,
+        }
         rec = Record(**body, hash=record_hash(body))
         return rec, canonical({**body, "hash": rec.hash}) + b"\n"
 

@@ -105,6 +105,15 @@ class SigningSettings(Frozen):
     `demo-responder` in this workspace alone (`ir verify` reports it as a demo key)."""
 
 
+class ExerciseSettings(Frozen):
+    """Set only in a tabletop exercise's sandbox workspace (`ir tabletop run` writes it)."""
+
+    id: str = Field(pattern=r"^EX-[A-Za-z0-9._-]{1,120}$")
+    """The exercise id (`EX-<scenario>-<UTC yyyymmddThhmmss>`); every case record here is stamped with it."""
+    scenario: str
+    """The scenario id the exercise runs."""
+
+
 class Settings(Frozen):
     """The whole of `ir.yaml`."""
 
@@ -132,6 +141,8 @@ class Settings(Frozen):
     """Named groups of people who may approve steps, e.g. `oncall: [alice, bob]`."""
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     """Alert sources, routes and policies for `ir contain` and `ir serve`."""
+    exercise: ExerciseSettings | None = None
+    """Present only in an exercise's sandbox: which exercise this workspace belongs to."""
 
 
 @dataclass(frozen=True)
@@ -245,3 +256,33 @@ def find_workspace(explicit: str | os.PathLike[str] | None = None, cwd: Path | N
             settings, ignored = load_settings_noting(candidate / SETTINGS_FILE)
             return Workspace(root=candidate, settings=settings, ignored=ignored)
     raise WorkspaceError(f"{here}: no {SETTINGS_FILE} here or in any parent; use --workspace DIR or `ir init DIR`")
+
+
+_EXERCISE_CACHE: dict[Path, tuple[tuple[int, int], str | None]] = {}
+
+
+def exercise_of(folder: Path) -> str | None:
+    """The exercise id of the workspace holding `folder` (the nearest `ir.yaml` above it), or None.
+
+    Read once per version of that `ir.yaml` (a journal asks at every open). An `ir.yaml` that
+    does not load is not an exercise here: the command that needs it reports it.
+    """
+    for candidate in (folder, *folder.parents):
+        path = candidate / SETTINGS_FILE
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        version = (stat.st_mtime_ns, stat.st_size)
+        cached = _EXERCISE_CACHE.get(path)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        try:
+            settings = load_settings(path)
+        except WorkspaceError:
+            found = None
+        else:
+            found = settings.exercise.id if settings.exercise else None
+        _EXERCISE_CACHE[path] = (version, found)
+        return found
+    return None

@@ -19,11 +19,13 @@ from ir.tabletop.problems import Problem, from_validation
 if TYPE_CHECKING:
     from ir.tabletop.scenario import Scenario
 
-SIMULATED_ONLY = "an exercise's agents run on the simulated backend (backend: simulated)"
+SIMULATED_ONLY = (
+    "an exercise's agents run on the simulated backend (backend: simulated); this one runs only --live-fire"
+)
 
 
 def agent_problems(agents: Any) -> list[Problem]:
-    """`world.agents` as an `agents.yaml` mapping whose agents all run on the simulated backend."""
+    """`world.agents` as an `agents.yaml` mapping; an agent not on the simulated backend is a warning."""
     loc: Loc = ("world", "agents")
     if not isinstance(agents, dict):
         return []  # the model says what type it wants
@@ -33,8 +35,8 @@ def agent_problems(agents: Any) -> list[Problem]:
         inventory = Inventory.model_validate({"agents": agents})
     except ValidationError as exc:
         return from_validation(exc, prefix=("world",))
-    return [
-        Problem((*loc, agent.id, "backend"), SIMULATED_ONLY)
+    return [  # the interlock refuses it without --live-fire (ir/tabletop/interlock.py)
+        Problem((*loc, agent.id, "backend"), SIMULATED_ONLY, "warning")
         for agent in inventory.agents.values()
         if agent.backend != "simulated"
     ]

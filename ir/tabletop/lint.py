@@ -22,6 +22,7 @@ from typing import Any
 from ir.core.inventory import Inventory
 from ir.core.yamlsafe import Loc, Located, YamlInputError, load_file, load_text
 from ir.tabletop.alert_bodies import alert_problems
+from ir.tabletop.crossref import agent_problems
 from ir.tabletop.problems import Finding, Problem, locate
 from ir.tabletop.scenario import DEFAULT_PLAYBOOK, Scenario, WorldChange, examine, seconds
 
@@ -80,6 +81,7 @@ def lint_located(located: Located, context: LintContext, base: Path | None) -> l
 def deeper(scenario: Scenario, context: LintContext, base: Path | None) -> list[Problem]:
     """What loading does not check (see the module docstring)."""
     return [
+        *(p for p in agent_problems(scenario.world.agents) if p.severity == "warning"),  # errors: loading's
         *_world(scenario),
         *_world_changes(scenario),
         *alert_problems(scenario, base),

@@ -140,7 +140,8 @@ class Role(Frozen):
 class World(Frozen):
     """The exercise's own inventory and simulated world: nothing of the team's real one is touched.
 
-    `agents` is an `agents.yaml` `agents:` mapping (every agent's backend must be `simulated`);
+    `agents` is an `agents.yaml` `agents:` mapping (every agent's backend must be `simulated`,
+    unless the exercise runs `--live-fire`: the interlock decides);
     the other sections are the simulated world's seed, in the format of `demo/world.yaml`;
     `logs` are the agents' log files (path relative to the exercise workspace → initial text).
     """
@@ -167,7 +168,7 @@ class World(Frozen):
     @field_validator("agents")
     @classmethod
     def _agents(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        problems = agent_problems(value)  # the loader reports each at its own place
+        problems = [p for p in agent_problems(value) if p.severity == "error"]  # each at its own place
         if problems:
             first = problems[0]
             raise ValueError(f"{path_of(first.loc[2:], value)}: {first.message}" if first.loc[2:] else first.message)

@@ -92,14 +92,6 @@ CASES = [
     ("roles.title", "    title: Incident commander\n", "", "id: IC", "roles.IC.title", "required field"),
     ("roles.does", "does: Runs the playbooks", "does: [a]", "does", "roles.R.does", "Input"),
     (
-        "agent.backend",
-        "backend: simulated",
-        "backend: docker",
-        "backend: docker",
-        "world.agents.support-bot.backend",
-        "an exercise's agents run on the simulated backend",
-    ),
-    (
         "agent.owner",
         "      owner: secops@example.com\n",
         "",
@@ -790,3 +782,12 @@ def test_without_playbooks_or_actions_lint_checks_what_it_can(tmp_path: Path) ->
     text = BASE.replace("action: container.pause", "action: container.paws").replace("to: R}", "to: CEO}")
     lines = [str(f) for f in lint_file(write(tmp_path, text), LintContext())]
     assert [line.split(": ", 2)[1] for line in lines] == ["injects.I1.card.to"]
+
+
+def test_an_agent_off_the_simulated_backend_loads_and_is_a_warning(tmp_path: Path, context: LintContext) -> None:
+    """A live-fire scenario (docker agents) is usable: the interlock refuses it without --live-fire."""
+    scenario = write(tmp_path, BASE.replace("backend: simulated", "backend: docker"))
+    assert load_scenario(scenario).world.agents["support-bot"]["backend"] == "docker"
+    findings = lint_file(scenario, context)
+    assert [(f.path, f.severity) for f in findings] == [("world.agents.support-bot.backend", "warning")]
+    assert "runs only --live-fire" in findings[0].message
