@@ -17,6 +17,7 @@ from ir.cli.playbooks import playbook_group
 from ir.cli.report import report_cmd
 from ir.cli.serve import serve_cmd
 from ir.cli.support import actor_of, guarded, workspace_of
+from ir.cli.tabletop import tabletop_group
 from ir.core.errors import InputError
 from ir.core.text import neutralise
 
@@ -301,6 +302,7 @@ cli.add_command(contain_cmd)
 cli.add_command(alerts_group)
 agents_group.add_command(agents_affected)
 cli.add_command(keys_group)
+cli.add_command(tabletop_group)
 for _command in (verify_cmd, cases_cmd, timeline_cmd, decide_cmd, note_cmd, abort_cmd, report_cmd, serve_cmd):
     cli.add_command(_command)
 

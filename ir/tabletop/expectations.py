@@ -144,8 +144,9 @@ def _ev(case: SandboxCase, rec: Record, what: str = "") -> Evidence:
 
 
 # -- step -----------------------------------------------------------------------------------------
-def _deadline(check: StepCheck, p: Played) -> tuple[float | None, str]:
-    """(deadline in exercise seconds, or None while there is none or it is not known yet; what it counts from)."""
+def deadline(check: StepCheck, p: Played) -> tuple[float | None, str]:
+    """(the check's deadline in exercise seconds, or None while there is none or it is not known yet;
+    what it counts from)."""
     if check.within is None:
         return None, "no deadline"
     within = float(seconds(check.within))
@@ -162,7 +163,7 @@ def _deadline(check: StepCheck, p: Played) -> tuple[float | None, str]:
 
 
 def _step(check: StepCheck, p: Played, now_s: float, ended: bool) -> Decided:
-    deadline, counted = _deadline(check, p)
+    due, counted = deadline(check, p)
     done: list[tuple[float, SandboxCase, Record]] = []
     for case in p.cases_of(check.agent):
         for rec in case.records:
@@ -171,19 +172,19 @@ def _step(check: StepCheck, p: Played, now_s: float, ended: bool) -> Decided:
                 done.append((p.clock.exercise_seconds(rec.ts), case, rec))
     done.sort(key=lambda d: d[0])
     what = f"{check.action}" + (f" for {check.agent}" if check.agent else "")
-    in_time = [d for d in done if deadline is None or d[0] <= deadline]
+    in_time = [d for d in done if due is None or d[0] <= due]
     if in_time:
         at, case, rec = in_time[0]
         return "passed", f"{what} succeeded at {at_text(at)} in {case.id} ({counted})", [_ev(case, rec)], at
-    if done and deadline is not None:
+    if done and due is not None:
         at, case, rec = done[0]
-        late = f"{what} succeeded at {at_text(at)}, {duration(at - deadline)} after the deadline {at_text(deadline)}"
+        late = f"{what} succeeded at {at_text(at)}, {duration(at - due)} after the deadline {at_text(due)}"
         late += f" ({counted})"
         return "failed", late, [_ev(case, rec)], at
     if ended:
         return "failed", f"no step running {what} succeeded ({counted})", [], None
-    if deadline is not None and now_s > deadline:
-        return "failed", f"no step running {what} succeeded by {at_text(deadline)} ({counted})", [], deadline
+    if due is not None and now_s > due:
+        return "failed", f"no step running {what} succeeded by {at_text(due)} ({counted})", [], due
     return "pending", f"waiting for {what} ({counted})", [], None
 
 

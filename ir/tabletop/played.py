@@ -242,6 +242,8 @@ def load_played(exercise_dir: Path, scenario: Scenario | None = None) -> Played:
     checked = read(journal)
     if checked.problems:
         raise JournalError(checked.problems[0])
+    if not checked.records:
+        raise InputError(f"{journal}: the exercise journal has no record yet")
     if scenario is None:
         scenario = load_scenario(exercise_dir / SCENARIO_FILE)
     ws = find_workspace(exercise_dir / SANDBOX)
@@ -306,3 +308,24 @@ def _world(ws: Workspace) -> dict[str, Any]:
         }
     }
     return {"containers": containers, "iam": iam}
+
+
+EXERCISES_DIR = "exercises"
+"""Where `ir tabletop run` creates exercise folders, under the workspace it is started in."""
+
+
+def find_exercise(ref: str, exercises: Path | None) -> Path:
+    """An exercise folder from a path or an exercise id under `exercises` (a unique prefix is enough)."""
+    direct = Path(ref)
+    if (direct / EXERCISE_JOURNAL).is_file():
+        return direct.resolve()
+    if exercises is not None and exercises.is_dir():
+        if (exercises / ref / EXERCISE_JOURNAL).is_file():
+            return (exercises / ref).resolve()
+        matches = sorted(p for p in exercises.iterdir() if p.name.startswith(ref) and (p / EXERCISE_JOURNAL).is_file())
+        if len(matches) == 1:
+            return matches[0].resolve()
+        if len(matches) > 1:
+            raise InputError(f"{ref}: matches {len(matches)} exercises in {exercises}; give more of the id")
+    where = f" or in {exercises}" if exercises is not None else ", and no workspace here to look in"
+    raise InputError(f"{ref}: no such exercise (no {EXERCISE_JOURNAL} there{where})")
