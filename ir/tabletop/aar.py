@@ -70,6 +70,7 @@ def build_aar(played: Played, results: Sequence[Result]) -> dict[str, Any]:
         "deadlines": _deadlines(played, results),
         "improvement_plan": [row.model_dump(mode="json") for row in plan],
         "participants": _participants(played),
+        "notes": list(played.notes),
     }
     redacted: dict[str, Any] = redact(data)
     return redacted

@@ -22,6 +22,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         + (f" ({text(ex['ended_reason'])})" if ex["ended_reason"] else "")
         + f", {text(at_text(ex['length_s']))} of exercise time.",
         "",
+        *[f"> **Note:** {text(note)}" for note in r["notes"]],
+        *([""] if r["notes"] else []),
         *_overview(ov, ex),
         *_summary(r["summary"], r["times"]),
         *_objectives(r["objectives"]),

@@ -163,6 +163,8 @@ class Played:
     """The simulated world's state (`.ir/world.json`; the seed while nothing has touched it)."""
     workspace: Workspace
     clock: ExerciseClock
+    notes: list[str] = field(default_factory=list)
+    """What a reader of the score should know (the sandbox changed after the end)."""
     _trust: Trust | None = field(default=None, repr=False)
 
     @property
@@ -247,18 +249,29 @@ def load_played(exercise_dir: Path, scenario: Scenario | None = None) -> Played:
     if scenario is None:
         scenario = load_scenario(exercise_dir / SCENARIO_FILE)
     ws = find_workspace(exercise_dir / SANDBOX)
+    ended = next((r for r in checked.records if r.type == ENDED), None)
+    cut = parse_ts(ended.ts) if ended else None
+    notes = []
+    state = ws.path(ws.settings.simulated.state)
+    if cut is not None and state.is_file() and datetime.fromtimestamp(state.stat().st_mtime, UTC) > cut:
+        notes.append(
+            f"the simulated world ({state.name}) changed after the exercise ended: "
+            "world expectations read it as it is now"
+        )
     return Played(
         dir=exercise_dir,
         scenario=scenario,
         records=checked.records,
-        cases=_cases(ws, exercise_dir),
+        cases=_cases(ws, exercise_dir, cut),
         world=_world(ws),
         workspace=ws,
         clock=ExerciseClock.from_records(checked.records),
+        notes=notes,
     )
 
 
-def _cases(ws: Workspace, exercise_dir: Path) -> list[SandboxCase]:
+def _cases(ws: Workspace, exercise_dir: Path, cut: datetime | None) -> list[SandboxCase]:
+    """The sandbox's cases, each up to the end of the exercise (what was done after it does not count)."""
     cases_dir = ws.cases_dir
     if not cases_dir.is_dir():
         return []
@@ -267,13 +280,16 @@ def _cases(ws: Workspace, exercise_dir: Path) -> list[SandboxCase]:
         checked = read(folder / JOURNAL_FILE)
         if checked.problems:
             raise JournalError(checked.problems[0])
-        state = CaseState.replay(checked.records)
+        records = [r for r in checked.records if cut is None or parse_ts(r.ts) <= cut]
+        if not records:
+            continue
+        state = CaseState.replay(records)
         try:
             steps = tuple((s.id, s.action) for s in pinned_playbook(folder, state).playbook.steps)
         except IrError:  # no readable pinned copy: the journal still names each step's action
             steps = tuple(state.actions.items())
         rel = (folder / JOURNAL_FILE).relative_to(exercise_dir)
-        found.append(SandboxCase(folder, str(rel), tuple(checked.records), state, steps))
+        found.append(SandboxCase(folder, str(rel), tuple(records), state, steps))
     return sorted(found, key=lambda c: c.records[0].ts if c.records else "")
 
 

@@ -202,3 +202,26 @@ def test_what_is_not_an_exercise_is_bad_input(ws: Path, ref: str) -> None:
     Exercise(ws).start().close()
     err = report(ws, ref, code=2)
     assert err.startswith(f"ir: error: {ref}: no such exercise")
+
+
+def test_what_is_done_after_the_end_does_not_count_and_a_changed_world_is_flagged(ws: Path) -> None:
+    from ir.backends.world_store import WorldStore
+
+    ex = Exercise(ws).start()
+    ex.deliver_alert()
+    ex.advance(120)
+    ex.ir("resume", ex.case, "--yes", "--as", "bob")
+    ex.end()
+    ex.ir("decide", ex.case, "--decision", "keep-disabled", "--by", "demo-responder", "--reason", "after the debrief")
+    with WorldStore(ex.ws / ".ir" / "world.json").open(write=True) as world:
+        world["containers"]["support-bot"]["status"] = "running"  # someone restarted it after the exercise
+    report(ws, EXERCISE_ID)
+    data = json.loads((ex.dir / "report.json").read_text())
+    found = {e["expectation"]: e for o in data["objectives"] for e in o["expectations"]}
+    assert (found["E4"]["status"], found["E4"]["why"]) == (
+        "failed",
+        "a keep-disabled decision for support-bot was never recorded",
+    )
+    assert "frozen(support-bot): container support-bot is running" in found["E2"]["why"]
+    md = (ex.dir / "report.md").read_text()
+    assert "> **Note:** the simulated world (world.json) changed after the exercise ended" in md

@@ -191,3 +191,16 @@ def test_objective_ratings_follow_the_rule(
     played = load_played(ex.dir)
     scores = score_objectives(played.scenario, list(results(ex).values()))
     assert {s.objective.id: s.rating for s in scores} == ratings
+
+
+def test_the_exercise_times_are_ir_cases_metrics_moments_read_on_the_exercise_clock(tmp_path: Path) -> None:
+    ex = play(tmp_path, advance_before_action=400)
+    rows = [json.loads(line) for line in ex.ir("cases", "--metrics", "--json").splitlines()]
+    wall = next(r for r in rows if r.get("case") == ex.case)
+    assert wall["time_to_acknowledge_s"] < 60  # wall clock: the test took seconds …
+    played = load_played(ex.dir)
+    times = exercise_times(played)
+    (case,) = times.cases
+    assert case.first_action_s == played.clock.exercise_seconds(wall["first_action"]) == 490.0  # … the exercise 8m 10s
+    assert case.contained_s == played.clock.exercise_seconds(wall["contained"])
+    assert (times.mtta, times.mttc) == (490.0, 490.0)
