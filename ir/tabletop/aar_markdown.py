@@ -25,7 +25,7 @@ def render_markdown(r: dict[str, Any]) -> str:
         *[f"> **Note:** {text(note)}" for note in r["notes"]],
         *([""] if r["notes"] else []),
         *_overview(ov, ex),
-        *_summary(r["summary"], r["times"]),
+        *_summary(r["summary"], r["times"], provisional=ex["status"] != "ended"),
         *_objectives(r["objectives"]),
         *_timeline(r["timeline"]),
         *_plan(r["improvement_plan"]),
@@ -78,7 +78,7 @@ def _objective_line(o: dict[str, Any]) -> str:
     return f"- **{text(o['id'])}** {text(o['title'])}{capability}"
 
 
-def _summary(s: dict[str, Any], t: dict[str, Any]) -> list[str]:
+def _summary(s: dict[str, Any], t: dict[str, Any], *, provisional: bool) -> list[str]:
     ratings = " · ".join(f"{text(k)} **{text(v or '—')}**" for k, v in s["ratings"].items())
     return [
         "## 2. Executive summary",
@@ -86,7 +86,7 @@ def _summary(s: dict[str, Any], t: dict[str, Any]) -> list[str]:
         f"- time to acknowledge: **{text(s['time_to_acknowledge'])}**; "
         f"time to contain: **{text(s['time_to_contain'])}** (from {text(t['start'])}, exercise time, pauses excluded)",
         f"- expectations: {s['passed']} passed, {s['failed']} failed, {s['pending']} pending",
-        f"- objectives: {ratings}",
+        f"- objectives: {ratings}" + (" (provisional: the exercise is in progress)" if provisional else ""),
         "",
         "### Strengths",
         "",

@@ -55,7 +55,7 @@ def timeline_svg(data: dict[str, Any]) -> str:
     out += _injects([r for r in rows if r["lane"] == "inject"], x)
     out += _axis(end, x)
     out += _actions([r for r in rows if r["lane"] == "responder"], x)
-    out += _spans(times, end, x)
+    out += _spans(times, end, x, over=data["exercise"]["status"] == "ended")
     out += _expectations(results, x)
     out += _legend()
     out.append("</svg>")
@@ -139,7 +139,8 @@ def _actions(rows: list[dict[str, Any]], x: Any) -> list[str]:
     return out
 
 
-def _spans(times: dict[str, Any], end: float, x: Any) -> list[str]:
+def _spans(times: dict[str, Any], end: float, x: Any, *, over: bool) -> list[str]:
+    """The MTTA and MTTC spans; one never reached is a dashed line, red once the exercise is over."""
     out = []
     start = float(times["start_s"])
     y = SPANS
@@ -151,11 +152,13 @@ def _spans(times: dict[str, Any], end: float, x: Any) -> list[str]:
     ):
         top = y + i * 20
         if at is None:
+            colour = RED if over else MUTED
             out.append(
-                f'<line x1="{x(start):.1f}" y1="{top + 4}" x2="{x(end):.1f}" y2="{top + 4}" stroke="{RED}" '
+                f'<line x1="{x(start):.1f}" y1="{top + 4}" x2="{x(end):.1f}" y2="{top + 4}" stroke="{colour}" '
                 f'stroke-width="3" stroke-dasharray="6 4"/>'
             )
-            out.append(f'<text x="{x(start) + 4:.1f}" y="{top - 2}" fill="{RED}">{name}: not reached</text>')
+            words = "not reached" if over else "not yet"
+            out.append(f'<text x="{x(start) + 4:.1f}" y="{top - 2}" fill="{colour}">{name}: {words}</text>')
             continue
         width = max(x(float(at)) - x(start), 2.0)
         label = f"{name} {duration(times[key])} (from {times['start']})"

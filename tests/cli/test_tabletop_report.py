@@ -175,7 +175,8 @@ def test_a_report_of_a_running_exercise_says_so(ws: Path) -> None:
     ex = stop_before_snapshot(ws, end=False)
     out = report(ws, EXERCISE_ID)
     assert f"{EXERCISE_ID} (in progress)" in out
-    assert "**in progress**" in (ex.dir / "report.md").read_text()
+    md = (ex.dir / "report.md").read_text()
+    assert "**in progress**" in md and "(provisional: the exercise is in progress)" in md
     ex.close()
 
 
