@@ -121,3 +121,7 @@ def tabletop_lint(ctx: click.Context, scenarios: tuple[str, ...], as_json: bool)
 from ir.cli.tabletop_run import run_cmd  # noqa: E402 (each exercise command lives in its own module)
 
 tabletop_group.add_command(run_cmd)
+
+from ir.cli.tabletop_report import report_cmd  # noqa: E402
+
+tabletop_group.add_command(report_cmd)
