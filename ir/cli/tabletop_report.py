@@ -21,10 +21,10 @@ def report_cmd(ctx: click.Context, exercise: str, as_json: bool) -> None:
     """Score EXERCISE (an id under exercises/, or a path) and write report.md, report.json and timeline.svg."""
     from ir.actions import default_registry
     from ir.tabletop.aar import write_aar
-    from ir.tabletop.played import EXERCISE_JOURNAL, EXERCISES_DIR, find_exercise
+    from ir.tabletop.sandbox import EXERCISES_DIR, JOURNAL_FILE, find_exercise
 
     exercises: Path | None = None
-    if not (Path(exercise) / EXERCISE_JOURNAL).is_file():
+    if not (Path(exercise) / JOURNAL_FILE).is_file():
         try:
             exercises = workspace_of(ctx).root / EXERCISES_DIR
         except WorkspaceError:

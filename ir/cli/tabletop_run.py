@@ -30,18 +30,6 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 EXERCISE_ID = re.compile(r"^EX-[A-Za-z0-9._-]{1,120}$")
 
 
-def find_scenario(ws: Any, ref: str) -> Path:
-    """A scenario file: a path, or an id in the workspace's `tabletop/` folder."""
-    direct = Path(ref)
-    if direct.is_file():
-        return direct
-    folder: Path = ws.path(str(getattr(ws.settings, "tabletop_dir", "tabletop")))
-    for candidate in (folder / f"{ref}.yaml", folder / f"{ref}.yml"):
-        if candidate.is_file():
-            return candidate
-    raise InputError(f"{ref}: no such scenario file, and no {ref}.yaml in {folder}")
-
-
 def runtime_for(sandbox: Any) -> Any:
     """Engines on the sandbox's backends (behind the interlock), its world's change port, labels."""
     from ir.actions import default_registry
@@ -205,12 +193,13 @@ def run_cmd(
     from ir.core.inventory import Inventory
     from ir.core.yamlsafe import YamlInputError, load_file
     from ir.tabletop.clock import parse_clock
+    from ir.tabletop.folder import find_scenario
     from ir.tabletop.interlock import check
     from ir.tabletop.sandbox import new_exercise_id
     from ir.tabletop.scenario import load_scenario
 
     ws = workspace_of(ctx)
-    path = find_scenario(ws, scenario)
+    path = find_scenario(ws.tabletop_dir, scenario)
     loaded = load_scenario(path)
     try:
         located = load_file(path)
