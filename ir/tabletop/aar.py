@@ -27,7 +27,7 @@ from ir.report.times import duration
 from ir.tabletop.aar_markdown import render_markdown
 from ir.tabletop.aar_svg import timeline_svg
 from ir.tabletop.clock import wall
-from ir.tabletop.expectations import Result, deadline, evaluate_played
+from ir.tabletop.expectations import ENGINE_KINDS, Result, deadline, evaluate_played
 from ir.tabletop.improvement import PLAN_FILE, PlanRow, apply_edits, load_edits, plan_rows, plan_text
 from ir.tabletop.played import Played, SandboxCase, at_text, load_played
 from ir.tabletop.records import ExerciseKind as K
@@ -275,11 +275,27 @@ class WrittenAar:
     data: dict[str, Any]
 
 
+def score_exercise(
+    exercise_dir: Path, *, destructive: Collection[str], now: str | datetime | None = None
+) -> tuple[Played, dict[str, Any]]:
+    """Read and score an exercise folder: (the exercise, the report's data), nothing written."""
+    played = load_played(exercise_dir)
+    return played, build_aar(played, evaluate_played(played, destructive=destructive, now=now))
+
+
+def engine_failures(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The engine expectations (step, order, world, decision) a report's data says failed."""
+    return [
+        e
+        for o in data["objectives"]
+        for e in o["expectations"]
+        if e["kind"] in ENGINE_KINDS and e["status"] == "failed"
+    ]
+
+
 def write_aar(exercise_dir: Path, *, destructive: Collection[str], now: str | datetime | None = None) -> WrittenAar:
     """Score the exercise and write `report.md`, `report.json`, `timeline.svg` and `improvement.yaml`."""
-    played = load_played(exercise_dir)
-    results = evaluate_played(played, destructive=destructive, now=now)
-    data = build_aar(played, results)
+    played, data = score_exercise(exercise_dir, destructive=destructive, now=now)
     plan = [PlanRow.model_validate(row) for row in data["improvement_plan"]]
     texts = {
         "report.md": render_markdown(data),

@@ -27,7 +27,7 @@ from ir.core.inventory import Agent
 from ir.core.minting import walk
 from ir.core.records import Kind
 from ir.report.times import case_times
-from ir.tabletop.played import Evidence, Played, load_played
+from ir.tabletop.played import Evidence, Played, at_text, load_played
 from ir.tabletop.records import ExerciseKind as K
 from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox
 from ir.tabletop.scenario import CONDITION
@@ -107,7 +107,7 @@ def _contained(agent: str, p: Played) -> tuple[bool, Finding]:
         when = case_times(case.records, case.steps).contained
         if when is not None:
             rec = next(r for r in reversed(case.records) if r.ts == when)
-            text = f"case {case.id}: freeze, keys and sessions succeeded at {when}"
+            text = f"case {case.id}: freeze, keys and sessions succeeded at {at_text(p.clock.exercise_seconds(when))}"
             return True, Finding(text, (Evidence(file=case.file, seq=rec.seq, what="containment complete"),))
     return False, Finding(f"none of the {len(cases)} case(s) of {agent} has freeze, keys and sessions all succeeded")
 

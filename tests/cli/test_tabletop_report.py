@@ -171,6 +171,33 @@ def test_text_from_the_journals_is_neutralised_in_every_file(ws: Path) -> None:
     assert "<script>" not in note and "\\<script\\>" in note and "!\\[i\\]" in note
 
 
+def test_every_value_stays_on_its_line_and_scenario_markup_is_inert(ws: Path) -> None:
+    """A folded `summary:` ends in a newline and a note may hold several: the scope cell and the note's
+    row read as text on one line (no literal `\\n`, no forged row); the narrative's raw HTML is text."""
+    ex = Exercise(ws)
+    scenario = (ex.dir / "scenario.yaml").read_text()
+    scenario = scenario.replace(
+        "summary: A crafted email makes the support bot send data out in an image URL, then mint itself a key.",
+        "summary: >\n  A crafted email makes the support bot\n  send data out.\n",
+    ).replace("narrative: |\n", "narrative: |\n  <img src=x onerror=alert(1)> **Monday.**\n")
+    (ex.dir / "scenario.yaml").write_text(scenario)
+    ex.start()
+    ex.deliver_alert()
+    ex.advance(60)
+    ex.ir("resume", ex.case, "--yes", "--as", "bob")
+    ex.ir("note", ex.case, "first line\n| forged | row |\n# not a heading", "--as", "bob")
+    ex.end()
+    report(ws, EXERCISE_ID)
+    md = (ex.dir / "report.md").read_text()
+    assert "\\n" not in md and "\\n" not in (ex.dir / "timeline.svg").read_text()
+    assert "| scope | A crafted email makes the support bot send data out. Agents: support-bot. |" in md
+    (note,) = [line for line in md.splitlines() if "note: first line" in line]
+    assert "note: first line \\| forged \\| row \\| # not a heading |" in note
+    table = md.split("## 4. Timeline", 1)[1].split("\n\n")[2]  # the timeline table, header to its end
+    assert {len(re.findall(r"(?<!\\)\|", line)) for line in table.splitlines()} == {6}  # five cells a row
+    assert "<img" not in md and "> &lt;img src=x onerror=alert(1)&gt; **Monday.**" in md
+
+
 def test_a_report_of_a_running_exercise_says_so(ws: Path) -> None:
     ex = stop_before_snapshot(ws, end=False)
     out = report(ws, EXERCISE_ID)
