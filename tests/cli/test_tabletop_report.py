@@ -30,7 +30,7 @@ def stop_before_snapshot(ws: Path, *, hostile: str = "", end: bool = True) -> Ex
     ex.deliver_backdoor()
     ex.advance(30)
     ex.ir("resume", ex.case, "--yes", "--as", "bob", "--skip", "snapshot", "--reason", "no time",
-          "--override", "stop=it is exfiltrating")  # fmt: skip
+          "--override", f"stop=it is exfiltrating{hostile}")  # fmt: skip
     if hostile:
         ex.ir("note", ex.case, hostile, "--as", "bob")
     ex.advance(60)
@@ -157,13 +157,15 @@ def test_the_picture_puts_injects_above_the_axis_responders_below_and_failures_i
 
 
 def test_text_from_the_journals_is_neutralised_in_every_file(ws: Path) -> None:
-    hostile = "saw \x1b]8;;http://evil\x07link\x1b[31m <script>alert(1)</script> | `x` ![i](http://evil/p.png)"
-    ex = stop_before_snapshot(ws, hostile=hostile)
+    hostile = "saw \x1b]8;;http://evil\x07link\x1b[31m <script>alert(1)</script> | `x` ![i](http://evil/p.png) \u202e"
+    ex = stop_before_snapshot(ws, hostile=hostile)  # in a note, and in the override's reason E3 quotes
     report(ws, EXERCISE_ID)
     svg = (ex.dir / "timeline.svg").read_text()
     md = (ex.dir / "report.md").read_text()
-    for text in (svg, md, (ex.dir / "report.json").read_text()):
-        assert "\x1b" not in text and "\x07" not in text
+    plan = (ex.dir / "improvement.yaml").read_text()
+    assert "saw \\x1b]8;;http://evil" in plan  # the issue quotes it, inert
+    for text in (svg, md, (ex.dir / "report.json").read_text(), plan):
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "<script" not in svg and "&lt;script&gt;" in svg
     assert "href" not in svg and "http://evil" in svg  # as inert text only
     _svg(ex)  # still well-formed XML
