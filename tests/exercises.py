@@ -1,8 +1,9 @@
 """Exercise folders for the scoring and report tests, laid out as the exercise contract says.
 
-Until the runtime (`ir tabletop run`) writes them, a test plays the facilitator's part here: it
-writes `exercise.jsonl` with `ir.core.journal` (hash chain and all) on a manual clock that moves
-only when the test advances it, delivers the alert through the real alert path (`ir contain` in
+A test plays the facilitator's part here, step by step, where the runtime (`ir tabletop run`,
+tested in tests/cli/test_tabletop_run.py) would play it on its own: it writes `exercise.jsonl` as
+the runtime does (`ir.core.journal`, hash chain and all) on a manual clock that moves only when the
+test advances it, delivers the alert through the real alert path (`ir contain` in
 the sandbox), applies world changes to the simulated world as an injector would, and the
 responders' moves are real `ir resume` / `ir decide` commands. Every case the scores are drawn
 from is made by the real engine.
@@ -16,6 +17,7 @@ from typing import Any
 
 from ir.backends.world_store import WorldStore
 from ir.core.journal import Journal, Record
+from ir.tabletop.sandbox import JOURNAL_FILE
 from tests.conftest import ir_cmd, make_workspace
 
 EXERCISE_ID = "EX-test-exfil-20261120T031200"
@@ -159,9 +161,7 @@ class Exercise:
         (self.dir / "scenario.yaml").write_text(SCENARIO, encoding="utf-8")
         self.ws = make_workspace(self.dir / "workspace", agents=AGENTS, world=WORLD, settings=sandbox_settings(policy))
         self.seconds = 0.0
-        self.journal = Journal(self.dir)
-        self.journal.path = self.dir / "exercise.jsonl"
-        self.journal.open(create=True)
+        self.journal = Journal(self.dir, JOURNAL_FILE).open(create=True)
         self.case = ""
 
     def record(self, kind: str, **data: Any) -> Record:

@@ -19,19 +19,18 @@ from ir.core.text import neutralise
 @guarded
 def report_cmd(ctx: click.Context, exercise: str, as_json: bool) -> None:
     """Score EXERCISE (an id under exercises/, or a path) and write report.md, report.json and timeline.svg."""
-    from ir.actions import default_registry
+    from ir.cli.tabletop_score import destructive_actions, echo_score
     from ir.tabletop.aar import write_aar
-    from ir.tabletop.played import EXERCISE_JOURNAL, EXERCISES_DIR, find_exercise
+    from ir.tabletop.sandbox import EXERCISES_DIR, JOURNAL_FILE, find_exercise
 
     exercises: Path | None = None
-    if not (Path(exercise) / EXERCISE_JOURNAL).is_file():
+    if not (Path(exercise) / JOURNAL_FILE).is_file():
         try:
             exercises = workspace_of(ctx).root / EXERCISES_DIR
         except WorkspaceError:
             exercises = None
     folder = find_exercise(exercise, exercises)
-    destructive = frozenset(action.name for action in default_registry() if action.destructive)
-    written = write_aar(folder, destructive=destructive)
+    written = write_aar(folder, destructive=destructive_actions())
     data = written.data
     if as_json:
         click.echo(json.dumps(data, sort_keys=False))
@@ -39,13 +38,7 @@ def report_cmd(ctx: click.Context, exercise: str, as_json: bool) -> None:
     names = ", ".join(p.name for p in written.paths)
     ex = data["exercise"]
     click.echo(neutralise(f"after-action report of {ex['id']} ({ex['status']}) written to {folder}: {names}"))
-    summary = data["summary"]
-    for objective in data["objectives"]:
-        click.echo(neutralise(f"  {objective['id']} {objective['rating'] or '—'}  {objective['title']}"))
-    click.echo(
-        f"  time to acknowledge {summary['time_to_acknowledge']}  time to contain {summary['time_to_contain']}"
-        f"  ({summary['passed']} passed, {summary['failed']} failed, {summary['pending']} pending)"
-    )
+    echo_score(data)
     plan = data["improvement_plan"]
     if plan:
         click.echo(f"  improvement plan: {len(plan)} row(s); owners and dates are edited in improvement.yaml")

@@ -2,7 +2,9 @@
 
 The CLI builds what tabletop may not import (the action registry, the sandbox's backends behind
 the interlock, the simulated world's change port) and hands it to `ir.tabletop.exercise`; it
-prints each delivered inject, move and the end (`--json`: every exercise record).
+prints each delivered inject, move and the end (`--json`: every exercise record), and under
+`--auto` the score (exit 1 when an engine expectation failed: the reference response must solve
+its scenario).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import click
 
 from ir.cli.support import actor_of, guarded, workspace_of
+from ir.cli.tabletop_score import print_final_score
 from ir.core.errors import ExitCode, InputError
 from ir.core.journal import Record
 from ir.core.text import neutralise
@@ -28,18 +31,6 @@ AUTO_CLOCK = "fast:10"
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """Both end a headless exercise as `interrupted`."""
 EXERCISE_ID = re.compile(r"^EX-[A-Za-z0-9._-]{1,120}$")
-
-
-def find_scenario(ws: Any, ref: str) -> Path:
-    """A scenario file: a path, or an id in the workspace's `tabletop/` folder."""
-    direct = Path(ref)
-    if direct.is_file():
-        return direct
-    folder: Path = ws.path(str(getattr(ws.settings, "tabletop_dir", "tabletop")))
-    for candidate in (folder / f"{ref}.yaml", folder / f"{ref}.yml"):
-        if candidate.is_file():
-            return candidate
-    raise InputError(f"{ref}: no such scenario file, and no {ref}.yaml in {folder}")
 
 
 def runtime_for(sandbox: Any) -> Any:
@@ -205,12 +196,13 @@ def run_cmd(
     from ir.core.inventory import Inventory
     from ir.core.yamlsafe import YamlInputError, load_file
     from ir.tabletop.clock import parse_clock
+    from ir.tabletop.folder import find_scenario
     from ir.tabletop.interlock import check
     from ir.tabletop.sandbox import new_exercise_id
     from ir.tabletop.scenario import load_scenario
 
     ws = workspace_of(ctx)
-    path = find_scenario(ws, scenario)
+    path = find_scenario(ws.tabletop_dir, scenario)
     loaded = load_scenario(path)
     try:
         located = load_file(path)
@@ -235,7 +227,7 @@ def run_cmd(
     deferred: list[int] = []  # Ctrl-C while the folder is being made ends the exercise once it exists
     before = {sig: signal.signal(sig, lambda signum, _frame: deferred.append(signum)) for sig in SIGNALS}
     try:
-        reason = _run(
+        reason, folder = _run(
             ws,
             loaded,
             path,
@@ -251,7 +243,11 @@ def run_cmd(
     finally:
         for sig, handler in before.items():
             signal.signal(sig, handler)
-    sys.exit(int(ExitCode.INTERRUPTED if reason == "interrupted" else ExitCode.OK))
+    if reason == "interrupted":
+        sys.exit(int(ExitCode.INTERRUPTED))
+    # --auto proves the scenario solvable: an engine expectation it fails is a failure (exit 1)
+    failed = auto and print_final_score(folder, as_json=as_json)
+    sys.exit(int(ExitCode.STEP_FAILED if failed else ExitCode.OK))
 
 
 def _run(
@@ -267,8 +263,8 @@ def _run(
     exercise_id: str | None,
     as_json: bool,
     deferred: list[int],
-) -> str | None:
-    """Begin the exercise, drive it to its end (or Ctrl-C), and say why it ended."""
+) -> tuple[str | None, Path]:
+    """Begin the exercise, drive it to its end (or Ctrl-C); why it ended, and its folder."""
     from ir.tabletop.exercise import Exercise
 
     exercise = Exercise.begin(
@@ -298,7 +294,7 @@ def _run(
     if not as_json:
         click.echo(f"exercise folder: {exercise.sandbox.folder}")
         click.echo(f"  cases: ir -w {exercise.sandbox.workspace_root} cases")
-    return reason
+    return reason, exercise.sandbox.folder
 
 
 def _interrupt(_signum: int, _frame: Any) -> None:

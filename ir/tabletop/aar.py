@@ -26,25 +26,12 @@ from ir.core.redaction import redact
 from ir.report.times import duration
 from ir.tabletop.aar_markdown import render_markdown
 from ir.tabletop.aar_svg import timeline_svg
-from ir.tabletop.expectations import Result, deadline, evaluate_played
+from ir.tabletop.clock import wall
+from ir.tabletop.expectations import ENGINE_KINDS, Result, deadline, evaluate_played
 from ir.tabletop.improvement import PLAN_FILE, PlanRow, apply_edits, load_edits, plan_rows, plan_text
-from ir.tabletop.played import (
-    DELIVERED,
-    ENDED,
-    EXERCISE_JOURNAL,
-    JOINED,
-    MARKED,
-    NOTE,
-    PAUSED,
-    RESUMED,
-    SKIPPED,
-    STARTED,
-    Played,
-    SandboxCase,
-    at_text,
-    load_played,
-    parse_ts,
-)
+from ir.tabletop.played import Played, SandboxCase, at_text, load_played
+from ir.tabletop.records import ExerciseKind as K
+from ir.tabletop.sandbox import JOURNAL_FILE
 from ir.tabletop.scoring import RATINGS, ExerciseTimes, ObjectiveScore, exercise_times, score_objectives
 
 SCHEMA = "ir/aar/v1"
@@ -55,8 +42,8 @@ def build_aar(played: Played, results: Sequence[Result]) -> dict[str, Any]:
     """The report's data (what `report.json` holds)."""
     scores = score_objectives(played.scenario, results)
     times = exercise_times(played)
-    started, ended = played.first(STARTED), played.ended
-    day = parse_ts(ended.ts if ended else started.ts if started else datetime.now(UTC)).date()
+    started, ended = played.first(K.STARTED), played.ended
+    day = wall(ended.ts if ended else started.ts if started else datetime.now(UTC)).date()
     edits = load_edits(played.dir / PLAN_FILE)
     plan = apply_edits(plan_rows(played.scenario, results, day), edits)
     data = {
@@ -90,7 +77,7 @@ def _exercise(p: Played, started: Record | None, ended: Record | None) -> dict[s
         "auto": s.get("auto"),
         "live_fire": s.get("live_fire"),
         "facilitator": s.get("facilitator"),
-        "journal": {"file": EXERCISE_JOURNAL, "records": len(p.records), "head": {"seq": last.seq, "hash": last.hash}},
+        "journal": {"file": JOURNAL_FILE, "records": len(p.records), "head": {"seq": last.seq, "hash": last.hash}},
     }
 
 
@@ -100,8 +87,8 @@ def _overview(p: Played, started: Record | None, ended: Record | None) -> dict[s
     return {
         "name": sc.title,
         "dates": {
-            "start": parse_ts(started.ts).date().isoformat() if started else None,
-            "end": parse_ts(ended.ts).date().isoformat() if ended else None,
+            "start": wall(started.ts).date().isoformat() if started else None,
+            "end": wall(ended.ts).date().isoformat() if ended else None,
         },
         "scope": {
             "summary": sc.summary,
@@ -117,7 +104,9 @@ def _overview(p: Played, started: Record | None, ended: Record | None) -> dict[s
             "title": sc.title,
             "narrative": sc.narrative,
         },
-        "participants": [f"{r.data.get('as')} ({_role_title(p, r.data.get('role'))})" for r in p.of(JOINED)],
+        "participants": [
+            f"{r.data.get('as')} ({_role_title(p, r.data.get('role'))})" for r in p.of(K.PARTICIPANT_JOINED)
+        ],
         "point_of_contact": (started.data.get("facilitator") if started else None) or None,
     }
 
@@ -180,7 +169,7 @@ def _participants(p: Played) -> list[dict[str, Any]]:
             "joined_at_s": p.at(r),
             "records": acted.get(str(r.data.get("as")), 0),
         }
-        for r in p.of(JOINED)
+        for r in p.of(K.PARTICIPANT_JOINED)
     ]
 
 
@@ -206,10 +195,10 @@ def _row(
     what: str,
     *,
     who: object = None,
-    file: str = EXERCISE_JOURNAL,
+    file: str = JOURNAL_FILE,
     failed: bool = False,
 ) -> dict[str, Any]:
-    at = p.at(rec) if file == EXERCISE_JOURNAL else p.clock.exercise_seconds(rec.ts)
+    at = p.at(rec) if file == JOURNAL_FILE else p.clock.exercise_seconds(rec.ts)
     return {
         "at_s": at,
         "at": at_text(at),
@@ -225,22 +214,22 @@ def _row(
 
 def _exercise_row(p: Played, rec: Record) -> dict[str, Any] | None:
     d = rec.data
-    if rec.type == DELIVERED:
+    if rec.type == K.INJECT_DELIVERED:
         kinds = ", ".join(str(k) for k in d.get("what") or [])
         return _row(p, rec, "inject", f"{d.get('inject')} {d.get('title')} ({kinds})")
-    if rec.type == SKIPPED:
+    if rec.type == K.INJECT_SKIPPED:
         return _row(p, rec, "inject", f"{d.get('inject')} skipped: {d.get('why')}")
-    if rec.type == STARTED:
+    if rec.type == K.STARTED:
         return _row(p, rec, "facilitator", f"exercise started (clock {d.get('clock')})", who=d.get("facilitator"))
-    if rec.type == ENDED:
+    if rec.type == K.ENDED:
         return _row(p, rec, "facilitator", f"exercise ended: {d.get('reason')}", who=d.get("by"))
-    if rec.type in (PAUSED, RESUMED):
+    if rec.type in (K.CLOCK_PAUSED, K.CLOCK_RESUMED):
         return _row(p, rec, "facilitator", rec.type.replace("clock.", "clock "), who=d.get("by"))
-    if rec.type == MARKED:
+    if rec.type == K.EXPECTATION_MARKED:
         verdict = "passed" if d.get("passed") is True else "failed"
         note = f": {d.get('note')}" if d.get("note") else ""
         return _row(p, rec, "facilitator", f"{d.get('expectation')} marked {verdict}{note}", who=d.get("by"))
-    if rec.type == NOTE:
+    if rec.type == K.NOTE:
         return _row(p, rec, "facilitator", f"note: {d.get('text')}", who=d.get("by"))
     return None
 
@@ -286,11 +275,27 @@ class WrittenAar:
     data: dict[str, Any]
 
 
+def score_exercise(
+    exercise_dir: Path, *, destructive: Collection[str], now: str | datetime | None = None
+) -> tuple[Played, dict[str, Any]]:
+    """Read and score an exercise folder: (the exercise, the report's data), nothing written."""
+    played = load_played(exercise_dir)
+    return played, build_aar(played, evaluate_played(played, destructive=destructive, now=now))
+
+
+def engine_failures(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The engine expectations (step, order, world, decision) a report's data says failed."""
+    return [
+        e
+        for o in data["objectives"]
+        for e in o["expectations"]
+        if e["kind"] in ENGINE_KINDS and e["status"] == "failed"
+    ]
+
+
 def write_aar(exercise_dir: Path, *, destructive: Collection[str], now: str | datetime | None = None) -> WrittenAar:
     """Score the exercise and write `report.md`, `report.json`, `timeline.svg` and `improvement.yaml`."""
-    played = load_played(exercise_dir)
-    results = evaluate_played(played, destructive=destructive, now=now)
-    data = build_aar(played, results)
+    played, data = score_exercise(exercise_dir, destructive=destructive, now=now)
     plan = [PlanRow.model_validate(row) for row in data["improvement_plan"]]
     texts = {
         "report.md": render_markdown(data),

@@ -5,11 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from ir.core.text import neutralise
-from ir.report.markdown import code, text
+from ir.report import markdown
 from ir.tabletop.played import at_text
 from ir.tabletop.scoring import RATINGS
 
 MARK = {"passed": "✓ passed", "failed": "✗ **failed**", "pending": "… pending"}
+
+
+def flat(value: Any) -> str:
+    """A value on one line: every run of whitespace, line breaks included, as one space (a scenario's
+    folded `summary:` ends in a newline; a note may hold several). Nothing else is changed."""
+    return " ".join(("" if value is None else str(value)).split())
+
+
+def text(value: Any) -> str:
+    """A value as inert Markdown text on one line (a table cell, a heading, a list item)."""
+    return markdown.text(flat(value))
+
+
+def code(value: Any) -> str:
+    """An id, a path or a hash as inline code on one line."""
+    return markdown.code(flat(value))
+
+
+def prose(line: str) -> str:
+    """A line of the scenario's own Markdown (the narrative): its formatting kept, raw HTML shown as text."""
+    return neutralise(line).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_markdown(r: dict[str, Any]) -> str:
@@ -67,7 +88,7 @@ def _overview(ov: dict[str, Any], ex: dict[str, Any]) -> list[str]:
         "",
         "### Scenario",
         "",
-        *[f"> {neutralise(line)}" for line in str(sc["narrative"]).strip().splitlines()],
+        *[f"> {prose(line)}" for line in str(sc["narrative"]).strip().splitlines()],
         "",
     ]
     return lines

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ir.report.svg import escape
+from ir.report import svg
 from ir.report.times import duration
+from ir.tabletop.aar_markdown import flat
 from ir.tabletop.played import at_text
 
 WIDTH, LEFT, RIGHT = 860, 96, 40
@@ -60,6 +61,11 @@ def timeline_svg(data: dict[str, Any]) -> str:
     out += _legend()
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def escape(value: str) -> str:
+    """A label (or one line of a hover title) as inert SVG text on one line."""
+    return svg.escape(flat(value))
 
 
 def _placed(items: Sequence[tuple[float, str]], rows: int) -> list[int]:
@@ -133,7 +139,7 @@ def _actions(rows: list[dict[str, Any]], x: Any) -> list[str]:
         out.append(f'<line x1="{pos:.1f}" y1="{ACTIONS}" x2="{pos:.1f}" y2="{y - 10}" stroke="{MUTED}"/>')
         out.append(
             f'<circle cx="{pos:.1f}" cy="{ACTIONS}" r="{radius:.1f}" fill="{colour}">'
-            f"<title>{escape(chr(10).join(lines))}</title></circle>"
+            f"<title>{chr(10).join(escape(line) for line in lines)}</title></circle>"
         )
         out.append(f'<text x="{pos + 3:.1f}" y="{y}" fill="{RED if failed else INK}">{escape(label)}</text>')
     return out

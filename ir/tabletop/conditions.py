@@ -1,149 +1,131 @@
-"""Whether a scenario condition holds in an exercise's sandbox, and the evidence that says so.
+"""Whether a scenario condition holds in an exercise, and the evidence that says so — the one
+evaluator: the runtime asks it for `unless` and `end.when` (on the live sandbox), scoring for
+world expectations (on the exercise as it ended).
 
-The vocabulary (`ir.tabletop.scenario`): `contained(AGENT)`, `frozen(AGENT)`, `revoked(AGENT)`,
-`case_open(AGENT)`, `decided(AGENT)`, `delivered(INJECT)`. Case facts come from the sandbox's
-case journals (through the one journal reader, `CaseState`, and the report's `case_times`, so
-"contained" means here what it means in `ir report`); world facts from the simulated world's
-state. The runtime asks it for `unless` and `end.when`; scoring asks it for world expectations.
+    contained(AGENT)   a case of the agent has freeze, keys and sessions all succeeded
+                       (`ir.report.times.case_times`: what `ir cases --metrics` and `ir report` call it)
+    frozen(AGENT)      the agent's container is paused or stopped in the simulated world
+    revoked(AGENT)     every access key of the agent's IAM users is Inactive, and of every user it
+                       minted: the world's CloudTrail walked to a fixed point by `ir.core.minting`,
+                       exactly as `credentials.find_minted` walks it
+    case_open(AGENT)   a case exists for the agent
+    decided(AGENT)     a `decision` record in a case of the agent
+    delivered(INJECT)  an `inject.delivered` record for it
+
+Everything is read through `ir.tabletop.played` (the exercise journal, the sandbox's case journals
+through the one journal reader, the simulated world's state), so the runtime and the score can
+never disagree on what a condition means.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from ir.core.case import list_cases, pinned_playbook
-from ir.core.case_state import CaseState
-from ir.core.errors import InputError, IrError
+from ir.core.errors import InputError
 from ir.core.inventory import Agent
-from ir.core.journal import JOURNAL_FILE, read
 from ir.core.minting import walk
 from ir.core.records import Kind
 from ir.report.times import case_times
-from ir.tabletop.sandbox import Sandbox
+from ir.tabletop.played import Evidence, Played, at_text, load_played
+from ir.tabletop.records import ExerciseKind as K
+from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox
 from ir.tabletop.scenario import CONDITION
+
+STOPPED = frozenset({"paused", "exited", "stopped"})
+"""Container states that count as frozen (paused keeps memory; exited has lost it, but acts no more)."""
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """What decided a condition: one line, and the journal records it rests on."""
+class Finding:
+    """Why a condition holds or not: one line, and the records or state it rests on."""
 
     text: str
-    """One line, e.g. `case 2026…-support-bot-…: freeze, keys, sessions succeeded`."""
-    records: tuple[tuple[str, int], ...] = ()
-    """(journal path relative to the exercise folder, seq) of each record it rests on."""
+    """One line, e.g. `case 2026…-support-bot-…: freeze, keys and sessions succeeded at …`."""
+    evidence: tuple[Evidence, ...] = ()
 
     def __str__(self) -> str:
         return self.text
 
 
-def holds(condition: str, sandbox: Sandbox) -> tuple[bool, Evidence]:
-    """Whether `condition` holds in `sandbox` now, and why."""
+def holds(condition: str, exercise: Sandbox | Played) -> tuple[bool, Finding]:
+    """Whether `condition` holds in the exercise now (a sandbox is read as it stands), and why."""
     match = CONDITION.match(condition.strip())
-    if not match:
+    if match is None:
         raise InputError(
             f"{condition!r} is not a condition (contained, frozen, revoked, case_open, decided, delivered)"
         )
-    name, subject = match.group(1), match.group(2)
+    p = load_played(exercise) if isinstance(exercise, Sandbox) else exercise
+    name, subject = match.groups()
     if name == "delivered":
-        return _delivered(sandbox, subject)
-    agent = _agent(sandbox, subject)
-    if name == "frozen":
-        return _frozen(sandbox, agent)
-    if name == "revoked":
-        return _revoked(sandbox, agent)
-    return _from_cases(sandbox, agent, name)
-
-
-def _agent(sandbox: Sandbox, agent_id: str) -> Agent:
-    ws = sandbox.workspace()
-    return ws.inventory.get(agent_id, str(ws.inventory_path))
-
-
-def _rel(sandbox: Sandbox, path: Path) -> str:
-    try:
-        return str(path.relative_to(sandbox.folder))
-    except ValueError:
-        return str(path)
-
-
-def _delivered(sandbox: Sandbox, inject: str) -> tuple[bool, Evidence]:
-    record = sandbox.delivered().get(inject)
-    if record is None:
-        return False, Evidence(f"inject {inject} not delivered")
-    at = record.data.get("exercise_s")
-    return True, Evidence(f"inject {inject} delivered at {at}s", ((_rel(sandbox, sandbox.journal_path), record.seq),))
-
-
-def _cases(sandbox: Sandbox, agent: Agent) -> list[tuple[Path, CaseState]]:
-    """The agent's cases, oldest first."""
-    ws = sandbox.workspace()
-    found = [(p, s) for p, s in list_cases(ws.cases_dir, unreadable=[]) if s.run and s.run.agent_id == agent.id]
-    return sorted(found, key=lambda item: item[0].name)
-
-
-def _from_cases(sandbox: Sandbox, agent: Agent, name: str) -> tuple[bool, Evidence]:
-    cases = _cases(sandbox, agent)
-    if not cases:
-        return False, Evidence(f"no case for {agent.id}")
+        return _delivered(subject, p)
     if name == "case_open":
-        path, _state = cases[0]
-        where = _rel(sandbox, path / JOURNAL_FILE)
-        return True, Evidence(f"case {path.name} is about {agent.id}", ((where, 1),))
+        return _case_open(subject, p)
     if name == "decided":
-        for path, state in reversed(cases):
-            if state.decisions:
-                last = state.decisions[-1]
-                text = f"case {path.name}: decision {last.decision} by {last.by}"
-                return True, Evidence(text, ((_rel(sandbox, path / JOURNAL_FILE), int(last.seq)),))
-        return False, Evidence(f"no decision in the {len(cases)} case(s) of {agent.id}")
-    for path, state in cases:  # contained
-        records = read(path / JOURNAL_FILE).records
-        try:
-            steps = _steps(path, state)
-        except IrError:
-            continue
-        times = case_times(records, steps)
-        if times.contained is not None:
-            seq = next((r.seq for r in records if r.ts == times.contained and r.type == Kind.STEP_RESULT), 0)
-            text = f"case {path.name}: freeze, keys and sessions succeeded at {times.contained}"
-            return True, Evidence(text, ((_rel(sandbox, path / JOURNAL_FILE), seq),))
-    return False, Evidence(f"none of the {len(cases)} case(s) of {agent.id} has freeze, keys and sessions succeeded")
+        return _decided(subject, p)
+    if name == "contained":
+        return _contained(subject, p)
+    agent = p.agent(subject)
+    if agent is None:
+        return False, Finding(f"{subject} is not an agent of the exercise's sandbox")
+    if name == "frozen":
+        return _frozen(agent, p)
+    return _revoked(agent, p)
 
 
-_STEPS: dict[tuple[Path, str], list[tuple[str, str]]] = {}
+def _delivered(inject: str, p: Played) -> tuple[bool, Finding]:
+    rec = p.delivered(inject)
+    if rec is None:
+        return False, Finding(f"{inject} was not delivered")
+    ev = Evidence(file=JOURNAL_FILE, seq=rec.seq, what=f"{K.INJECT_DELIVERED} {inject}")
+    return True, Finding(f"{inject} delivered at {rec.data.get('exercise_s')}s", (ev,))
 
 
-def _steps(case_dir: Path, state: CaseState) -> list[tuple[str, str]]:
-    """(step id, action) of the case's pinned playbook (parsed once per case and pin: it never changes)."""
-    key = (case_dir, state.run.playbook.sha256 if state.run else "")
-    if key not in _STEPS:
-        _STEPS[key] = [(s.id, s.action) for s in pinned_playbook(case_dir, state).playbook.steps]
-    return _STEPS[key]
+def _case_open(agent: str, p: Played) -> tuple[bool, Finding]:
+    cases = p.cases_of(agent)
+    if not cases:
+        return False, Finding(f"no case for {agent}")
+    first = cases[0]
+    return True, Finding(f"case {first.id} is about {agent}", (Evidence(file=first.file, seq=1, what="run.started"),))
 
 
-def _container(world: Mapping[str, Any], ref: str) -> dict[str, Any] | None:
-    for container in (world.get("containers") or {}).values():
-        if ref in (container.get("name"), container.get("id")):
-            found: dict[str, Any] = container
-            return found
-    return None
+def _decided(agent: str, p: Played) -> tuple[bool, Finding]:
+    cases = p.cases_of(agent)
+    for case in cases:
+        rec = next((r for r in case.records if r.type == Kind.DECISION), None)
+        if rec is not None:
+            text = f"case {case.id}: decision {rec.data.get('decision')} by {rec.data.get('by')}"
+            return True, Finding(text, (Evidence(file=case.file, seq=rec.seq, what="decision"),))
+    return False, Finding(f"no decision in the {len(cases)} case(s) of {agent}")
 
 
-def _frozen(sandbox: Sandbox, agent: Agent) -> tuple[bool, Evidence]:
+def _contained(agent: str, p: Played) -> tuple[bool, Finding]:
+    cases = p.cases_of(agent)
+    if not cases:
+        return False, Finding(f"no case for {agent}")
+    for case in cases:
+        when = case_times(case.records, case.steps).contained
+        if when is not None:
+            rec = next(r for r in reversed(case.records) if r.ts == when)
+            text = f"case {case.id}: freeze, keys and sessions succeeded at {at_text(p.clock.exercise_seconds(when))}"
+            return True, Finding(text, (Evidence(file=case.file, seq=rec.seq, what="containment complete"),))
+    return False, Finding(f"none of the {len(cases)} case(s) of {agent} has freeze, keys and sessions all succeeded")
+
+
+def _frozen(agent: Agent, p: Played) -> tuple[bool, Finding]:
     if agent.container is None:
-        return False, Evidence(f"{agent.id} has no container")
+        return False, Finding(f"{agent.id} has no container")
     ref = agent.container.ref
-    container = _container(sandbox.world_state(), ref)
-    if container is None:
-        return False, Evidence(f"container {ref} of {agent.id} is not in the world")
-    status = str(container.get("status"))
-    return status in ("paused", "exited"), Evidence(f"container {ref} is {status}")
+    containers: dict[str, Any] = p.world.get("containers") or {}
+    found = containers.get(ref) or next((c for c in containers.values() if ref in (c.get("name"), c.get("id"))), None)
+    if found is None:
+        return False, Finding(f"container {ref} of {agent.id} is not in the simulated world")
+    status = str(found.get("status"))
+    ev = Evidence(file=p.world_file, what=f"container {ref}: {status}")
+    return status in STOPPED, Finding(f"container {ref} is {status}", (ev,))
 
 
-def agent_users(agent: Agent) -> tuple[set[str], set[str]]:
+def agent_principals(agent: Agent) -> tuple[set[str], set[str]]:
     """(IAM users, IAM roles) the inventory gives the agent."""
     users: set[str] = set()
     roles: set[str] = set()
@@ -156,23 +138,41 @@ def agent_users(agent: Agent) -> tuple[set[str], set[str]]:
     return users, roles
 
 
-def _revoked(sandbox: Sandbox, agent: Agent) -> tuple[bool, Evidence]:
-    world = sandbox.world_state()
-    users, roles = agent_users(agent)
-    if not users:
-        return False, Evidence(f"{agent.id} has no IAM user: nothing to revoke")
-    trail = [r for r in world.get("cloudtrail") or [] if isinstance(r, dict)]
-    minted = walk(trail, users, roles)
-    everyone = sorted(users | set(minted["users"]))
-    iam_users = (world.get("iam") or {}).get("users") or {}
-    active = [
-        f"{user}:{key.get('key_id')}"
-        for user in everyone
-        for key in (iam_users.get(user) or {}).get("access_keys") or []
-        if key.get("status") != "Inactive"
-    ]
-    count = sum(len((iam_users.get(u) or {}).get("access_keys") or []) for u in everyone)
-    minted_note = f" (minted users: {', '.join(minted['users'])})" if minted["users"] else ""
-    if active:
-        return False, Evidence(f"still Active: {', '.join(active)}{minted_note}")
-    return True, Evidence(f"all {count} access key(s) of {', '.join(everyone)} Inactive{minted_note}")
+def minted_users(agent: Agent, p: Played) -> tuple[set[str], list[str]]:
+    """(the agent's IAM users and every user it minted, the minted ones alone): `ir.core.minting.walk`
+    over the simulated world's CloudTrail, as `credentials.find_minted` reads a real one."""
+    users, roles = agent_principals(agent)
+    trail = [r for r in p.world.get("cloudtrail") or [] if isinstance(r, dict)]
+    minted: list[str] = walk(trail, users, roles)["users"]
+    return users | set(minted), minted
+
+
+def _revoked(agent: Agent, p: Played) -> tuple[bool, Finding]:
+    everyone, minted = minted_users(agent, p)
+    if not everyone:
+        return False, Finding(f"{agent.id} has no IAM user: nothing to revoke")
+    iam: dict[str, Any] = (p.world.get("iam") or {}).get("users") or {}
+    keys = [(u, k) for u in sorted(everyone) for k in (iam.get(u) or {}).get("access_keys") or []]
+    live = [f"{k.get('key_id')} of {u} is {k.get('status')}" for u, k in keys if k.get("status") != "Inactive"]
+    minted_note = f" (minted: {', '.join(minted)})" if minted else ""
+    if live:
+        text = "; ".join(live)
+        return False, Finding(text, (Evidence(file=p.world_file, what=text), *_undone(agent.id, p)))
+    text = f"all {len(keys)} access key(s) of {', '.join(sorted(everyone))} Inactive{minted_note}"
+    return True, Finding(text, (Evidence(file=p.world_file, what=text),))
+
+
+def _undone(agent_id: str, p: Played) -> list[Evidence]:
+    """The agent's key-deactivation steps a person skipped, or that failed: why a key is still live."""
+    found = []
+    for case in p.cases_of(agent_id):
+        for rec in case.records:
+            step = str(rec.data.get("step", ""))
+            if case.action_of(step) != "credentials.deactivate_keys":
+                continue
+            if rec.type == Kind.STEP_SKIPPED and rec.data.get("by"):
+                what = f"{step} skipped by {rec.data.get('by')}: {rec.data.get('reason') or 'no reason given'}"
+                found.append(Evidence(file=case.file, seq=rec.seq, what=what))
+            elif rec.type == Kind.STEP_RESULT and rec.data.get("status") != "succeeded":
+                found.append(Evidence(file=case.file, seq=rec.seq, what=f"{step} {rec.data.get('status')}"))
+    return found

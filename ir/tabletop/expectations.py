@@ -35,18 +35,12 @@ from ir.core.journal import Record
 from ir.core.records import Kind
 from ir.core.signing_journal import case_id_of, decision_signers
 from ir.report.times import duration
-from ir.tabletop.played import (
-    EXERCISE_JOURNAL,
-    MARKED,
-    Evidence,
-    Played,
-    SandboxCase,
-    at_text,
-    load_played,
-    parse_ts,
-)
+from ir.tabletop.clock import wall
+from ir.tabletop.conditions import holds
+from ir.tabletop.played import Evidence, Played, SandboxCase, at_text, load_played
+from ir.tabletop.records import ExerciseKind as K
+from ir.tabletop.sandbox import JOURNAL_FILE
 from ir.tabletop.scenario import DecisionCheck, Expectation, OrderCheck, Scenario, StepCheck, WorldCheck, seconds
-from ir.tabletop.score_conditions import holds
 
 Status = Literal["passed", "failed", "pending"]
 ENGINE_KINDS = ("step", "order", "world", "decision")
@@ -208,11 +202,11 @@ def _order(check: OrderCheck, p: Played, destructive: frozenset[str], ended: boo
             action = case.action_of(step)
             if matches(check.first, step, action):
                 if succeeded(rec):
-                    firsts.append((parse_ts(rec.ts), rec.seq, case, rec))
+                    firsts.append((wall(rec.ts), rec.seq, case, rec))
             elif rec.type == Kind.STEP_STARTED and (
                 any(matches(t, step, action) for t in named) or (DESTRUCTIVE in check.then and action in destructive)
             ):
-                thens.append((parse_ts(rec.ts), rec.seq, case, rec))
+                thens.append((wall(rec.ts), rec.seq, case, rec))
     first = min(firsts, key=lambda m: m[0]) if firsts else None
     then_text = ", ".join(check.then)
     early = [t for t in thens if first is None or _before(t, first)]
@@ -248,10 +242,10 @@ def _order(check: OrderCheck, p: Played, destructive: frozenset[str], ended: boo
 # -- world ----------------------------------------------------------------------------------------
 def _world(check: WorldCheck, p: Played, now_s: float, ended: bool) -> Decided:
     found = [(c, *holds(c, p)) for c in check.all]
-    evidence = [e for _, _, _, ev in found for e in ev]
-    missing = [f"{c}: {why}" for c, ok, why, _ in found if not ok]
+    evidence = [e for _, _, finding in found for e in finding.evidence]
+    missing = [f"{c}: {finding}" for c, ok, finding in found if not ok]
     if not missing:
-        return "passed", "; ".join(f"{c}: {why}" for c, _, why, _ in found), evidence, now_s
+        return "passed", "; ".join(f"{c}: {finding}" for c, _, finding in found), evidence, now_s
     if ended:
         return "failed", "; ".join(missing), evidence, now_s
     return "pending", "not yet: " + "; ".join(missing), evidence, None
@@ -292,12 +286,12 @@ def _decision(check: DecisionCheck, p: Played, ended: bool) -> Decided:
 
 # -- manual ---------------------------------------------------------------------------------------
 def _manual(e: Expectation, p: Played) -> Decided:
-    marks = [r for r in p.of(MARKED) if r.data.get("expectation") == e.id]
+    marks = [r for r in p.of(K.EXPECTATION_MARKED) if r.data.get("expectation") == e.id]
     if not marks:
         return "pending", f"not marked yet: {e.manual}", [], None
     last = marks[-1]
     note = f": {last.data.get('note')}" if last.data.get("note") else ""
     passed = last.data.get("passed") is True
     why = f"marked {'passed' if passed else 'failed'} by {last.data.get('by')}{note}"
-    ev = [Evidence(file=EXERCISE_JOURNAL, seq=last.seq, what=f"{MARKED} {e.id}")]
+    ev = [Evidence(file=JOURNAL_FILE, seq=last.seq, what=f"{K.EXPECTATION_MARKED} {e.id}")]
     return ("passed" if passed else "failed"), why, ev, p.at(last)

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from ir.core.errors import InputError
 from ir.core.inventory import Frozen
+from ir.core.text import neutralise
 from ir.core.validation import validate
 from ir.core.yamlsafe import YamlInputError, load_file
 from ir.tabletop.expectations import Result
@@ -163,12 +164,12 @@ def plan_text(exercise: str, rows: Sequence[PlanRow], edits: PlanFile) -> str:
     """`improvement.yaml`: the rows of this report, and rows edited earlier that no longer fail."""
     body: dict[str, dict[str, str]] = {}
     for row in rows:
-        body[row.id] = {
-            "capability": row.capability,
-            "issue": row.issue,
-            "corrective_action": row.corrective_action,
+        body[row.id] = {  # what the journals and the scenario wrote is shown inert, as in report.md
+            "capability": neutralise(row.capability),
+            "issue": neutralise(row.issue),
+            "corrective_action": neutralise(row.corrective_action),
             "element": row.element,
-            "owner": row.owner,
+            "owner": neutralise(row.owner),
             "start": row.start.isoformat(),
             "due": row.due.isoformat(),
         }
@@ -178,7 +179,8 @@ def plan_text(exercise: str, rows: Sequence[PlanRow], edits: PlanFile) -> str:
                 k: (v.isoformat() if isinstance(v, date) else v) for k, v in edit.model_dump(exclude_none=True).items()
             }
     head = (
-        f"# Improvement plan of exercise {exercise}: edit owner, start, due, corrective_action or element;\n"
+        f"# Improvement plan of exercise {neutralise(exercise)}:\n"
+        "# edit owner, start, due, corrective_action or element;\n"
         "# `ir tabletop report` keeps your edits when it writes the report again.\n"
     )
     return head + yaml.safe_dump({"rows": body}, sort_keys=False, allow_unicode=True, width=100)

@@ -1,21 +1,16 @@
-"""An exercise folder read back for scoring: the exercise journal, the scenario as run, the sandbox's
-cases and simulated world, and exercise time.
+"""An exercise folder read back: the exercise journal, the scenario as run, the sandbox's cases and
+simulated world, and exercise time — what conditions, expectations, scores and the report read.
 
 Everything here is read-only and read through the same readers as a real case (`ir.core.journal`
-`read`, `CaseState`, the pinned playbook), so scoring never re-interprets raw records on its own.
+`read`, `CaseState`, the pinned playbook), so nothing here re-interprets raw records on its own.
 A damaged chain (the exercise journal or a sandbox case) is refused with one line naming the
-file: a score drawn from records that may have been edited would be worthless.
-
-`ExerciseClock` below is the smallest private version of the exercise clock (the runtime's
-`ir/tabletop/clock.py` is the one to keep): it maps a wall-clock `ts` of a case record to exercise
-time from the exercise records' own `exercise_s`, at the clock's rate, stopped while paused.
+file: a score drawn from records that may have been edited would be worthless. Exercise time is
+the runtime's own clock (`ExerciseClock.from_records`), rebuilt from the exercise journal.
 """
 
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,33 +20,15 @@ from ir.core.case import pinned_playbook
 from ir.core.case_state import CaseState
 from ir.core.errors import InputError, IrError, JournalError
 from ir.core.inventory import Agent, Frozen, Inventory
-from ir.core.journal import JOURNAL_FILE, Record, read
+from ir.core.journal import JOURNAL_FILE as CASE_JOURNAL
+from ir.core.journal import Record, read
 from ir.core.signing_trust import Trust, workspace_trust
-from ir.core.workspace import Workspace, find_workspace
+from ir.core.workspace import Workspace
 from ir.core.yamlsafe import YamlInputError, load_file
+from ir.tabletop.clock import ExerciseClock, wall
+from ir.tabletop.records import ExerciseKind as K
+from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox
 from ir.tabletop.scenario import Scenario, load_scenario
-
-EXERCISE_JOURNAL = "exercise.jsonl"
-SCENARIO_FILE = "scenario.yaml"
-SANDBOX = "workspace"
-
-STARTED = "exercise.started"
-JOINED = "participant.joined"
-PAUSED = "clock.paused"
-RESUMED = "clock.resumed"
-ADVANCED = "clock.advanced"
-DELIVERED = "inject.delivered"
-SKIPPED = "inject.skipped"
-MOVE = "move.played"
-MARKED = "expectation.marked"
-NOTE = "note"
-ENDED = "exercise.ended"
-
-
-def parse_ts(ts: str | datetime) -> datetime:
-    """A record's ISO `ts` (or a datetime) as an aware UTC datetime."""
-    when = ts if isinstance(ts, datetime) else datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def at_text(seconds: float | None) -> str:
@@ -62,54 +39,6 @@ def at_text(seconds: float | None) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"T+{hours}:{minutes:02d}:{secs:02d}" if hours else f"T+{minutes}:{secs:02d}"
-
-
-class ExerciseClock:
-    """Wall time → exercise time (seconds from the start, pauses excluded), from the exercise records."""
-
-    def __init__(self, anchors: Sequence[tuple[datetime, float, bool]], rate: float) -> None:
-        self._walls = [a[0] for a in anchors]
-        self._anchors = list(anchors)
-        self.rate = rate
-        """Exercise seconds per wall second while running (`real` 1, `fast:N` N, `manual` 0)."""
-
-    @classmethod
-    def from_records(cls, records: Sequence[Record]) -> ExerciseClock:
-        """The clock an exercise journal describes."""
-        rate, running, anchors = 1.0, False, []
-        for rec in records:
-            if rec.type == STARTED:
-                rate, running = _rate(str(rec.data.get("clock", "real"))), True
-            elif rec.type == PAUSED:
-                running = False
-            elif rec.type == RESUMED:
-                running = True
-            elif rec.type == ENDED:
-                running = False
-            seconds = rec.data.get("exercise_s")
-            if isinstance(seconds, int | float) and not isinstance(seconds, bool):
-                anchors.append((parse_ts(rec.ts), float(seconds), running))
-        return cls(anchors, rate)
-
-    def exercise_seconds(self, wall_ts: str | datetime) -> float:
-        """Exercise time at a wall time (0 before the start)."""
-        wall = parse_ts(wall_ts)
-        i = bisect_right(self._walls, wall) - 1
-        if i < 0:
-            return 0.0
-        at, seconds, running = self._anchors[i]
-        return seconds + (self.rate * (wall - at).total_seconds() if running else 0.0)
-
-
-def _rate(clock: str) -> float:
-    if clock == "manual":
-        return 0.0
-    if clock.startswith("fast:"):
-        try:
-            return float(clock.removeprefix("fast:"))
-        except ValueError:
-            return 1.0
-    return 1.0
 
 
 class Evidence(Frozen):
@@ -153,24 +82,40 @@ class SandboxCase:
 
 @dataclass
 class Played:
-    """An exercise as its folder records it."""
+    """An exercise as its folder records it (up to its end, once it ended)."""
 
-    dir: Path
-    scenario: Scenario
+    sandbox: Sandbox
     records: list[Record]
     cases: list[SandboxCase]
     world: dict[str, Any]
     """The simulated world's state (`.ir/world.json`; the seed while nothing has touched it)."""
-    workspace: Workspace
     clock: ExerciseClock
     notes: list[str] = field(default_factory=list)
     """What a reader of the score should know (the sandbox changed after the end)."""
+    _scenario: Scenario | None = field(default=None, repr=False)
     _trust: Trust | None = field(default=None, repr=False)
+
+    @property
+    def dir(self) -> Path:
+        """The exercise folder."""
+        return self.sandbox.folder
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario as run (its copy in the folder; read when first asked for)."""
+        if self._scenario is None:
+            self._scenario = load_scenario(self.sandbox.scenario_path)
+        return self._scenario
+
+    @property
+    def workspace(self) -> Workspace:
+        """The sandbox workspace."""
+        return self.sandbox.workspace()
 
     @property
     def id(self) -> str:
         """The exercise id (from `exercise.started`, else the folder's name)."""
-        started = self.first(STARTED)
+        started = self.first(K.STARTED)
         return str(started.data.get("exercise")) if started and started.data.get("exercise") else self.dir.name
 
     @property
@@ -185,6 +130,12 @@ class Played:
             self._trust = workspace_trust(self.workspace)
         return self._trust
 
+    @property
+    def world_file(self) -> str:
+        """The simulated world's state file, relative to the exercise folder (what world evidence names)."""
+        ws = self.workspace
+        return self.rel(ws.path(ws.settings.simulated.state))
+
     def of(self, kind: str) -> list[Record]:
         """Every exercise record of one kind, in order."""
         return [r for r in self.records if r.type == kind]
@@ -195,16 +146,16 @@ class Played:
 
     def delivered(self, inject: str) -> Record | None:
         """The record of an inject's delivery, if it was delivered."""
-        return next((r for r in self.of(DELIVERED) if r.data.get("inject") == inject), None)
+        return next((r for r in self.of(K.INJECT_DELIVERED) if r.data.get("inject") == inject), None)
 
     def skipped(self, inject: str) -> Record | None:
         """The record of an inject skipped because its `unless` held."""
-        return next((r for r in self.of(SKIPPED) if r.data.get("inject") == inject), None)
+        return next((r for r in self.of(K.INJECT_SKIPPED) if r.data.get("inject") == inject), None)
 
     @property
     def ended(self) -> Record | None:
         """`exercise.ended`, once the exercise is over."""
-        return self.first(ENDED)
+        return self.first(K.ENDED)
 
     def at(self, rec: Record) -> float:
         """Exercise time of a record: its own `exercise_s`, or its wall `ts` through the clock."""
@@ -213,11 +164,11 @@ class Played:
             return float(seconds)
         return self.clock.exercise_seconds(rec.ts)
 
-    def now(self, wall: str | datetime | None = None) -> float:
-        """Exercise time now (at `wall`), or at the end once the exercise ended."""
+    def now(self, at: str | datetime | None = None) -> float:
+        """Exercise time now (at wall time `at`), or at the end once the exercise ended."""
         if self.ended is not None:
             return self.at(self.ended)
-        return self.clock.exercise_seconds(wall or datetime.now(UTC))
+        return self.clock.exercise_seconds(at or datetime.now(UTC))
 
     def agent(self, agent_id: str) -> Agent | None:
         """An agent of the sandbox inventory."""
@@ -235,22 +186,24 @@ class Played:
             return str(path)
 
 
-def load_played(exercise_dir: Path, scenario: Scenario | None = None) -> Played:
-    """Read an exercise folder; JournalError when a chain is damaged, InputError when it is not one."""
-    exercise_dir = exercise_dir.resolve()
-    journal = exercise_dir / EXERCISE_JOURNAL
+def load_played(exercise: Path | Sandbox, scenario: Scenario | None = None) -> Played:
+    """Read an exercise folder; JournalError when a chain is damaged, InputError when it is not one.
+
+    `scenario`: the scenario as run, when the caller has it (else it is read from the folder's copy
+    when first asked for). Case records written after `exercise.ended` are left out: what was done
+    after the end does not count."""
+    sandbox = exercise if isinstance(exercise, Sandbox) else Sandbox(exercise.resolve())
+    journal = sandbox.journal_path
     if not journal.is_file():
-        raise InputError(f"{exercise_dir}: not an exercise folder (no {EXERCISE_JOURNAL})")
+        raise InputError(f"{sandbox.folder}: not an exercise folder (no {JOURNAL_FILE})")
     checked = read(journal)
     if checked.problems:
         raise JournalError(checked.problems[0])
     if not checked.records:
         raise InputError(f"{journal}: the exercise journal has no record yet")
-    if scenario is None:
-        scenario = load_scenario(exercise_dir / SCENARIO_FILE)
-    ws = find_workspace(exercise_dir / SANDBOX)
-    ended = next((r for r in checked.records if r.type == ENDED), None)
-    cut = parse_ts(ended.ts) if ended else None
+    ws = sandbox.workspace()
+    ended = next((r for r in checked.records if r.type == K.ENDED), None)
+    cut = wall(ended.ts) if ended else None
     notes = []
     state = ws.path(ws.settings.simulated.state)
     if cut is not None and state.is_file() and datetime.fromtimestamp(state.stat().st_mtime, UTC) > cut:
@@ -259,15 +212,29 @@ def load_played(exercise_dir: Path, scenario: Scenario | None = None) -> Played:
             "world expectations read it as it is now"
         )
     return Played(
-        dir=exercise_dir,
-        scenario=scenario,
+        sandbox=sandbox,
         records=checked.records,
-        cases=_cases(ws, exercise_dir, cut),
+        cases=_cases(ws, sandbox.folder, cut),
         world=_world(ws),
-        workspace=ws,
         clock=ExerciseClock.from_records(checked.records),
         notes=notes,
+        _scenario=scenario,
     )
+
+
+_STEPS: dict[tuple[Path, str], tuple[tuple[str, str], ...]] = {}
+"""(case folder, pinned playbook sha256) → its steps: a pinned copy never changes, and a running
+exercise reads its cases at every condition it checks."""
+
+
+def _steps(folder: Path, state: CaseState) -> tuple[tuple[str, str], ...]:
+    key = (folder, state.run.playbook.sha256 if state.run else "")
+    if key not in _STEPS:
+        try:
+            _STEPS[key] = tuple((s.id, s.action) for s in pinned_playbook(folder, state).playbook.steps)
+        except IrError:  # no readable pinned copy: the journal still names each step's action
+            return tuple(state.actions.items())
+    return _STEPS[key]
 
 
 def _cases(ws: Workspace, exercise_dir: Path, cut: datetime | None) -> list[SandboxCase]:
@@ -276,20 +243,16 @@ def _cases(ws: Workspace, exercise_dir: Path, cut: datetime | None) -> list[Sand
     if not cases_dir.is_dir():
         return []
     found = []
-    for folder in sorted(p for p in cases_dir.iterdir() if (p / JOURNAL_FILE).is_file()):
-        checked = read(folder / JOURNAL_FILE)
+    for folder in sorted(p for p in cases_dir.iterdir() if (p / CASE_JOURNAL).is_file()):
+        checked = read(folder / CASE_JOURNAL)
         if checked.problems:
             raise JournalError(checked.problems[0])
-        records = [r for r in checked.records if cut is None or parse_ts(r.ts) <= cut]
+        records = [r for r in checked.records if cut is None or wall(r.ts) <= cut]
         if not records:
             continue
         state = CaseState.replay(records)
-        try:
-            steps = tuple((s.id, s.action) for s in pinned_playbook(folder, state).playbook.steps)
-        except IrError:  # no readable pinned copy: the journal still names each step's action
-            steps = tuple(state.actions.items())
-        rel = (folder / JOURNAL_FILE).relative_to(exercise_dir)
-        found.append(SandboxCase(folder, str(rel), tuple(records), state, steps))
+        rel = (folder / CASE_JOURNAL).relative_to(exercise_dir)
+        found.append(SandboxCase(folder, str(rel), tuple(records), state, _steps(folder, state)))
     return sorted(found, key=lambda c: c.records[0].ts if c.records else "")
 
 
@@ -308,9 +271,8 @@ def _world(ws: Workspace) -> dict[str, Any]:
     except YamlInputError as exc:
         raise InputError(str(exc)) from None
     data = data if isinstance(data, dict) else {}
-    containers = {
-        n: {"status": str((s or {}).get("status", "running"))} for n, s in (data.get("containers") or {}).items()
-    }
+    seeded = data.get("containers") or {}
+    containers = {n: {"name": n, "status": str((s or {}).get("status", "running"))} for n, s in seeded.items()}
     users = ((data.get("iam") or {}).get("users")) or {}
     iam = {
         "users": {
@@ -323,25 +285,4 @@ def _world(ws: Workspace) -> dict[str, Any]:
             for n, s in users.items()
         }
     }
-    return {"containers": containers, "iam": iam}
-
-
-EXERCISES_DIR = "exercises"
-"""Where `ir tabletop run` creates exercise folders, under the workspace it is started in."""
-
-
-def find_exercise(ref: str, exercises: Path | None) -> Path:
-    """An exercise folder from a path or an exercise id under `exercises` (a unique prefix is enough)."""
-    direct = Path(ref)
-    if (direct / EXERCISE_JOURNAL).is_file():
-        return direct.resolve()
-    if exercises is not None and exercises.is_dir():
-        if (exercises / ref / EXERCISE_JOURNAL).is_file():
-            return (exercises / ref).resolve()
-        matches = sorted(p for p in exercises.iterdir() if p.name.startswith(ref) and (p / EXERCISE_JOURNAL).is_file())
-        if len(matches) == 1:
-            return matches[0].resolve()
-        if len(matches) > 1:
-            raise InputError(f"{ref}: matches {len(matches)} exercises in {exercises}; give more of the id")
-    where = f" or in {exercises}" if exercises is not None else ", and no workspace here to look in"
-    raise InputError(f"{ref}: no such exercise (no {EXERCISE_JOURNAL} there{where})")
+    return {"containers": containers, "iam": iam, "cloudtrail": list(data.get("cloudtrail") or [])}

@@ -15,7 +15,6 @@ new folder under `exercises/`.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import typing
@@ -28,7 +27,7 @@ import yaml
 
 from ir.core.alert_settings import Source
 from ir.core.errors import InputError
-from ir.core.journal import Record, read
+from ir.core.journal import read
 from ir.core.signing import generate_key, public_info
 from ir.core.signing_journal import SignatureReport, check_journal
 from ir.core.signing_trust import workspace_trust, write_key
@@ -101,23 +100,6 @@ class Sandbox:
         path = self.workspace_root / KEYS_DIR / principal
         return path if principal and Path(principal).name == principal and path.is_file() else None
 
-    def world_state(self) -> dict[str, Any]:
-        """The simulated world as it stands (the JSON state file the simulated backends keep)."""
-        ws = self.workspace()
-        path = ws.path(ws.settings.simulated.state)
-        try:
-            state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{path}: the exercise's world was never started") from None
-        return state
-
-    def records(self) -> list[Record]:
-        """The exercise journal's records (a damaged journal is an InputError naming the line)."""
-        checked = read(self.journal_path)
-        if checked.problems:
-            raise InputError(checked.problems[0])
-        return checked.records
-
     def verify(self) -> SignatureReport:
         """Check the exercise journal as `ir verify` checks a case's: the chain, then every checkpoint
         against the sandbox's allowed signers (`problems` empty: nothing was altered)."""
@@ -127,21 +109,27 @@ class Sandbox:
         report.problems[:0] = checked.problems
         return report
 
-    def delivered(self) -> dict[str, Record]:
-        """Inject id → its `inject.delivered` record."""
-        return {str(r.data.get("inject")): r for r in self.records() if r.type == "inject.delivered"}
+
+def find_exercise(ref: str, exercises: Path | None) -> Path:
+    """An exercise folder from a path or an exercise id under `exercises` (a unique prefix is enough)."""
+    direct = Path(ref)
+    if (direct / JOURNAL_FILE).is_file():
+        return direct.resolve()
+    if exercises is not None and exercises.is_dir():
+        if (exercises / ref / JOURNAL_FILE).is_file():
+            return (exercises / ref).resolve()
+        matches = sorted(p for p in exercises.iterdir() if p.name.startswith(ref) and (p / JOURNAL_FILE).is_file())
+        if len(matches) == 1:
+            return matches[0].resolve()
+        if len(matches) > 1:
+            raise InputError(f"{ref}: matches {len(matches)} exercises in {exercises}; give more of the id")
+    where = f" or in {exercises}" if exercises is not None else ", and no workspace here to look in"
+    raise InputError(f"{ref}: no such exercise (no {JOURNAL_FILE} there{where})")
 
 
 def open_sandbox(ref: str | Path, workspace_root: Path | None = None) -> Sandbox:
-    """An existing exercise, by folder path or by id under `<workspace>/exercises/`."""
-    direct = Path(ref)
-    candidates = [direct]
-    if workspace_root is not None:
-        candidates.append(workspace_root / EXERCISES_DIR / str(ref))
-    for folder in candidates:
-        if (folder / JOURNAL_FILE).is_file():
-            return Sandbox(folder.resolve())
-    raise InputError(f"{ref}: no exercise there (no {JOURNAL_FILE})")
+    """An existing exercise, by folder path or by id (or unique prefix) under `<workspace>/exercises/`."""
+    return Sandbox(find_exercise(str(ref), workspace_root / EXERCISES_DIR if workspace_root is not None else None))
 
 
 def new_exercise_id(scenario_id: str, now: datetime | None = None) -> str:

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from ir.report.times import case_times
 from ir.tabletop.expectations import ENGINE_KINDS, Result
-from ir.tabletop.played import DELIVERED, Played, SandboxCase
+from ir.tabletop.played import Played, SandboxCase
+from ir.tabletop.records import ExerciseKind as K
 from ir.tabletop.scenario import Objective, Scenario
 
 RATINGS = {
@@ -150,7 +151,7 @@ def case_clock(case: SandboxCase, p: Played) -> CaseClock:
 
 def exercise_times(p: Played) -> ExerciseTimes:
     """MTTA and MTTC of an exercise (module docstring)."""
-    alert = next((r for r in p.of(DELIVERED) if "alert" in (r.data.get("what") or [])), None)
+    alert = next((r for r in p.of(K.INJECT_DELIVERED) if "alert" in (r.data.get("what") or [])), None)
     if alert is None:
         return ExerciseTimes("exercise start", 0.0, tuple(case_clock(c, p) for c in p.cases))
     named = ((alert.data.get("details") or {}).get("alert") or {}).get("cases") or []

@@ -30,7 +30,7 @@ def stop_before_snapshot(ws: Path, *, hostile: str = "", end: bool = True) -> Ex
     ex.deliver_backdoor()
     ex.advance(30)
     ex.ir("resume", ex.case, "--yes", "--as", "bob", "--skip", "snapshot", "--reason", "no time",
-          "--override", "stop=it is exfiltrating")  # fmt: skip
+          "--override", f"stop=it is exfiltrating{hostile}")  # fmt: skip
     if hostile:
         ex.ir("note", ex.case, hostile, "--as", "bob")
     ex.advance(60)
@@ -157,18 +157,47 @@ def test_the_picture_puts_injects_above_the_axis_responders_below_and_failures_i
 
 
 def test_text_from_the_journals_is_neutralised_in_every_file(ws: Path) -> None:
-    hostile = "saw \x1b]8;;http://evil\x07link\x1b[31m <script>alert(1)</script> | `x` ![i](http://evil/p.png)"
-    ex = stop_before_snapshot(ws, hostile=hostile)
+    hostile = "saw \x1b]8;;http://evil\x07link\x1b[31m <script>alert(1)</script> | `x` ![i](http://evil/p.png) \u202e"
+    ex = stop_before_snapshot(ws, hostile=hostile)  # in a note, and in the override's reason E3 quotes
     report(ws, EXERCISE_ID)
     svg = (ex.dir / "timeline.svg").read_text()
     md = (ex.dir / "report.md").read_text()
-    for text in (svg, md, (ex.dir / "report.json").read_text()):
-        assert "\x1b" not in text and "\x07" not in text
+    plan = (ex.dir / "improvement.yaml").read_text()
+    assert "saw \\x1b]8;;http://evil" in plan  # the issue quotes it, inert
+    for text in (svg, md, (ex.dir / "report.json").read_text(), plan):
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "<script" not in svg and "&lt;script&gt;" in svg
     assert "href" not in svg and "http://evil" in svg  # as inert text only
     _svg(ex)  # still well-formed XML
     note = next(line for line in md.splitlines() if "note: saw" in line)
     assert "<script>" not in note and "\\<script\\>" in note and "!\\[i\\]" in note
+
+
+def test_every_value_stays_on_its_line_and_scenario_markup_is_inert(ws: Path) -> None:
+    """A folded `summary:` ends in a newline and a note may hold several: the scope cell and the note's
+    row read as text on one line (no literal `\\n`, no forged row); the narrative's raw HTML is text."""
+    ex = Exercise(ws)
+    scenario = (ex.dir / "scenario.yaml").read_text()
+    scenario = scenario.replace(
+        "summary: A crafted email makes the support bot send data out in an image URL, then mint itself a key.",
+        "summary: >\n  A crafted email makes the support bot\n  send data out.\n",
+    ).replace("narrative: |\n", "narrative: |\n  <img src=x onerror=alert(1)> **Monday.**\n")
+    (ex.dir / "scenario.yaml").write_text(scenario)
+    ex.start()
+    ex.deliver_alert()
+    ex.advance(60)
+    ex.ir("resume", ex.case, "--yes", "--as", "bob")
+    ex.ir("note", ex.case, "first line\n| forged | row |\n# not a heading", "--as", "bob")
+    ex.end()
+    report(ws, EXERCISE_ID)
+    md = (ex.dir / "report.md").read_text()
+    assert "\\n" not in md and "\\n" not in (ex.dir / "timeline.svg").read_text()
+    assert "| scope | A crafted email makes the support bot send data out. Agents: support-bot. |" in md
+    (note,) = [line for line in md.splitlines() if "note: first line" in line]
+    assert "note: first line \\| forged \\| row \\| # not a heading |" in note
+    table = md.split("## 4. Timeline", 1)[1].split("\n\n")[2]  # the timeline table, header to its end
+    assert {len(re.findall(r"(?<!\\)\|", line)) for line in table.splitlines()} == {6}  # five cells a row
+    assert "<img" not in md and "> &lt;img src=x onerror=alert(1)&gt; **Monday.**" in md
 
 
 def test_a_report_of_a_running_exercise_says_so(ws: Path) -> None:

@@ -66,6 +66,10 @@ def test_auto_run_ends_on_its_end_condition_and_prints_what_happened(auto_run: d
     assert "move 1 decide support-bot by ic: decision keep-disabled" in out
     assert "exercise ended: end condition" in out
     assert "\\n" not in out  # multi-line deliveries print as lines, not escaped
+    score = out.split("score of EX-key-leak-drill-", 1)[1]  # the score comes last
+    assert "  O1 P  Contain the agent within minutes of the alert" in score
+    assert "  time to acknowledge " in score and "(5 passed, 0 failed, 0 pending)" in score
+    assert "after-action report: ir tabletop report EX-key-leak-drill-" in score
 
 
 def test_the_exercise_folder_is_as_the_contract_says(auto_run: dict[str, Any]) -> None:
@@ -178,7 +182,35 @@ def test_json_prints_every_record(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines[0]["type"] == "exercise.started"
     assert [x["type"] for x in lines].count("inject.delivered") == 4
-    assert lines[-1]["type"] == "checkpoint" and lines[-2]["type"] == "exercise.ended"
+    assert lines[-2]["type"] == "checkpoint" and lines[-3]["type"] == "exercise.ended"
+    assert lines[-1] == {
+        "type": "score",
+        "data": {
+            "exercise": lines[0]["data"]["exercise"],
+            "ratings": {"O1": "P", "O2": "P", "O3": "P"},
+            "mtta_s": lines[-1]["data"]["mtta_s"],
+            "mttc_s": lines[-1]["data"]["mttc_s"],
+            "passed": 5,
+            "failed": 0,
+            "pending": 0,
+            "failed_expectations": [],
+        },
+    }
+
+
+def test_auto_exits_1_naming_the_engine_expectation_its_reference_response_fails(tmp_path: Path) -> None:
+    """A scenario whose reference response decides keep-disabled but expects decommission is not solvable."""
+    ws = make_workspace(tmp_path / "ws")
+    wrong = tmp_path / "wrong-decision.yaml"
+    expected = "decision: {agent: support-bot, decision: keep-disabled}"
+    wrong.write_text(DRILL.read_text().replace(expected, "decision: {agent: support-bot, decision: decommission}"))
+    result = ir_cmd("tabletop", "run", str(wrong), "--auto", cwd=ws)
+    assert result.returncode == 1, result.stdout + result.stderr
+    score = result.stdout.split("score of EX-key-leak-drill-", 1)[1]
+    assert "  O3 M  Record a signed decision and tell the owner" in score
+    assert "(4 passed, 1 failed, 0 pending)" in score
+    assert "failed: E4 A signed decision is recorded (decision): no good decommission decision" in score
+    assert "1 engine expectation(s) failed" in score
 
 
 def test_ctrl_c_ends_the_exercise_as_interrupted(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ def test_a_slow_team_gets_the_inject_that_unless_would_have_spared(tmp_path: Pat
     assert delivered["I3"]["details"]["alert"]["alerts"][0]["outcome"] == "observed"
     assert delivered["I5"]["details"]["world"][0]["applied"] is True
     held, evidence = holds("revoked(support-bot)", exercise.sandbox)
-    assert not held and "support-bot-helper:AKIADRILLHELPER00002" in evidence.text
+    assert not held and "AKIADRILLHELPER00002 of support-bot-helper is Active" in evidence.text
     assert not holds("case_open(support-bot)", exercise.sandbox)[0]
     exercise.end("facilitator", "fac")
     exercise.close()
