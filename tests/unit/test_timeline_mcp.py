@@ -82,3 +82,29 @@ def test_jsonrpc_lines_with_sdk_names_and_no_zone(tmp_path: Path) -> None:
     [stats] = timeline.summary()["sources"]
     assert stats["assumed_utc"] == 2
     assert stats["bad_refs"] == [f'{path}:3: unusable time (\'["not","a","time"]\')']
+
+
+def test_two_cassettes_of_the_same_recorder_keep_each_others_calls(tmp_path: Path) -> None:
+    # JSON-RPC ids restart with every connection and agent-vcr's session is the same in every
+    # cassette: two recordings three hours apart must not be taken for one (no offset, no folding).
+    text = (FIXTURES / "agent-vcr-calculator-errors.vcr").read_text()
+    (tmp_path / "first.vcr").write_text(text)
+    later = text.replace('"2026-02-08T16:', '"2026-02-08T19:')
+    for name in ("add", "divide", "nonexistent_tool"):
+        later = later.replace(f'"name": "{name}"', f'"name": "{name}_later"')
+    (tmp_path / "later.vcr").write_text(later)
+    timeline = build([tmp_path])
+    events = list(timeline.events())
+    later_calls = [
+        (e["ts_raw"], e["action"]) for e in events if e["kind"] == "tool_call" and e["source"] == "mcp:later.vcr"
+    ]
+    assert later_calls == [
+        ("2026-02-08T19:00:01.050", "divide_later"),
+        ("2026-02-08T19:00:01.100", "nonexistent_tool_later"),
+        ("2026-02-08T19:00:01.150", "add_later"),
+    ]
+    assert len(events) == 16 and not any(e.get("evidence") for e in events)
+    assert timeline.summary()["clock_offsets"] == {}
+    assert {e["tool"]["call_id"] for e in events if e["kind"] == "tool_call"} == {
+        f"mcp:{name}.vcr::{i}" for name in ("first", "later") for i in (2, 3, 4)
+    }

@@ -94,6 +94,7 @@ class _Reader:
 
     def __init__(self, path: Path, stats: SourceStats) -> None:
         self.source = f"{FORMAT}:{path.name}"
+        self.file = path.name
         self.stats = stats
         self.calls: dict[tuple[str, str], str] = {}
         self.seq = 0
@@ -106,12 +107,17 @@ class _Reader:
             self.stats.assumed_utc += 1
         return made
 
+    def call_id(self, rpc_id: str, at: _At) -> str:
+        """A call id no other file shares: JSON-RPC ids restart with every connection, and a
+        recorder's session names are no better (agent-vcr's is the same in every cassette)."""
+        return f"mcp:{self.file}:{at.session}:{rpc_id}"
+
     def call(self, name: str, arguments: Any, rpc_id: str, at: _At) -> Event:
         self.calls[(at.session, rpc_id)] = name
         made = tool_event(
             kind="tool_call",
             name=name,
-            call_id=f"mcp:{at.session}:{rpc_id}",
+            call_id=self.call_id(rpc_id, at),
             arguments=arguments,
             **at.kw(self.source, rpc_id),
         )
@@ -126,7 +132,7 @@ class _Reader:
         made = tool_event(
             kind="tool_result",
             name=name,
-            call_id=f"mcp:{at.session}:{rpc_id}",
+            call_id=self.call_id(rpc_id, at),
             result=error if error else text,
             success=not failed,
             **at.kw(self.source, rpc_id),
@@ -211,8 +217,9 @@ def _call_params(msg: dict[str, Any]) -> tuple[str, Any]:
 
 
 def _session_of(obj: dict[str, Any]) -> str:
-    value = obj.get("session") or obj.get("session_id") or ""
-    return value if isinstance(value, str) else as_text(value, 80)
+    """The session a proxy named for a message (a string); a recorder's session object is no name."""
+    value = obj.get("session") or obj.get("session_id")
+    return value if isinstance(value, str) else ""
 
 
 def _one_document(path: Path) -> bool:
