@@ -1,0 +1,33 @@
+"""Odd but possible values in real captures: times at the ends of the calendar, OTLP integers that
+are not integers, lone surrogates that Node writes, big integers inside string-encoded records, a
+byte-order mark, a gzip that decompresses beyond the size limit. None crashes, none is lost."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from ir.timeline.export import write
+from ir.timeline.pipeline import build
+
+
+def rows(path: Path, items: list[object]) -> Path:
+    path.write_text("".join(json.dumps(item) + "\n" for item in items))
+    return path
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+def test_a_time_beyond_the_calendar_after_its_zone_is_a_bad_record(tmp_path: Path, when: str) -> None:
+    path = rows(
+        tmp_path / "tools.jsonl",
+        [{"ts": when, "tool": "fs.read", "arguments": {}}, {"ts": "2026-11-20T03:00:00Z", "tool": "http.get"}],
+    )
+    timeline = build([path])
+    out = io.StringIO()
+    assert write(timeline.events(), out, "jsonl") == 1
+    assert json.loads(out.getvalue())["action"] == "http.get"
+    [stats] = timeline.summary()["sources"]
+    assert stats["bad_refs"] == [f"{path}:1: no usable time ({when!r})"]
