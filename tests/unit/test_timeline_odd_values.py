@@ -31,3 +31,25 @@ def test_a_time_beyond_the_calendar_after_its_zone_is_a_bad_record(tmp_path: Pat
     assert json.loads(out.getvalue())["action"] == "http.get"
     [stats] = timeline.summary()["sources"]
     assert stats["bad_refs"] == [f"{path}:1: no usable time ({when!r})"]
+
+
+def test_an_otlp_integer_that_is_no_integer_is_kept_as_written(tmp_path: Path) -> None:
+    long = "9" * 5000  # beyond the digits Python converts from text
+    attributes = {
+        "gen_ai.operation.name": {"stringValue": "execute_tool"},
+        "gen_ai.tool.name": {"stringValue": "transfer"},
+        "gen_ai.tool.call.id": {"intValue": "abc"},
+        "gen_ai.tool.call.arguments": {"kvlistValue": {"values": [{"key": "amount", "value": {"intValue": long}}]}},
+    }
+    span = {
+        "traceId": "5b8efff798038103d269b633813fc60c",
+        "spanId": "eee19b7ec3c1b174",
+        "name": "execute_tool transfer",
+        "startTimeUnixNano": "1763608321000000000",
+        "attributes": [{"key": k, "value": v} for k, v in attributes.items()],
+    }
+    path = tmp_path / "trace.json"
+    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}))
+    [call] = list(build([path]).events())
+    assert call["tool"]["call_id"] == "abc"
+    assert call["tool"]["arguments"] == {"amount": long}
