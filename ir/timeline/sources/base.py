@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 import msgspec
 import orjson
 
+from ir.core.redaction import redact_text
 from ir.timeline.model import Event, dumps, event
 
 MAX_LINE = 16 * 1024 * 1024
@@ -34,10 +35,11 @@ class SourceStats:
     assumed_utc: int = 0
 
     def bad_record(self, ref: str, why: str) -> None:
-        """Count a record that could not be used; the first few are kept with their place."""
+        """Count a record that could not be used; the first few are kept with their place (secrets
+        in what the reason quotes masked: reasons are printed)."""
         self.bad += 1
         if len(self.bad_refs) < KEEP_BAD_REFS:
-            self.bad_refs.append(f"{ref}: {why}")
+            self.bad_refs.append(redact_text(f"{ref}: {why}"))
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -155,12 +157,19 @@ def as_text(value: Any, limit: int = 4096) -> str:
 
 def shown(value: Any, limit: int = 60) -> str:
     """A value as a bad-record reason shows it: Python's repr for short text and plain numbers (as
-    reasons always read), cut at `limit`; anything else as compact JSON, cut (never a huge repr)."""
+    reasons always read), cut at `limit`; anything else as compact JSON, cut (never a huge repr).
+    Secrets are masked before the cut (a cut secret no longer has the shape that finds it)."""
     if isinstance(value, str):
-        return repr(value[:limit]) + ("…" if len(value) > limit else "")
+        text = redact_text(value[: limit + 4096])
+        return repr(text[:limit]) + ("…" if len(text) > limit else "")
     if value is None or isinstance(value, bool | float) or (isinstance(value, int) and abs(value) < 10**18):
         return repr(value)
-    return as_text(value, limit)
+    return quoted(value, limit)
+
+
+def quoted(value: Any, limit: int) -> str:
+    """A value as text for a reason, secrets masked before it is cut at `limit`."""
+    return as_text(redact_text(as_text(value, limit + 4096)), limit)
 
 
 def maybe_json(value: Any) -> Any:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ir.core.redaction import redact_text
 from ir.timeline.sources import chat, claude, cloudtrail, codex, docker_logs, mcp, otel, toollog, trajectory
 from ir.timeline.sources.sample import NO, Sample, Score, sample
 
@@ -64,7 +65,7 @@ def detect_file(path: Path, forced: str | None = None) -> Detection:
     why = skip_reason(found)
     if top.points > 0:
         why += f"; closest: {best} ({top.why}), not enough to read it as that"
-    return Detection(path, None, why, scores=scores)
+    return Detection(path, None, redact_text(why), scores=scores)  # printed: what it quotes of the file may be secret
 
 
 def _safe(scorer: Scorer, found: Sample) -> Score:
@@ -91,7 +92,7 @@ def skip_reason(s: Sample) -> str:
         )
     if s.opening.lstrip()[:1] in (b"{", b"[") and not s.whole:
         return "a JSON document too large to sample whole, with none of the keys of a known format in its opening"
-    first = s.raw_lines[0].decode("utf-8", "replace").strip() if s.raw_lines else ""
+    first = redact_text(s.raw_lines[0][:4096].decode("utf-8", "replace").strip()) if s.raw_lines else ""
     return f"text, not JSON and not `docker logs --timestamps` lines (first line: {first[:60]!r})"
 
 

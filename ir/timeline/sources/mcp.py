@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, tool_event
+from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, quoted, tool_event
 from ir.timeline.sources.sample import NO, Sample, Score
 
 FORMAT = "mcp"
@@ -184,7 +184,7 @@ class _Reader:
         if when is None:
             when, raw = _time(pair)
         if raw is not None and when is None:
-            self.stats.bad_record(ref, f"unusable time ({as_text(raw, 40)!r})")
+            self.stats.bad_record(ref, f"unusable time ({quoted(raw, 40)!r})")
             return
         done, done_raw = _time(response)
         if done is None:
@@ -287,7 +287,7 @@ def _message(obj: dict[str, Any], ref: str, reader: _Reader, stats: SourceStats)
         return
     when, raw = _time(obj)
     if raw is not None and when is None:
-        stats.bad_record(ref, f"unusable time ({as_text(raw, 40)!r})")
+        stats.bad_record(ref, f"unusable time ({quoted(raw, 40)!r})")
         return
     yield from reader.message(msg, _At(when, raw, ref, reader.seq, _session_of(obj)))
 
