@@ -117,3 +117,15 @@ def test_a_reason_never_prints_a_secret_the_file_holds(tmp_path: Path) -> None:
     )
     for part in (secret[:12], token[:24]):
         assert part not in result.stderr
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    path = write(logs / "tool.jsonl", [{"ts": "2026-11-20T03:00:00Z", "tool": "fs.read", "call_id": "c1"}])
+    result = ir_cmd("timeline", "logs", str(path), "./logs/tool.jsonl", "--format", "jsonl", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [event] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert event["tool"]["call_id"] == "c1" and "evidence" not in event
+    summary = json.loads(result.stderr.splitlines()[-1])
+    assert [s["path"] for s in summary["sources"]] == ["logs/tool.jsonl"] and summary["clock_offsets"] == {}
