@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, head, json_document, json_lines
+from ir.timeline.sources.base import SourceStats, head, json_document, json_lines, loads
 from ir.timeline.sources.sample import NO, Sample, Score
 
 FORMAT = "cloudtrail"
@@ -51,9 +51,12 @@ def _unwrap(item: Any, ref: str, stats: SourceStats, counted: bool) -> Iterator[
                     yield from _unwrap(rec, f"{ref}#{key}[{i}]", stats, False)
         return
     if "CloudTrailEvent" in item:
+        inner = item["CloudTrailEvent"]
         try:
-            rec = orjson.loads(item["CloudTrailEvent"])
-        except (TypeError, orjson.JSONDecodeError):
+            if not isinstance(inner, str):
+                raise TypeError(type(inner).__name__)
+            rec = loads(inner)  # big integers exact (orjson would make them floats)
+        except (TypeError, ValueError, RecursionError):
             stats.bad_record(ref, "CloudTrailEvent is not a JSON string")
             return
         if not isinstance(rec, dict):
