@@ -125,9 +125,7 @@ class _Reader:
 
     def result(self, name: str, result: Any, error: Any, rpc_id: str, at: _At) -> Event:
         result = result if isinstance(result, dict) else {}
-        content = result.get("content")
-        blocks = content if isinstance(content, list) else []
-        text = " ".join(str(c.get("text", "")) for c in blocks if isinstance(c, dict))
+        text = result_text(result)
         failed = bool(error) or bool(result.get("isError"))
         made = tool_event(
             kind="tool_result",
@@ -201,6 +199,39 @@ class _Reader:
             yield self.result(name, response.get("result"), failed, rpc_id, after)
         elif method == "tools/list":
             yield from self.tools(response.get("result"), rpc_id, after)
+
+
+def result_text(result: dict[str, Any]) -> str:
+    """What a tools/call result tells the model: its text blocks, the text of embedded resources,
+    and `structuredContent` when it holds text the blocks do not (an injection can hide in either)."""
+    content = result.get("content")
+    blocks = content if isinstance(content, list) else []
+    text = " ".join(_block_text(c) for c in blocks if isinstance(c, dict))
+    structured = result.get("structuredContent")
+    if structured is not None and any(s not in text for s in _strings(structured)):
+        text = f"{text} {as_text(structured)}" if text else as_text(structured)
+    return text
+
+
+def _block_text(block: dict[str, Any]) -> str:
+    resource = block.get("resource")
+    if block.get("type") == "resource" and isinstance(resource, dict):
+        return str(resource.get("text", ""))
+    return str(block.get("text", ""))
+
+
+def _strings(value: Any, depth: int = 0) -> Iterator[str]:
+    """The text values inside a JSON value (not its keys, numbers or flags)."""
+    if isinstance(value, str):
+        yield value
+    elif depth > 100:
+        yield as_text(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, depth + 1)
 
 
 def _call_params(msg: dict[str, Any]) -> tuple[str, Any]:
