@@ -12,6 +12,9 @@ import pytest
 
 from ir.timeline.export import write
 from ir.timeline.pipeline import build
+from ir.timeline.sources import detect
+
+CLAUDE = Path(__file__).parents[1] / "fixtures" / "timeline" / "claude"
 
 
 def rows(path: Path, items: list[object]) -> Path:
@@ -53,3 +56,24 @@ def test_an_otlp_integer_that_is_no_integer_is_kept_as_written(tmp_path: Path) -
     [call] = list(build([path]).events())
     assert call["tool"]["call_id"] == "abc"
     assert call["tool"]["arguments"] == {"amount": long}
+
+
+def test_a_lone_surrogate_escape_as_node_writes_it_keeps_its_line(tmp_path: Path) -> None:
+    real = (CLAUDE / "tool_heavy.jsonl").read_text()
+    cut = '"type":"tool_result","content":"Command running'
+    assert real.count(cut) == 1
+    path = tmp_path / "session.jsonl"
+    path.write_text(real.replace(cut, cut.replace('"Command', '"\\ud83d Command')))  # half an emoji
+    timeline = build([path])
+    results = {e["tool"]["call_id"]: e["tool"]["result"] for e in timeline.events() if e["kind"] == "tool_result"}
+    assert results["toolu_018GZVh9ymkrdx1TnR8reg5Y"].startswith("\ufffd Command running in background")
+    [stats] = timeline.summary()["sources"]
+    assert stats["bad"] == 0 and stats["format"] == "claude"
+
+
+def test_a_tool_log_whose_only_line_holds_a_lone_surrogate_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "tools.log"
+    path.write_text('{"ts": "2026-11-20T03:00:00Z", "tool": "search", "arguments": {"q": "caf\\udce9"}}\n')
+    assert detect(path) == "jsonl"
+    [call] = list(build([path]).events())
+    assert call["tool"]["arguments"] == {"q": "caf\ufffd"}

@@ -13,16 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
-from ir.timeline.sources.base import head
+from ir.timeline.sources.base import head, loads
 
 SAMPLE_LINES = 50
 """Non-blank lines parsed for detection."""
 SAMPLE_BYTES = 256 * 1024
 """Bytes read from the start of a file for detection (decompressed)."""
-
-_DECODE = msgspec.json.Decoder()
 
 
 @dataclass(frozen=True)
@@ -69,8 +65,8 @@ def sample(path: Path, size: int = SAMPLE_BYTES) -> Sample:
     stripped = opening.lstrip()
     if stripped[:1] in (b"{", b"[") and whole:
         try:
-            found.document = _DECODE.decode(stripped)
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            found.document = loads(stripped)
+        except (ValueError, RecursionError):
             found.document = None
     pieces = opening.split(b"\n")
     if not whole:
@@ -80,8 +76,8 @@ def sample(path: Path, size: int = SAMPLE_BYTES) -> Sample:
             continue
         found.raw_lines.append(raw)
         try:
-            found.lines.append(_DECODE.decode(raw))
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            found.lines.append(loads(raw))
+        except (ValueError, RecursionError):
             found.lines.append(None)
         if len(found.raw_lines) >= SAMPLE_LINES:
             break
