@@ -4,6 +4,7 @@ byte-order mark, a gzip that decompresses beyond the size limit. None crashes, n
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from ir.timeline.export import write
 from ir.timeline.pipeline import build
-from ir.timeline.sources import detect
+from ir.timeline.sources import base, detect
 
 CLAUDE = Path(__file__).parents[1] / "fixtures" / "timeline" / "claude"
 
@@ -77,3 +78,23 @@ def test_a_tool_log_whose_only_line_holds_a_lone_surrogate_is_detected(tmp_path:
     assert detect(path) == "jsonl"
     [call] = list(build([path]).events())
     assert call["tool"]["arguments"] == {"q": "caf\ufffd"}
+
+
+def test_a_gzip_that_holds_more_than_the_document_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = {
+        "eventTime": "2026-11-20T03:00:00Z",
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "CreateUser",
+        "userIdentity": {"type": "IAMUser", "userName": "bot"},
+    }
+    body = json.dumps({"Records": [record] * 200}).encode()
+    path = tmp_path / "delivery.json.gz"
+    path.write_bytes(gzip.compress(body))
+    monkeypatch.setattr(base, "MAX_DOCUMENT", 4096)
+    assert path.stat().st_size < 4096 < len(body)
+    timeline = build([path], format_override="cloudtrail")
+    assert list(timeline.events()) == []
+    [stats] = timeline.summary()["sources"]
+    assert stats["bad_refs"] == [f"{path}: larger than 4096 bytes once decompressed"]

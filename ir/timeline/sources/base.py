@@ -174,7 +174,11 @@ def json_document(path: Path, stats: SourceStats, loads: Loads = loads) -> Any:
             stats.bad_record(str(path), f"larger than {MAX_DOCUMENT} bytes")
             return None
         with open_maybe_gzip(path) as fh:
-            return loads(fh.read())
+            data = fh.read(MAX_DOCUMENT + 1)  # a gzip's own size says nothing of what it holds
+        if len(data) > MAX_DOCUMENT:
+            stats.bad_record(str(path), f"larger than {MAX_DOCUMENT} bytes once decompressed")
+            return None
+        return loads(data)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         stats.bad_record(str(path), f"unreadable: {exc}")
     except (ValueError, RecursionError) as exc:
