@@ -15,7 +15,9 @@ from ir.timeline.export import write
 from ir.timeline.pipeline import build
 from ir.timeline.sources import base, detect
 
-CLAUDE = Path(__file__).parents[1] / "fixtures" / "timeline" / "claude"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "timeline"
+CLAUDE = FIXTURES / "claude"
+CLOUDTRAIL = FIXTURES / "cloudtrail"
 
 
 def rows(path: Path, items: list[object]) -> Path:
@@ -98,3 +100,16 @@ def test_a_gzip_that_holds_more_than_the_document_limit_is_refused(
     assert list(timeline.events()) == []
     [stats] = timeline.summary()["sources"]
     assert stats["bad_refs"] == [f"{path}: larger than 4096 bytes once decompressed"]
+
+
+def test_a_byte_order_mark_hides_neither_a_document_nor_a_first_line(tmp_path: Path) -> None:
+    records = (CLOUDTRAIL / "records-array.json").read_bytes()
+    array = tmp_path / "records.json"
+    array.write_bytes(b"\xef\xbb\xbf" + records)
+    tools = tmp_path / "tools.jsonl"
+    lines = [{"ts": "2026-11-20T03:00:00Z", "tool": "fs.read"}, {"ts": "2026-11-20T03:00:01Z", "tool": "http.get"}]
+    tools.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(line) + "\n" for line in lines).encode())
+    assert (detect(array), detect(tools)) == ("cloudtrail", "jsonl")
+    timeline = build([array, tools])
+    assert [e["action"] for e in timeline.events()] == ["signin:ConsoleLogin", "s3:PutObject", "fs.read", "http.get"]
+    assert [s["bad"] for s in timeline.summary()["sources"]] == [0, 0]

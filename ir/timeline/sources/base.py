@@ -21,6 +21,8 @@ MAX_LINE = 16 * 1024 * 1024
 MAX_DOCUMENT = 512 * 1024 * 1024
 """Whole-document formats (OTLP JSON, CloudTrail delivery files) larger than this are refused."""
 KEEP_BAD_REFS = 20
+BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte-order mark some Windows tools (PowerShell's Out-File, Notepad) write first."""
 
 
 @dataclass
@@ -67,10 +69,13 @@ def open_maybe_gzip(path: Path) -> BinaryIO:
 
 
 def head(path: Path, size: int = 65536) -> bytes:
-    """The first bytes of a file (decompressed), for format detection."""
+    """The first bytes of a file (decompressed, a leading byte-order mark left out), for format detection."""
     try:
         with open_maybe_gzip(path) as fh:
-            return fh.read(size)
+            data = fh.read(size)
+            if data.startswith(BOM):
+                data = data[len(BOM) :] + fh.read(len(BOM))
+            return data
     except (OSError, EOFError):
         return b""
 
@@ -84,6 +89,8 @@ def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
                 chunk = fh.readline(MAX_LINE + 1)
                 if not chunk:
                     return
+                if not lineno and chunk.startswith(BOM):  # Windows tools write one; it is not part of the line
+                    chunk = chunk[len(BOM) :]
                 lineno += 1
                 if len(chunk) > MAX_LINE and not chunk.endswith(b"\n"):
                     while chunk and not chunk.endswith(b"\n"):
@@ -175,6 +182,7 @@ def json_document(path: Path, stats: SourceStats, loads: Loads = loads) -> Any:
             return None
         with open_maybe_gzip(path) as fh:
             data = fh.read(MAX_DOCUMENT + 1)  # a gzip's own size says nothing of what it holds
+        data = data.removeprefix(BOM)
         if len(data) > MAX_DOCUMENT:
             stats.bad_record(str(path), f"larger than {MAX_DOCUMENT} bytes once decompressed")
             return None
