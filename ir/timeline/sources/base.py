@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,21 +71,49 @@ def open_maybe_gzip(path: Path) -> BinaryIO:
 
 def head(path: Path, size: int = 65536) -> bytes:
     """The first bytes of a file (decompressed, a leading byte-order mark left out), for format detection."""
+    return read_head(path, size)[0]
+
+
+def read_head(path: Path, size: int = 65536) -> tuple[bytes, str | None]:
+    """The first `size` bytes of a file (decompressed, a leading byte-order mark left out) and what
+    cut the reading short (`truncated gzip`, `unreadable: ...`), or None. What a truncated or
+    corrupt gzip gave before the damage is kept."""
+    parts: list[bytes] = []
+    got, want = 0, size + len(BOM)
+    problem = None
     try:
         with open_maybe_gzip(path) as fh:
-            data = fh.read(size)
-            if data.startswith(BOM):
-                data = data[len(BOM) :] + fh.read(len(BOM))
-            return data
-    except (OSError, EOFError):
-        return b""
+            read1 = getattr(fh, "read1", fh.read)  # chunk by chunk: a gzip error loses only the last
+            while got < want:
+                chunk = read1(want - got)
+                if not chunk:
+                    break
+                parts.append(chunk)
+                got += len(chunk)
+    except READ_ERRORS as exc:
+        problem = unreadable(exc)
+    data = b"".join(parts)
+    return (data[len(BOM) :] if data.startswith(BOM) else data)[:size], problem
+
+
+READ_ERRORS = (OSError, EOFError, zlib.error)
+"""What reading a file can raise: the system's errors, a gzip cut short, corrupt compressed data."""
+
+
+def unreadable(exc: BaseException) -> str:
+    """Why a file could not be read (further), in a person's words."""
+    if isinstance(exc, EOFError):
+        return "truncated gzip"
+    if isinstance(exc, zlib.error | gzip.BadGzipFile):
+        return f"unreadable: corrupt gzip ({exc})"
+    return f"unreadable: {getattr(exc, 'strerror', None) or exc}"
 
 
 def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
     """(line number, line) for every line that is not blank; over-long lines are counted bad and skipped."""
+    lineno = 0
     try:
         with open_maybe_gzip(path) as fh:
-            lineno = 0
             while True:
                 chunk = fh.readline(MAX_LINE + 1)
                 if not chunk:
@@ -99,8 +128,8 @@ def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
                     continue
                 if not chunk.isspace():
                     yield lineno, chunk
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        stats.bad_record(str(path), f"unreadable: {exc}")
+    except READ_ERRORS as exc:
+        stats.bad_record(str(path), unreadable(exc) + (" (the lines before it were read)" if lineno else ""))
 
 
 Loads = Callable[[bytes], Any]
@@ -187,8 +216,8 @@ def json_document(path: Path, stats: SourceStats, loads: Loads = loads) -> Any:
             stats.bad_record(str(path), f"larger than {MAX_DOCUMENT} bytes once decompressed")
             return None
         return loads(data)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        stats.bad_record(str(path), f"unreadable: {exc}")
+    except READ_ERRORS as exc:
+        stats.bad_record(str(path), unreadable(exc))
     except (ValueError, RecursionError) as exc:
         stats.bad_record(str(path), f"not JSON ({str(exc).split(':')[0]})")
     return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ir.timeline.sources.base import head, loads
+from ir.timeline.sources.base import loads, read_head
 
 SAMPLE_LINES = 50
 """Non-blank lines parsed for detection."""
@@ -49,6 +49,8 @@ class Sample:
     document: Any = None
     whole: bool = False
     """Whether the sample holds the whole file."""
+    problem: str | None = None
+    """What cut the reading short (`truncated gzip`, `unreadable: <error>`), or None."""
 
     @property
     def objects(self) -> list[dict[str, Any]]:
@@ -58,10 +60,10 @@ class Sample:
 
 def sample(path: Path, size: int = SAMPLE_BYTES) -> Sample:
     """The sample of a file (decompressed when gzip); an unreadable file gives an empty sample."""
-    opening = head(path, size + 1)
-    whole = len(opening) <= size
+    opening, problem = read_head(path, size + 1)
+    whole = len(opening) <= size and problem is None
     opening = opening[:size]
-    found = Sample(path=path, opening=opening, whole=whole)
+    found = Sample(path=path, opening=opening, whole=whole, problem=problem)
     stripped = opening.lstrip()
     if stripped[:1] in (b"{", b"[") and whole:
         try:
