@@ -47,6 +47,20 @@ def test_a_claude_session_opening_with_bookkeeping_is_detected_and_read() -> Non
     assert timeline.summary()["sources"][0]["bad"] == 0  # snapshots, progress, queue ops are not bad records
 
 
+def test_a_claude_session_whose_first_50_lines_are_bookkeeping_is_still_claude(tmp_path: Path) -> None:
+    # Hook progress and snapshots can fill the start of a session; the file is small enough to
+    # sample whole by bytes, but the sample stops at 50 lines, before the first message.
+    text = CLAUDE_MAIN.read_text().splitlines()
+    bookkeeping = [line for line in text if json.loads(line)["type"] not in ("user", "assistant")]
+    path = tmp_path / "session.jsonl"
+    path.write_text("\n".join(bookkeeping * 4 + text) + "\n")
+    assert len(bookkeeping) * 4 > 50 and path.stat().st_size < 256 * 1024
+    found = detect_file(path)
+    assert found.format == "claude", found.why
+    calls = [e["tool"]["call_id"] for e in build([path]).events() if e["kind"] == "tool_call"]
+    assert sorted(calls) == sorted(call_id for _, call_id in claude_tool_uses(CLAUDE_MAIN))
+
+
 def test_a_subagent_file_names_the_agent_and_its_parallel_calls() -> None:
     lines = lines_of(CLAUDE_AGENT)
     assert all(obj["isSidechain"] for obj in lines)

@@ -49,6 +49,8 @@ class Sample:
     document: Any = None
     whole: bool = False
     """Whether the sample holds the whole file."""
+    more: bool = False
+    """Whether the file goes on past the sampled lines (the byte sample or the line limit ended them)."""
     problem: str | None = None
     """What cut the reading short (`truncated gzip`, `unreadable: <error>`), or None."""
 
@@ -73,14 +75,16 @@ def sample(path: Path, size: int = SAMPLE_BYTES) -> Sample:
     pieces = opening.split(b"\n")
     if not whole:
         pieces = pieces[:-1]  # the last piece may be cut
+    found.more = not whole
     for raw in pieces:
         if not raw.strip():
             continue
+        if len(found.raw_lines) >= SAMPLE_LINES:
+            found.more = True
+            break
         found.raw_lines.append(raw)
         try:
             found.lines.append(loads(raw))
         except (ValueError, RecursionError):
             found.lines.append(None)
-        if len(found.raw_lines) >= SAMPLE_LINES:
-            break
     return found
