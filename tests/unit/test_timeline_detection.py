@@ -188,3 +188,36 @@ def test_untimed_events_go_where_the_user_anchors_them_else_at_the_file_time(tmp
     events = list(timeline.events())
     assert {e["ts"] for e in events} == {1_700_000_000_000_000_000}
     assert "modification time" in timeline.summary()["untimed"]["codex:rollout.jsonl"]["basis"]
+
+
+def test_a_first_line_longer_than_any_sample_is_still_a_line(tmp_path: Path) -> None:
+    # A CloudTrail record or a chat conversation can be one line of hundreds of kilobytes: the
+    # file is still JSON lines (not one document lost whole), and a tool log still a tool log.
+    record = {
+        "eventTime": "2026-11-20T03:00:00Z",
+        "eventSource": "ssm.amazonaws.com",
+        "eventName": "PutParameter",
+        "userIdentity": {"type": "IAMUser", "userName": "bot"},
+        "requestParameters": {"name": "big", "description": "x" * 100_000},
+    }
+    trail = tmp_path / "trail.jsonl"
+    trail.write_text(json.dumps(record) + "\n" + json.dumps({**record, "eventName": "GetParameter"}) + "\n")
+    talk = [{"role": "assistant", "tool_calls": [{"id": "t1", "function": {"name": "grep", "arguments": "{}"}}]}]
+    chat = tmp_path / "chats.jsonl"
+    chat.write_text(
+        "".join(
+            json.dumps({"id": n, "messages": [{"role": "user", "content": "y" * 100_000}, *talk]}) + "\n" for n in "ab"
+        )
+    )
+    tools = tmp_path / "tools.jsonl"
+    tools.write_text(
+        json.dumps({"ts": "2026-11-20T03:00:01Z", "tool": "fs.write", "arguments": {"body": "z" * 300_000}})
+        + "\n"
+        + json.dumps({"ts": "2026-11-20T03:00:02Z", "tool": "http.post", "arguments": {}})
+        + "\n"
+    )
+    assert [detect(p) for p in (trail, chat, tools)] == ["cloudtrail", "chat", "jsonl"]
+    timeline = build([trail, chat, tools])
+    actions = sorted(e["action"] for e in timeline.events())
+    assert actions == ["fs.write", "grep", "grep", "http.post", "ssm:GetParameter", "ssm:PutParameter"]
+    assert [s["bad"] for s in timeline.summary()["sources"]] == [0, 0, 0]

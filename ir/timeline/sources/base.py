@@ -96,6 +96,23 @@ def read_head(path: Path, size: int = 65536) -> tuple[bytes, str | None]:
     return (data[len(BOM) :] if data.startswith(BOM) else data)[:size], problem
 
 
+def first_line(path: Path, after: int = 0) -> tuple[bytes, bool, bytes]:
+    """The file's first non-blank line (decompressed, a leading byte-order mark left out) read to
+    its newline but no further than MAX_LINE bytes; whether a newline ended it (False: the file is
+    one unterminated line, or its first line is longer than MAX_LINE); and the `after` bytes that
+    follow it. Whether a file is JSON lines or one document is decided on this, not on a fixed
+    number of bytes (a CloudTrail or chat line can be far longer than any such number)."""
+    try:
+        with open_maybe_gzip(path) as fh:
+            line = fh.readline(MAX_LINE + 1).removeprefix(BOM)
+            while line and line.isspace():
+                line = fh.readline(MAX_LINE + 1)
+            ended = line.endswith(b"\n")
+            return line, ended, fh.read(after) if ended and after else b""
+    except READ_ERRORS:
+        return b"", False, b""
+
+
 READ_ERRORS = (OSError, EOFError, zlib.error)
 """What reading a file can raise: the system's errors, a gzip cut short, corrupt compressed data."""
 

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, head, json_document, json_lines, loads
+from ir.timeline.sources.base import SourceStats, first_line, json_document, json_lines, loads
 from ir.timeline.sources.sample import NO, Sample, Score
 
 FORMAT = "cloudtrail"
@@ -79,12 +79,12 @@ def _unwrap(item: Any, ref: str, stats: SourceStats, counted: bool) -> Iterator[
 def _one_document(path: Path) -> bool:
     """Whether the file is read as one JSON document (an array, a pretty-printed object, one
     unterminated line such as a delivery file) rather than as JSON lines."""
-    start = head(path, 65536).lstrip()
-    if start[:1] == b"[" or b"\n" not in start:
+    line, ended, _ = first_line(path)
+    if line.lstrip()[:1] == b"[" or not ended:
         return True
     try:
-        orjson.loads(start.split(b"\n", 1)[0])
-    except orjson.JSONDecodeError:
+        loads(line)
+    except (ValueError, RecursionError):
         return True
     return False
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ir.timeline.sources.base import loads, read_head
+from ir.timeline.sources.base import first_line, loads, read_head
 
 SAMPLE_LINES = 50
 """Non-blank lines parsed for detection."""
@@ -60,6 +60,16 @@ class Sample:
         return [v for v in self.lines if isinstance(v, dict)]
 
 
+def _past_long_first_line(path: Path, size: int) -> tuple[list[bytes], bool]:
+    """The lines of a file whose first line is longer than the sample: that line, and what the
+    `size` bytes after it hold; and whether the file goes on past them."""
+    line, ended, rest = first_line(path, after=size + 1)
+    if not ended:
+        return [], True  # one unterminated line, or longer than any line is read: a document
+    pieces = [line.rstrip(b"\n"), *rest[:size].split(b"\n")]
+    return (pieces[:-1], True) if len(rest) > size else (pieces, False)
+
+
 def sample(path: Path, size: int = SAMPLE_BYTES) -> Sample:
     """The sample of a file (decompressed when gzip); an unreadable file gives an empty sample."""
     opening, problem = read_head(path, size + 1)
@@ -73,9 +83,11 @@ def sample(path: Path, size: int = SAMPLE_BYTES) -> Sample:
         except (ValueError, RecursionError):
             found.document = None
     pieces = opening.split(b"\n")
+    found.more = not whole
     if not whole:
         pieces = pieces[:-1]  # the last piece may be cut
-    found.more = not whole
+        if not any(p.strip() for p in pieces):  # the first line is longer than the sample: read it
+            pieces, found.more = _past_long_first_line(path, size)  # whole (up to MAX_LINE), then on
     for raw in pieces:
         if not raw.strip():
             continue
