@@ -192,13 +192,16 @@ def _source_formats(values: tuple[str, ...]) -> tuple[str | None, dict[Path, str
 
 
 def _refuse_when_nothing_read(timeline: Any) -> None:
-    """Exit 2 with one line per file and its reason when no input yielded an event."""
+    """Exit 2 with one line per file and its reason when no input yielded an event (what a reason
+    quotes of a file is masked like every other output: it may be a secret)."""
+    from ir.core.redaction import redact_text
+
     if any(st.events for st in timeline.stats):
         return
     for reason in timeline.skipped:
-        click.echo(f"ir: skipped {neutralise(reason)}", err=True)
+        click.echo(f"ir: skipped {neutralise(redact_text(reason))}", err=True)
     for st in timeline.stats:
-        first = f"; first: {st.bad_refs[0]}" if st.bad_refs else ""
+        first = f"; first: {redact_text(st.bad_refs[0])}" if st.bad_refs else ""
         why = f"read as {st.format}, {st.records} records, {st.bad} bad, no events{first}"
         click.echo(f"ir: {neutralise(st.path)}: {neutralise(why)}", err=True)
     fail("no events: nothing in the sources could be read (reasons above)", ExitCode.BAD_INPUT)

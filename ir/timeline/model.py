@@ -97,7 +97,10 @@ def _parse_iso(text: str) -> tuple[int, bool] | None:
         sign = -1 if zone[0] == "-" else 1
         digits = zone[1:].replace(":", "")
         offset = sign * (int(digits[:2]) * 3600 + int(digits[2:4] or 0) * 60)
-    return (seconds - offset) * 1_000_000_000 + nanos, zone is None
+    ns = (seconds - offset) * 1_000_000_000
+    if not _FIRST_NS <= ns <= _LAST_NS:  # `9999-12-31T23:59:59-01:00` is in year 10000 in UTC
+        return None
+    return ns + nanos, zone is None
 
 
 _FIRST_NS, _LAST_NS = -62135596800 * 1_000_000_000, 253402300799 * 1_000_000_000

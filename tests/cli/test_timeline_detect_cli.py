@@ -92,3 +92,40 @@ def test_every_timeline_option_is_documented() -> None:
         for opt in getattr(param, "opts", []):
             if opt.startswith("--"):
                 assert f"`{opt}" in section, f"{opt} is not documented"
+
+
+def test_a_reason_never_prints_a_secret_the_file_holds(tmp_path: Path) -> None:
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+    (tmp_path / ".env").write_text(f"AWS_SECRET_ACCESS_KEY={secret}\nAWS_REGION=eu-west-1\n")
+    (tmp_path / "auth.sh").write_text(f"export AUTH={token}\n")  # cut at 60 characters, the token's shape is gone
+    write(tmp_path / "tools.jsonl", [{"ts": token, "tool": "deploy"}])
+    result = ir_cmd("timeline", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        f"ir: skipped {tmp_path}/.env: text, not JSON and not `docker logs --timestamps` lines "
+        "(first line: 'AWS_SECRET_ACCESS_KEY=[REDACTED]')"
+    )
+    assert lines[1] == (
+        f"ir: skipped {tmp_path}/auth.sh: text, not JSON and not `docker logs --timestamps` lines "
+        "(first line: 'export AUTH=[REDACTED]')"
+    )
+    assert lines[2] == (
+        f"ir: {tmp_path}/tools.jsonl: read as jsonl, 1 records, 1 bad, no events; "
+        f"first: {tmp_path}/tools.jsonl:1: no usable time ('[REDACTED]')"
+    )
+    for part in (secret[:12], token[:24]):
+        assert part not in result.stderr
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    path = write(logs / "tool.jsonl", [{"ts": "2026-11-20T03:00:00Z", "tool": "fs.read", "call_id": "c1"}])
+    result = ir_cmd("timeline", "logs", str(path), "./logs/tool.jsonl", "--format", "jsonl", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [event] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert event["tool"]["call_id"] == "c1" and "evidence" not in event
+    summary = json.loads(result.stderr.splitlines()[-1])
+    assert [s["path"] for s in summary["sources"]] == ["logs/tool.jsonl"] and summary["clock_offsets"] == {}

@@ -4,11 +4,13 @@ parts are the wrong shape, which are bad records with a reason, never a crash.""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 
+from ir.timeline.export import write
 from ir.timeline.pipeline import build
 from ir.timeline.sources import cloudtrail, detect
 from ir.timeline.sources.base import SourceStats
@@ -128,3 +130,17 @@ def test_eventbridge_events_that_carry_no_cloudtrail_record_are_bad_records(tmp_
         f"{path}:1: EventBridge event not from CloudTrail (GuardDuty Finding)",
         f"{path}:2: EventBridge detail is not an object",
     ]
+
+
+def test_big_integers_in_a_lookup_event_stay_exact(tmp_path: Path) -> None:
+    page = json.loads((FIXTURES / "awscli-lookup-events-consolelogin.json").read_text())
+    record = json.loads(page["Events"][0]["CloudTrailEvent"])
+    record["requestParameters"] = {"name": "job", "generation": 2**64 + 1, "offset": -(2**127)}
+    page["Events"][0]["CloudTrailEvent"] = json.dumps(record)
+    path = tmp_path / "lookup.json"
+    path.write_text(json.dumps(page))
+    out = io.StringIO()
+    write(build([path]).events(), out, "jsonl")
+    assert '"generation":18446744073709551617' in out.getvalue()
+    assert '"offset":-170141183460469231731687303715884105728' in out.getvalue()
+    assert '"generation":1.8446744073709552e+19' not in out.getvalue()

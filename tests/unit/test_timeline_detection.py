@@ -47,6 +47,20 @@ def test_a_claude_session_opening_with_bookkeeping_is_detected_and_read() -> Non
     assert timeline.summary()["sources"][0]["bad"] == 0  # snapshots, progress, queue ops are not bad records
 
 
+def test_a_claude_session_whose_first_50_lines_are_bookkeeping_is_still_claude(tmp_path: Path) -> None:
+    # Hook progress and snapshots can fill the start of a session; the file is small enough to
+    # sample whole by bytes, but the sample stops at 50 lines, before the first message.
+    text = CLAUDE_MAIN.read_text().splitlines()
+    bookkeeping = [line for line in text if json.loads(line)["type"] not in ("user", "assistant")]
+    path = tmp_path / "session.jsonl"
+    path.write_text("\n".join(bookkeeping * 4 + text) + "\n")
+    assert len(bookkeeping) * 4 > 50 and path.stat().st_size < 256 * 1024
+    found = detect_file(path)
+    assert found.format == "claude", found.why
+    calls = [e["tool"]["call_id"] for e in build([path]).events() if e["kind"] == "tool_call"]
+    assert sorted(calls) == sorted(call_id for _, call_id in claude_tool_uses(CLAUDE_MAIN))
+
+
 def test_a_subagent_file_names_the_agent_and_its_parallel_calls() -> None:
     lines = lines_of(CLAUDE_AGENT)
     assert all(obj["isSidechain"] for obj in lines)
@@ -174,3 +188,36 @@ def test_untimed_events_go_where_the_user_anchors_them_else_at_the_file_time(tmp
     events = list(timeline.events())
     assert {e["ts"] for e in events} == {1_700_000_000_000_000_000}
     assert "modification time" in timeline.summary()["untimed"]["codex:rollout.jsonl"]["basis"]
+
+
+def test_a_first_line_longer_than_any_sample_is_still_a_line(tmp_path: Path) -> None:
+    # A CloudTrail record or a chat conversation can be one line of hundreds of kilobytes: the
+    # file is still JSON lines (not one document lost whole), and a tool log still a tool log.
+    record = {
+        "eventTime": "2026-11-20T03:00:00Z",
+        "eventSource": "ssm.amazonaws.com",
+        "eventName": "PutParameter",
+        "userIdentity": {"type": "IAMUser", "userName": "bot"},
+        "requestParameters": {"name": "big", "description": "x" * 100_000},
+    }
+    trail = tmp_path / "trail.jsonl"
+    trail.write_text(json.dumps(record) + "\n" + json.dumps({**record, "eventName": "GetParameter"}) + "\n")
+    talk = [{"role": "assistant", "tool_calls": [{"id": "t1", "function": {"name": "grep", "arguments": "{}"}}]}]
+    chat = tmp_path / "chats.jsonl"
+    chat.write_text(
+        "".join(
+            json.dumps({"id": n, "messages": [{"role": "user", "content": "y" * 100_000}, *talk]}) + "\n" for n in "ab"
+        )
+    )
+    tools = tmp_path / "tools.jsonl"
+    tools.write_text(
+        json.dumps({"ts": "2026-11-20T03:00:01Z", "tool": "fs.write", "arguments": {"body": "z" * 300_000}})
+        + "\n"
+        + json.dumps({"ts": "2026-11-20T03:00:02Z", "tool": "http.post", "arguments": {}})
+        + "\n"
+    )
+    assert [detect(p) for p in (trail, chat, tools)] == ["cloudtrail", "chat", "jsonl"]
+    timeline = build([trail, chat, tools])
+    actions = sorted(e["action"] for e in timeline.events())
+    assert actions == ["fs.write", "grep", "grep", "http.post", "ssm:GetParameter", "ssm:PutParameter"]
+    assert [s["bad"] for s in timeline.summary()["sources"]] == [0, 0, 0]

@@ -34,11 +34,14 @@ def detect(path: Path) -> str | None:
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files named, and every file under folders named, in a stable order."""
+    """Files named, and every file under folders named, in a stable order; each file once (a file
+    named and inside a folder named, or reached by two names, is read once: as first named)."""
     files: list[Path] = []
+    seen: set[Path] = set()
     for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
-        else:
-            files.append(path)
+        for found in sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]:
+            key = found.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(found)
     return files

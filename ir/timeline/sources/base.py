@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any, BinaryIO
 import msgspec
 import orjson
 
+from ir.core.redaction import redact_text
 from ir.timeline.model import Event, dumps, event
 
 MAX_LINE = 16 * 1024 * 1024
@@ -19,6 +22,8 @@ MAX_LINE = 16 * 1024 * 1024
 MAX_DOCUMENT = 512 * 1024 * 1024
 """Whole-document formats (OTLP JSON, CloudTrail delivery files) larger than this are refused."""
 KEEP_BAD_REFS = 20
+BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte-order mark some Windows tools (PowerShell's Out-File, Notepad) write first."""
 
 
 @dataclass
@@ -34,10 +39,11 @@ class SourceStats:
     assumed_utc: int = 0
 
     def bad_record(self, ref: str, why: str) -> None:
-        """Count a record that could not be used; the first few are kept with their place."""
+        """Count a record that could not be used; the first few are kept with their place (secrets
+        in what the reason quotes masked: reasons are printed)."""
         self.bad += 1
         if len(self.bad_refs) < KEEP_BAD_REFS:
-            self.bad_refs.append(f"{ref}: {why}")
+            self.bad_refs.append(redact_text(f"{ref}: {why}"))
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -64,23 +70,73 @@ def open_maybe_gzip(path: Path) -> BinaryIO:
 
 
 def head(path: Path, size: int = 65536) -> bytes:
-    """The first bytes of a file (decompressed), for format detection."""
+    """The first bytes of a file (decompressed, a leading byte-order mark left out), for format detection."""
+    return read_head(path, size)[0]
+
+
+def read_head(path: Path, size: int = 65536) -> tuple[bytes, str | None]:
+    """The first `size` bytes of a file (decompressed, a leading byte-order mark left out) and what
+    cut the reading short (`truncated gzip`, `unreadable: ...`), or None. What a truncated or
+    corrupt gzip gave before the damage is kept."""
+    parts: list[bytes] = []
+    got, want = 0, size + len(BOM)
+    problem = None
     try:
         with open_maybe_gzip(path) as fh:
-            return fh.read(size)
-    except (OSError, EOFError):
-        return b""
+            read1 = getattr(fh, "read1", fh.read)  # chunk by chunk: a gzip error loses only the last
+            while got < want:
+                chunk = read1(want - got)
+                if not chunk:
+                    break
+                parts.append(chunk)
+                got += len(chunk)
+    except READ_ERRORS as exc:
+        problem = unreadable(exc)
+    data = b"".join(parts)
+    return (data[len(BOM) :] if data.startswith(BOM) else data)[:size], problem
+
+
+def first_line(path: Path, after: int = 0) -> tuple[bytes, bool, bytes]:
+    """The file's first non-blank line (decompressed, a leading byte-order mark left out) read to
+    its newline but no further than MAX_LINE bytes; whether a newline ended it (False: the file is
+    one unterminated line, or its first line is longer than MAX_LINE); and the `after` bytes that
+    follow it. Whether a file is JSON lines or one document is decided on this, not on a fixed
+    number of bytes (a CloudTrail or chat line can be far longer than any such number)."""
+    try:
+        with open_maybe_gzip(path) as fh:
+            line = fh.readline(MAX_LINE + 1).removeprefix(BOM)
+            while line and line.isspace():
+                line = fh.readline(MAX_LINE + 1)
+            ended = line.endswith(b"\n")
+            return line, ended, fh.read(after) if ended and after else b""
+    except READ_ERRORS:
+        return b"", False, b""
+
+
+READ_ERRORS = (OSError, EOFError, zlib.error)
+"""What reading a file can raise: the system's errors, a gzip cut short, corrupt compressed data."""
+
+
+def unreadable(exc: BaseException) -> str:
+    """Why a file could not be read (further), in a person's words."""
+    if isinstance(exc, EOFError):
+        return "truncated gzip"
+    if isinstance(exc, zlib.error | gzip.BadGzipFile):
+        return f"unreadable: corrupt gzip ({exc})"
+    return f"unreadable: {getattr(exc, 'strerror', None) or exc}"
 
 
 def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
     """(line number, line) for every line that is not blank; over-long lines are counted bad and skipped."""
+    lineno = 0
     try:
         with open_maybe_gzip(path) as fh:
-            lineno = 0
             while True:
                 chunk = fh.readline(MAX_LINE + 1)
                 if not chunk:
                     return
+                if not lineno and chunk.startswith(BOM):  # Windows tools write one; it is not part of the line
+                    chunk = chunk[len(BOM) :]
                 lineno += 1
                 if len(chunk) > MAX_LINE and not chunk.endswith(b"\n"):
                     while chunk and not chunk.endswith(b"\n"):
@@ -89,8 +145,8 @@ def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
                     continue
                 if not chunk.isspace():
                     yield lineno, chunk
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        stats.bad_record(str(path), f"unreadable: {exc}")
+    except READ_ERRORS as exc:
+        stats.bad_record(str(path), unreadable(exc) + (" (the lines before it were read)" if lineno else ""))
 
 
 Loads = Callable[[bytes], Any]
@@ -99,13 +155,54 @@ _DECODE = msgspec.json.Decoder()
 
 def loads(raw: bytes | str) -> Any:
     """A JSON document with big integers kept exact (msgspec); when it is not valid JSON, orjson's
-    error is raised (ValueError), whose first words have always been the bad-record reason."""
+    error is raised (ValueError), whose first words have always been the bad-record reason.
+
+    A lone surrogate escape (`"\\ud83d"`: Node writes them when it cuts a string between the two
+    halves of an emoji) is valid JSON both refuse: such a document is read with the standard
+    library and each lone surrogate becomes U+FFFD."""
     try:
         return _DECODE.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError):  # orjson's reasons (msgspec: invalid UTF-8 raises)
-        return orjson.loads(raw)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            if _SURROGATE_ESCAPE.search(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")):
+                found = _with_lone_surrogates(raw)
+                if found is not _REFUSED:
+                    return found
+            raise
     except RecursionError:
         raise ValueError("too deeply nested") from None
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_REFUSED: Any = object()
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: the standard library reads them, JSON has none
+
+
+def _with_lone_surrogates(raw: bytes | str) -> Any:
+    """`raw` read by the standard library (which keeps lone surrogates), each replaced by U+FFFD;
+    `_REFUSED` when it is not JSON after all."""
+    try:
+        return _mend(json.loads(raw, parse_constant=_refuse), 0)
+    except (ValueError, RecursionError):
+        return _REFUSED
+
+
+def _mend(value: Any, depth: int) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if depth > 10_000:
+        raise RecursionError
+    if isinstance(value, dict):
+        return {_mend(k, depth): _mend(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mend(v, depth + 1) for v in value]
+    return value
 
 
 def json_lines(path: Path, stats: SourceStats, loads: Loads = loads) -> Iterator[tuple[int, Any]]:
@@ -130,9 +227,14 @@ def json_document(path: Path, stats: SourceStats, loads: Loads = loads) -> Any:
             stats.bad_record(str(path), f"larger than {MAX_DOCUMENT} bytes")
             return None
         with open_maybe_gzip(path) as fh:
-            return loads(fh.read())
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        stats.bad_record(str(path), f"unreadable: {exc}")
+            data = fh.read(MAX_DOCUMENT + 1)  # a gzip's own size says nothing of what it holds
+        data = data.removeprefix(BOM)
+        if len(data) > MAX_DOCUMENT:
+            stats.bad_record(str(path), f"larger than {MAX_DOCUMENT} bytes once decompressed")
+            return None
+        return loads(data)
+    except READ_ERRORS as exc:
+        stats.bad_record(str(path), unreadable(exc))
     except (ValueError, RecursionError) as exc:
         stats.bad_record(str(path), f"not JSON ({str(exc).split(':')[0]})")
     return None
@@ -155,12 +257,19 @@ def as_text(value: Any, limit: int = 4096) -> str:
 
 def shown(value: Any, limit: int = 60) -> str:
     """A value as a bad-record reason shows it: Python's repr for short text and plain numbers (as
-    reasons always read), cut at `limit`; anything else as compact JSON, cut (never a huge repr)."""
+    reasons always read), cut at `limit`; anything else as compact JSON, cut (never a huge repr).
+    Secrets are masked before the cut (a cut secret no longer has the shape that finds it)."""
     if isinstance(value, str):
-        return repr(value[:limit]) + ("…" if len(value) > limit else "")
+        text = redact_text(value[: limit + 4096])
+        return repr(text[:limit]) + ("…" if len(text) > limit else "")
     if value is None or isinstance(value, bool | float) or (isinstance(value, int) and abs(value) < 10**18):
         return repr(value)
-    return as_text(value, limit)
+    return quoted(value, limit)
+
+
+def quoted(value: Any, limit: int) -> str:
+    """A value as text for a reason, secrets masked before it is cut at `limit`."""
+    return as_text(redact_text(as_text(value, limit + 4096)), limit)
 
 
 def maybe_json(value: Any) -> Any:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.timeline.model import Event
-from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, maybe_json, tool_event
+from ir.timeline.sources.base import SourceStats, as_text, first_line, json_document, json_lines, maybe_json, tool_event
 from ir.timeline.sources.sample import NO, Sample, Score
 
 FORMAT = "chat"
@@ -141,8 +141,9 @@ def _text(content: Any) -> str:
 def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     """Tool calls and results of every conversation in the file, untimed, in order."""
     reader = _Reader(path, stats)
-    start = head(path, 65536).lstrip()
-    lines_mode = start[:1] == b"{" and b"\n" in start and start.split(b"\n", 1)[0].rstrip().endswith(b"}")
+    line, ended, _ = first_line(path)
+    start = line.strip()
+    lines_mode = ended and start[:1] == b"{" and start.endswith(b"}")
     values: Iterator[tuple[str, Any]]
     if lines_mode:
         values = ((f"{path}:{n}", obj) for n, obj in json_lines(path, stats))

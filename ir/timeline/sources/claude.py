@@ -124,6 +124,6 @@ def score(s: Sample) -> Score:
     )
     if messages:
         return share_score(hits, total, f"Claude Code session lines ({messages} messages)", base=70)
-    if not s.whole:
+    if s.more:  # the sample ended before the file did: messages may follow the bookkeeping
         return Score(60, f"{hits} of {total} sampled lines are Claude Code bookkeeping (no message among them yet)")
     return Score(40, "a Claude Code session file with no messages")

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, head, json_document, json_lines
+from ir.timeline.sources.base import SourceStats, first_line, json_document, json_lines, loads
 from ir.timeline.sources.sample import NO, Sample, Score
 
 FORMAT = "cloudtrail"
@@ -51,9 +51,12 @@ def _unwrap(item: Any, ref: str, stats: SourceStats, counted: bool) -> Iterator[
                     yield from _unwrap(rec, f"{ref}#{key}[{i}]", stats, False)
         return
     if "CloudTrailEvent" in item:
+        inner = item["CloudTrailEvent"]
         try:
-            rec = orjson.loads(item["CloudTrailEvent"])
-        except (TypeError, orjson.JSONDecodeError):
+            if not isinstance(inner, str):
+                raise TypeError(type(inner).__name__)
+            rec = loads(inner)  # big integers exact (orjson would make them floats)
+        except (TypeError, ValueError, RecursionError):
             stats.bad_record(ref, "CloudTrailEvent is not a JSON string")
             return
         if not isinstance(rec, dict):
@@ -76,12 +79,12 @@ def _unwrap(item: Any, ref: str, stats: SourceStats, counted: bool) -> Iterator[
 def _one_document(path: Path) -> bool:
     """Whether the file is read as one JSON document (an array, a pretty-printed object, one
     unterminated line such as a delivery file) rather than as JSON lines."""
-    start = head(path, 65536).lstrip()
-    if start[:1] == b"[" or b"\n" not in start:
+    line, ended, _ = first_line(path)
+    if line.lstrip()[:1] == b"[" or not ended:
         return True
     try:
-        orjson.loads(start.split(b"\n", 1)[0])
-    except orjson.JSONDecodeError:
+        loads(line)
+    except (ValueError, RecursionError):
         return True
     return False
 

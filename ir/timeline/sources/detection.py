@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ir.core.redaction import redact_text
 from ir.timeline.sources import chat, claude, cloudtrail, codex, docker_logs, mcp, otel, toollog, trajectory
 from ir.timeline.sources.sample import NO, Sample, Score, sample
 
@@ -62,9 +63,11 @@ def detect_file(path: Path, forced: str | None = None) -> Detection:
     if top.points >= THRESHOLD:
         return Detection(path, best, f"{best}: {top.why}", scores=scores)
     why = skip_reason(found)
+    if found.problem and found.opening.strip():
+        why += f"; {found.problem} (what came before was sampled)"
     if top.points > 0:
         why += f"; closest: {best} ({top.why}), not enough to read it as that"
-    return Detection(path, None, why, scores=scores)
+    return Detection(path, None, redact_text(why), scores=scores)  # printed: what it quotes of the file may be secret
 
 
 def _safe(scorer: Scorer, found: Sample) -> Score:
@@ -78,7 +81,7 @@ def _safe(scorer: Scorer, found: Sample) -> Score:
 def skip_reason(s: Sample) -> str:
     """Why no format reads this sample, in the words a person would use."""
     if not s.opening.strip():
-        return "empty" if s.path.exists() else "unreadable"
+        return s.problem or ("empty" if s.path.exists() else "unreadable")
     if b"\x00" in s.opening[:4096]:
         return "binary data, not a log"
     if s.document is not None and (len(s.raw_lines) > 1 or isinstance(s.document, list)):
@@ -89,9 +92,9 @@ def skip_reason(s: Sample) -> str:
             "JSON lines, but no line has a tool call, a span, a CloudTrail record, a Docker log line, "
             f"an MCP message or a Claude Code / Codex session line ({_shape(json_lines[0])})"
         )
-    if s.opening.lstrip()[:1] in (b"{", b"[") and not s.whole:
+    if s.opening.lstrip()[:1] in (b"{", b"[") and not s.whole and s.problem is None:
         return "a JSON document too large to sample whole, with none of the keys of a known format in its opening"
-    first = s.raw_lines[0].decode("utf-8", "replace").strip() if s.raw_lines else ""
+    first = redact_text(s.raw_lines[0][:4096].decode("utf-8", "replace").strip()) if s.raw_lines else ""
     return f"text, not JSON and not `docker logs --timestamps` lines (first line: {first[:60]!r})"
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, tool_event
+from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, quoted, tool_event
 from ir.timeline.sources.sample import NO, Sample, Score
 
 FORMAT = "mcp"
@@ -94,6 +94,7 @@ class _Reader:
 
     def __init__(self, path: Path, stats: SourceStats) -> None:
         self.source = f"{FORMAT}:{path.name}"
+        self.file = path.name
         self.stats = stats
         self.calls: dict[tuple[str, str], str] = {}
         self.seq = 0
@@ -106,12 +107,17 @@ class _Reader:
             self.stats.assumed_utc += 1
         return made
 
+    def call_id(self, rpc_id: str, at: _At) -> str:
+        """A call id no other file shares: JSON-RPC ids restart with every connection, and a
+        recorder's session names are no better (agent-vcr's is the same in every cassette)."""
+        return f"mcp:{self.file}:{at.session}:{rpc_id}"
+
     def call(self, name: str, arguments: Any, rpc_id: str, at: _At) -> Event:
         self.calls[(at.session, rpc_id)] = name
         made = tool_event(
             kind="tool_call",
             name=name,
-            call_id=f"mcp:{at.session}:{rpc_id}",
+            call_id=self.call_id(rpc_id, at),
             arguments=arguments,
             **at.kw(self.source, rpc_id),
         )
@@ -119,14 +125,12 @@ class _Reader:
 
     def result(self, name: str, result: Any, error: Any, rpc_id: str, at: _At) -> Event:
         result = result if isinstance(result, dict) else {}
-        content = result.get("content")
-        blocks = content if isinstance(content, list) else []
-        text = " ".join(str(c.get("text", "")) for c in blocks if isinstance(c, dict))
+        text = result_text(result)
         failed = bool(error) or bool(result.get("isError"))
         made = tool_event(
             kind="tool_result",
             name=name,
-            call_id=f"mcp:{at.session}:{rpc_id}",
+            call_id=self.call_id(rpc_id, at),
             result=error if error else text,
             success=not failed,
             **at.kw(self.source, rpc_id),
@@ -178,7 +182,7 @@ class _Reader:
         if when is None:
             when, raw = _time(pair)
         if raw is not None and when is None:
-            self.stats.bad_record(ref, f"unusable time ({as_text(raw, 40)!r})")
+            self.stats.bad_record(ref, f"unusable time ({quoted(raw, 40)!r})")
             return
         done, done_raw = _time(response)
         if done is None:
@@ -197,6 +201,39 @@ class _Reader:
             yield from self.tools(response.get("result"), rpc_id, after)
 
 
+def result_text(result: dict[str, Any]) -> str:
+    """What a tools/call result tells the model: its text blocks, the text of embedded resources,
+    and `structuredContent` when it holds text the blocks do not (an injection can hide in either)."""
+    content = result.get("content")
+    blocks = content if isinstance(content, list) else []
+    text = " ".join(_block_text(c) for c in blocks if isinstance(c, dict))
+    structured = result.get("structuredContent")
+    if structured is not None and any(s not in text for s in _strings(structured)):
+        text = f"{text} {as_text(structured)}" if text else as_text(structured)
+    return text
+
+
+def _block_text(block: dict[str, Any]) -> str:
+    resource = block.get("resource")
+    if block.get("type") == "resource" and isinstance(resource, dict):
+        return str(resource.get("text", ""))
+    return str(block.get("text", ""))
+
+
+def _strings(value: Any, depth: int = 0) -> Iterator[str]:
+    """The text values inside a JSON value (not its keys, numbers or flags)."""
+    if isinstance(value, str):
+        yield value
+    elif depth > 100:
+        yield as_text(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, depth + 1)
+
+
 def _call_params(msg: dict[str, Any]) -> tuple[str, Any]:
     """(tool name, arguments) of a tools/call request, JSON-RPC `params` or SDK `args`/`kwargs`."""
     params = msg.get("params")
@@ -211,8 +248,9 @@ def _call_params(msg: dict[str, Any]) -> tuple[str, Any]:
 
 
 def _session_of(obj: dict[str, Any]) -> str:
-    value = obj.get("session") or obj.get("session_id") or ""
-    return value if isinstance(value, str) else as_text(value, 80)
+    """The session a proxy named for a message (a string); a recorder's session object is no name."""
+    value = obj.get("session") or obj.get("session_id")
+    return value if isinstance(value, str) else ""
 
 
 def _one_document(path: Path) -> bool:
@@ -280,7 +318,7 @@ def _message(obj: dict[str, Any], ref: str, reader: _Reader, stats: SourceStats)
         return
     when, raw = _time(obj)
     if raw is not None and when is None:
-        stats.bad_record(ref, f"unusable time ({as_text(raw, 40)!r})")
+        stats.bad_record(ref, f"unusable time ({quoted(raw, 40)!r})")
         return
     yield from reader.message(msg, _At(when, raw, ref, reader.seq, _session_of(obj)))
 

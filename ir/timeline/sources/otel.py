@@ -29,8 +29,11 @@ def _otlp_value(value: Any) -> Any:
     for key in ("stringValue", "boolValue", "doubleValue"):
         if key in value:
             return value[key]
-    if "intValue" in value:
-        return int(value["intValue"])
+    if "intValue" in value:  # a string in OTLP JSON; one that is no integer (or too long to convert) stays as written
+        try:
+            return int(value["intValue"])
+        except (TypeError, ValueError):
+            return value["intValue"]
     if "arrayValue" in value:
         return [_otlp_value(v) for v in _list(_dict(value["arrayValue"]).get("values"))]
     if "kvlistValue" in value:

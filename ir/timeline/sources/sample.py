@@ -13,16 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
-from ir.timeline.sources.base import head
+from ir.timeline.sources.base import first_line, loads, read_head
 
 SAMPLE_LINES = 50
 """Non-blank lines parsed for detection."""
 SAMPLE_BYTES = 256 * 1024
 """Bytes read from the start of a file for detection (decompressed)."""
-
-_DECODE = msgspec.json.Decoder()
 
 
 @dataclass(frozen=True)
@@ -53,6 +49,10 @@ class Sample:
     document: Any = None
     whole: bool = False
     """Whether the sample holds the whole file."""
+    more: bool = False
+    """Whether the file goes on past the sampled lines (the byte sample or the line limit ended them)."""
+    problem: str | None = None
+    """What cut the reading short (`truncated gzip`, `unreadable: <error>`), or None."""
 
     @property
     def objects(self) -> list[dict[str, Any]]:
@@ -60,29 +60,43 @@ class Sample:
         return [v for v in self.lines if isinstance(v, dict)]
 
 
+def _past_long_first_line(path: Path, size: int) -> tuple[list[bytes], bool]:
+    """The lines of a file whose first line is longer than the sample: that line, and what the
+    `size` bytes after it hold; and whether the file goes on past them."""
+    line, ended, rest = first_line(path, after=size + 1)
+    if not ended:
+        return [], True  # one unterminated line, or longer than any line is read: a document
+    pieces = [line.rstrip(b"\n"), *rest[:size].split(b"\n")]
+    return (pieces[:-1], True) if len(rest) > size else (pieces, False)
+
+
 def sample(path: Path, size: int = SAMPLE_BYTES) -> Sample:
     """The sample of a file (decompressed when gzip); an unreadable file gives an empty sample."""
-    opening = head(path, size + 1)
-    whole = len(opening) <= size
+    opening, problem = read_head(path, size + 1)
+    whole = len(opening) <= size and problem is None
     opening = opening[:size]
-    found = Sample(path=path, opening=opening, whole=whole)
+    found = Sample(path=path, opening=opening, whole=whole, problem=problem)
     stripped = opening.lstrip()
     if stripped[:1] in (b"{", b"[") and whole:
         try:
-            found.document = _DECODE.decode(stripped)
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            found.document = loads(stripped)
+        except (ValueError, RecursionError):
             found.document = None
     pieces = opening.split(b"\n")
+    found.more = not whole
     if not whole:
         pieces = pieces[:-1]  # the last piece may be cut
+        if not any(p.strip() for p in pieces):  # the first line is longer than the sample: read it
+            pieces, found.more = _past_long_first_line(path, size)  # whole (up to MAX_LINE), then on
     for raw in pieces:
         if not raw.strip():
             continue
+        if len(found.raw_lines) >= SAMPLE_LINES:
+            found.more = True
+            break
         found.raw_lines.append(raw)
         try:
-            found.lines.append(_DECODE.decode(raw))
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            found.lines.append(loads(raw))
+        except (ValueError, RecursionError):
             found.lines.append(None)
-        if len(found.raw_lines) >= SAMPLE_LINES:
-            break
     return found
