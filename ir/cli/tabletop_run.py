@@ -22,6 +22,7 @@ from ir.cli.support import actor_of, guarded, workspace_of
 from ir.core.errors import ExitCode, InputError
 from ir.core.journal import Record
 from ir.core.text import neutralise
+from ir.tabletop.record_lines import record_line
 
 AUTO_CLOCK = "fast:10"
 """`--auto`'s clock when none is given (idle waits are jumped over anyway)."""
@@ -87,12 +88,6 @@ def _labels_of(ws: Any) -> Any:
     return labels
 
 
-def _clock(text: str) -> str:
-    m, s = divmod(int(float(text)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:2d}:{s:02d}"
-
-
 class Printer:
     """Prints exercise records as they are written: a line each (the ones a person follows), or JSON."""
 
@@ -104,79 +99,9 @@ class Printer:
             out = {"seq": record.seq, "ts": record.ts, "type": record.type, "data": record.data}
             click.echo(json.dumps(out, sort_keys=True, ensure_ascii=True, default=str))
             return
-        line = self.line(record.type, record.data)
+        line = record_line(record.type, record.data)
         for part in (line or "").splitlines():  # each line neutralised: scenario text is not trusted either
             click.echo(neutralise(part))
-
-    def line(self, kind: str, data: Any) -> str | None:
-        """The line for one record, or None for bookkeeping (checkpoints, the auto clock's jumps)."""
-        at = f"[{_clock(str(data.get('exercise_s', 0)))}]"
-        if kind == "exercise.started":
-            sc = data["scenario"]
-            mode = ", reference response (--auto)" if data.get("auto") else ""
-            fire = ", LIVE FIRE" if data.get("live_fire") else ""
-            said = f"{sc['id']} {sc['version']}; clock {data['clock']}{mode}{fire}"
-            return f"EXERCISE {data['exercise']}: {sc['title']} ({said})"
-        if kind == "participant.joined":
-            return f"{at} {data['as']} joined as {data['role']}"
-        if kind == "inject.delivered":
-            return f"{at} inject {data['inject']} delivered: {data['title']}" + "".join(
-                f"\n         {part}" for part in _parts(data.get("details") or {})
-            )
-        if kind == "inject.skipped":
-            return f"{at} inject {data['inject']} skipped: {data['why']}"
-        if kind == "move.played":
-            about = f" {data['agent']}" if data.get("agent") else ""
-            return f"{at} move {data['move']} {data['what']}{about} by {data['by']}: {_result(data['result'])}"
-        if kind == "clock.advanced":
-            return None if data.get("by") == "auto" else f"{at} clock advanced {data['seconds']}s by {data['by']}"
-        if kind == "clock.paused":
-            return f"{at} clock paused by {data['by']}"
-        if kind == "clock.resumed":
-            return f"{at} clock resumed by {data['by']} after {data['paused_s']}s"
-        if kind == "expectation.marked":
-            return (
-                f"{at} expectation {data['expectation']} {'passed' if data['passed'] else 'failed'} (by {data['by']})"
-            )
-        if kind == "note":
-            return f"{at} note by {data['by']}: {data['text']}"
-        if kind == "exercise.ended":
-            return f"{at} exercise ended: {data['reason']} (by {data['by']})"
-        return None
-
-
-def _parts(details: dict[str, Any]) -> list[str]:
-    parts = []
-    card = details.get("card")
-    if card:
-        parts.append(f"card for {card.get('to') or 'everyone'}: {card['title']}")
-    alert = details.get("alert")
-    if alert:
-        outcomes = ", ".join(f"{a['ref']} {a['outcome']}" for a in alert.get("alerts") or []) or "no alert read"
-        cases = ", ".join(alert.get("cases") or []) or "no case"
-        parts.append(f"alert via {alert['source']}: {outcomes} → {cases}")
-    for path in details.get("logs") or ():
-        parts.append(f"log lines appended to {path}")
-    for change in details.get("world") or ():
-        subject = change.get("key") or change.get("user") or change.get("role") or change.get("url") or ""
-        said = "applied" if change.get("applied") else f"refused: {change.get('why')}"
-        parts.append(f"world: {change['op']} {subject} {said}".replace("  ", " "))
-    return parts
-
-
-def _result(result: dict[str, Any]) -> str:
-    if "error" in result:
-        return f"not played: {result['error']}"
-    if "skipped" in result:
-        return f"skipped: {result['skipped']}"
-    if "decision" in result:
-        return f"decision {result['decision']} in {result['case']} (seq {result['seq']})"
-    if "expectation" in result:
-        return f"{result['expectation']} passed"
-    bits = [f"case {result.get('case')} {result.get('status')}"]
-    if result.get("waiting_for"):
-        bits.append(f"waits for {', '.join(result['waiting_for'])}")
-    return "; ".join(bits)
 
 
 @click.command("run")
