@@ -1,8 +1,11 @@
-"""`ir tabletop run SCENARIO`: start an exercise in a sandbox and run it headless.
+"""`ir tabletop run SCENARIO`: start an exercise in a sandbox, and open the console on it — or run it
+headless (`--headless`, `--auto`, `--json`, or no terminal).
 
 The CLI builds what tabletop may not import (the action registry, the sandbox's backends behind
-the interlock, the simulated world's change port) and hands it to `ir.tabletop.exercise`; it
-prints each delivered inject, move and the end (`--json`: every exercise record).
+the interlock, the simulated world's change port) and hands it to `ir.tabletop.exercise`. The
+console is `ir.tui`'s, on the sandbox workspace, driving the exercise (`tabletop_console.py`);
+headless, it prints each delivered inject, move and the end (`--json`: every exercise record) and
+still serves the commands of consoles that joined (`ir tabletop join`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 import click
 
 from ir.cli.support import actor_of, guarded, workspace_of
+from ir.cli.tabletop_console import farewell, has_terminal, open_console
 from ir.core.errors import ExitCode, InputError
 from ir.core.journal import Record
 from ir.core.text import neutralise
@@ -113,7 +117,8 @@ class Printer:
 @click.option("--as", "actor", metavar="WHO", help="Who is running the exercise (default: $IR_USER or login name).")
 @click.option("--live-fire", is_flag=True, help="Allow a labelled, loopback-only Docker/AWS sandbox (interlocked).")
 @click.option("--exercise-id", metavar="EX-…", help="Use this exercise id (live fire: the containers' label value).")
-@click.option("--json", "as_json", is_flag=True, help="Every exercise record as a JSON line.")
+@click.option("--json", "as_json", is_flag=True, help="Every exercise record as a JSON line (headless).")
+@click.option("--headless", is_flag=True, help="No console: print the exercise's records as they are written.")
 @click.pass_context
 @guarded
 def run_cmd(
@@ -125,8 +130,10 @@ def run_cmd(
     live_fire: bool,
     exercise_id: str | None,
     as_json: bool,
+    headless: bool,
 ) -> None:
-    """Run SCENARIO as an exercise in a sandbox workspace under exercises/ (headless)."""
+    """Run SCENARIO as an exercise in a sandbox workspace under exercises/, in the console (headless
+    with --headless, --auto, --json or no terminal)."""
     from ir.core.inventory import Inventory
     from ir.core.yamlsafe import YamlInputError, load_file
     from ir.tabletop.clock import parse_clock
@@ -157,6 +164,9 @@ def run_cmd(
         labels_of=_labels_of(ws) if live_fire else None,
         where=str(path),
     )
+    if not (headless or auto or as_json) and has_terminal():
+        fixed = chosen if exercise_id or live_fire else None  # live fire: the id the interlock checked
+        sys.exit(_console(ws, loaded, path, located, clock, live_fire=live_fire, who=who, exercise_id=fixed))
     deferred: list[int] = []  # Ctrl-C while the folder is being made ends the exercise once it exists
     before = {sig: signal.signal(sig, lambda signum, _frame: deferred.append(signum)) for sig in SIGNALS}
     try:
@@ -195,6 +205,7 @@ def _run(
 ) -> str | None:
     """Begin the exercise, drive it to its end (or Ctrl-C), and say why it ended."""
     from ir.tabletop.exercise import Exercise
+    from ir.tabletop.sessions import ControllerSession
 
     exercise = Exercise.begin(
         start=ws,
@@ -211,10 +222,14 @@ def _run(
     )
     for sig in SIGNALS:
         signal.signal(sig, _interrupt)
+    reason: str | None
     try:
         if deferred:
             raise KeyboardInterrupt
-        reason = exercise.run_auto() if auto and clock.text != "real" else exercise.run_realtime(threading.Event())
+        if auto and clock.text != "real":
+            reason = exercise.run_auto()
+        else:  # other consoles may join: serve their commands between ticks
+            reason = exercise.run_realtime(threading.Event(), also=ControllerSession(exercise).serve)
     except KeyboardInterrupt:
         exercise.end("interrupted", who)
         reason = "interrupted"
@@ -224,6 +239,30 @@ def _run(
         click.echo(f"exercise folder: {exercise.sandbox.folder}")
         click.echo(f"  cases: ir -w {exercise.sandbox.workspace_root} cases")
     return reason
+
+
+def _console(
+    ws: Any, loaded: Any, path: Path, located: Any, clock: Any, *, live_fire: bool, who: str, exercise_id: str | None
+) -> int:
+    """Begin the exercise and open the console on it, this process driving its clock."""
+    from ir.tabletop.exercise import Exercise
+    from ir.tabletop.sessions import ControllerSession
+
+    exercise = Exercise.begin(
+        start=ws,
+        scenario=loaded,
+        scenario_file=path,
+        runtime_for=runtime_for,
+        clock=clock,
+        live_fire=live_fire,
+        facilitator=who,
+        exercise_id=exercise_id,
+        located=located,
+    )
+    session = ControllerSession(exercise)
+    code = open_console(session, who)
+    farewell(session, who)
+    return code
 
 
 def _interrupt(_signum: int, _frame: Any) -> None:

@@ -110,6 +110,11 @@ class IrApp(App[None]):
         self.switch_screen(AlertsScreen())
 
 
-def make_app(workspace: Workspace, backends: Any = None, actor: str = "responder") -> IrApp:
-    """The app for `workspace` (backends default to the workspace's own)."""
+def make_app(workspace: Workspace, backends: Any = None, actor: str = "responder", exercise: Any = None) -> IrApp:
+    """The app for `workspace` (backends default to the workspace's own); with `exercise` (a session
+    of `ir.tabletop.sessions`), the console on that exercise, opening on its panel."""
+    if exercise is not None:
+        from ir.tui.exercise_app import ExerciseApp
+
+        return ExerciseApp(workspace, exercise, backends=backends, actor=actor)
     return IrApp(workspace, backends=backends, actor=actor)
