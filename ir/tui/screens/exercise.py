@@ -172,7 +172,7 @@ class ExerciseScreen(Screen[None]):
                 app.call_from_thread(app.notify, neutralise(str(exc)), severity="error", markup=False)
                 return
             app.call_from_thread(app.notify, neutralise(said), markup=False)
-            app.refresh_view()
+            app.publish_view()
 
         self.run_worker(work, thread=True, group="exercise-keys", exit_on_error=False)
 
