@@ -10,6 +10,7 @@ An ended exercise opens read-only.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -44,10 +45,11 @@ def join_cmd(ctx: click.Context, exercise: str, actor: str | None, role: str | N
         raise InputError("ir tabletop join opens a console: it needs a terminal")
     state = replay(sandbox.records())
     take_over = controller_factory(ws, sandbox, scenario, who)
-    session: object
+    session: Any
     if state.ended is None and not is_open(sandbox.folder):
         click.echo(neutralise(f"no console drives {sandbox.id}: this one takes it over (clock, injects)"))
         session = take_over()
+        session.role = chosen
     else:
         joined = JoinedSession(sandbox, scenario, who, chosen, take_over=take_over)
         if state.ended is None:

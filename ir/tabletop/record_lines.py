@@ -35,11 +35,11 @@ def record_line(kind: str, data: Any) -> str | None:
         about = f" {data['agent']}" if data.get("agent") else ""
         return f"{at} move {data['move']} {data['what']}{about} by {data['by']}: {_result(data['result'])}"
     if kind == "clock.advanced":
-        return None if data.get("by") == "auto" else f"{at} clock advanced {data['seconds']}s by {data['by']}"
+        return None if data.get("by") == "auto" else f"{at} clock advanced {float(data['seconds']):g}s by {data['by']}"
     if kind == "clock.paused":
         return f"{at} clock paused by {data['by']}"
     if kind == "clock.resumed":
-        return f"{at} clock resumed by {data['by']} after {data['paused_s']}s"
+        return f"{at} clock resumed by {data['by']} after {float(data['paused_s']):g}s"
     if kind == "expectation.marked":
         return f"{at} expectation {data['expectation']} {'passed' if data['passed'] else 'failed'} (by {data['by']})"
     if kind == "note":

@@ -232,7 +232,9 @@ class JoinedSession:
         """Become the controller of an exercise whose controller is gone (CaseLocked: it is not)."""
         if self._take_over is None:
             raise InputError("this console cannot take the exercise over")
-        return self._take_over()
+        made = self._take_over()
+        made.role = self.role  # the cards for this person's role still stand out
+        return made
 
     def close(self) -> None:
         """Nothing held: a joined console only reads and sends."""
