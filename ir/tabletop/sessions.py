@@ -194,13 +194,15 @@ class JoinedSession:
                 raise InputError(checked.problems[0])
             with self._lock:
                 self._records, self._state, self._seen = tuple(checked.records), replay(checked.records), stamp
-        told = []
-        for name, what in list(self._sent):
+        with self._lock:
+            sent, told = list(self._sent), []
+        for name, what in sent:
             why = self.queue.refusal(name)
             if why is not None:
                 told.append(f"{what} refused: {why}")
             if why is not None or not self.queue.waiting(name):
-                self._sent.remove((name, what))
+                with self._lock:
+                    self._sent.remove((name, what))
         with self._lock:
             self._told += told
             ended = self._state is not None and self._state.ended is not None
@@ -219,7 +221,9 @@ class JoinedSession:
             if self._state is not None and self._state.ended:
                 raise InputError(ENDED)
         what = command.op.replace("_", " ")
-        self._sent.append((self.queue.send(command), what))
+        name = self.queue.send(command)
+        with self._lock:
+            self._sent.append((name, what))
         return f"{what}: sent to the controlling console"
 
     def messages(self) -> list[str]:
