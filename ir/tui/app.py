@@ -39,8 +39,7 @@ class IrApp(App[None]):
     def on_mount(self) -> None:
         """Open on the first screen (the agents)."""
         self.sub_title = self.workspace.settings.name
-        if self.workspace.settings.exercise is not None:  # an exercise's sandbox: every screen says so
-            self.screen_change_signal.subscribe(self, self._screen_changed)
+        self.screen_change_signal.subscribe(self, self._screen_changed)  # the exercise banner, in a sandbox
         self.push_screen(self.first_screen())
 
     def first_screen(self) -> Screen[None]:
@@ -50,6 +49,7 @@ class IrApp(App[None]):
         return AgentsScreen()
 
     def _screen_changed(self, screen: Screen[object]) -> None:
+        """Each screen as it appears: in an exercise's sandbox, it gets the banner (nothing elsewhere)."""
         from ir.tui.widgets.exercise_banner import mount_banner
 
         screen.call_later(mount_banner, screen, self.workspace)
