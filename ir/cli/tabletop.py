@@ -125,3 +125,7 @@ tabletop_group.add_command(run_cmd)
 from ir.cli.tabletop_report import report_cmd  # noqa: E402
 
 tabletop_group.add_command(report_cmd)
+
+from ir.cli.tabletop_join import join_cmd  # noqa: E402
+
+tabletop_group.add_command(join_cmd)

@@ -1,10 +1,12 @@
-"""`ir tabletop run SCENARIO`: start an exercise in a sandbox and run it headless.
+"""`ir tabletop run SCENARIO`: start an exercise in a sandbox, and open the console on it — or run it
+headless (`--headless`, `--auto`, `--json`, or no terminal).
 
 The CLI builds what tabletop may not import (the action registry, the sandbox's backends behind
-the interlock, the simulated world's change port) and hands it to `ir.tabletop.exercise`; it
-prints each delivered inject, move and the end (`--json`: every exercise record), and under
-`--auto` the score (exit 1 when an engine expectation failed: the reference response must solve
-its scenario).
+the interlock, the simulated world's change port) and hands it to `ir.tabletop.exercise`. The
+console is `ir.tui`'s, on the sandbox workspace, driving the exercise (`tabletop_console.py`);
+headless, it prints each delivered inject, move and the end (`--json`: every exercise record) and
+still serves the commands of consoles that joined (`ir tabletop join`); under `--auto` it prints
+the score (exit 1 when an engine expectation failed: the reference response must solve its scenario).
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from typing import Any
 import click
 
 from ir.cli.support import actor_of, guarded, workspace_of
+from ir.cli.tabletop_console import farewell, has_terminal, open_console
 from ir.cli.tabletop_score import print_final_score
 from ir.core.errors import ExitCode, InputError
 from ir.core.journal import Record
 from ir.core.text import neutralise
+from ir.tabletop.record_lines import record_line
 
 AUTO_CLOCK = "fast:10"
 """`--auto`'s clock when none is given (idle waits are jumped over anyway)."""
@@ -78,12 +82,6 @@ def _labels_of(ws: Any) -> Any:
     return labels
 
 
-def _clock(text: str) -> str:
-    m, s = divmod(int(float(text)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:2d}:{s:02d}"
-
-
 class Printer:
     """Prints exercise records as they are written: a line each (the ones a person follows), or JSON."""
 
@@ -95,79 +93,9 @@ class Printer:
             out = {"seq": record.seq, "ts": record.ts, "type": record.type, "data": record.data}
             click.echo(json.dumps(out, sort_keys=True, ensure_ascii=True, default=str))
             return
-        line = self.line(record.type, record.data)
+        line = record_line(record.type, record.data)
         for part in (line or "").splitlines():  # each line neutralised: scenario text is not trusted either
             click.echo(neutralise(part))
-
-    def line(self, kind: str, data: Any) -> str | None:
-        """The line for one record, or None for bookkeeping (checkpoints, the auto clock's jumps)."""
-        at = f"[{_clock(str(data.get('exercise_s', 0)))}]"
-        if kind == "exercise.started":
-            sc = data["scenario"]
-            mode = ", reference response (--auto)" if data.get("auto") else ""
-            fire = ", LIVE FIRE" if data.get("live_fire") else ""
-            said = f"{sc['id']} {sc['version']}; clock {data['clock']}{mode}{fire}"
-            return f"EXERCISE {data['exercise']}: {sc['title']} ({said})"
-        if kind == "participant.joined":
-            return f"{at} {data['as']} joined as {data['role']}"
-        if kind == "inject.delivered":
-            return f"{at} inject {data['inject']} delivered: {data['title']}" + "".join(
-                f"\n         {part}" for part in _parts(data.get("details") or {})
-            )
-        if kind == "inject.skipped":
-            return f"{at} inject {data['inject']} skipped: {data['why']}"
-        if kind == "move.played":
-            about = f" {data['agent']}" if data.get("agent") else ""
-            return f"{at} move {data['move']} {data['what']}{about} by {data['by']}: {_result(data['result'])}"
-        if kind == "clock.advanced":
-            return None if data.get("by") == "auto" else f"{at} clock advanced {data['seconds']}s by {data['by']}"
-        if kind == "clock.paused":
-            return f"{at} clock paused by {data['by']}"
-        if kind == "clock.resumed":
-            return f"{at} clock resumed by {data['by']} after {data['paused_s']}s"
-        if kind == "expectation.marked":
-            return (
-                f"{at} expectation {data['expectation']} {'passed' if data['passed'] else 'failed'} (by {data['by']})"
-            )
-        if kind == "note":
-            return f"{at} note by {data['by']}: {data['text']}"
-        if kind == "exercise.ended":
-            return f"{at} exercise ended: {data['reason']} (by {data['by']})"
-        return None
-
-
-def _parts(details: dict[str, Any]) -> list[str]:
-    parts = []
-    card = details.get("card")
-    if card:
-        parts.append(f"card for {card.get('to') or 'everyone'}: {card['title']}")
-    alert = details.get("alert")
-    if alert:
-        outcomes = ", ".join(f"{a['ref']} {a['outcome']}" for a in alert.get("alerts") or []) or "no alert read"
-        cases = ", ".join(alert.get("cases") or []) or "no case"
-        parts.append(f"alert via {alert['source']}: {outcomes} → {cases}")
-    for path in details.get("logs") or ():
-        parts.append(f"log lines appended to {path}")
-    for change in details.get("world") or ():
-        subject = change.get("key") or change.get("user") or change.get("role") or change.get("url") or ""
-        said = "applied" if change.get("applied") else f"refused: {change.get('why')}"
-        parts.append(f"world: {change['op']} {subject} {said}".replace("  ", " "))
-    return parts
-
-
-def _result(result: dict[str, Any]) -> str:
-    if "error" in result:
-        return f"not played: {result['error']}"
-    if "skipped" in result:
-        return f"skipped: {result['skipped']}"
-    if "decision" in result:
-        return f"decision {result['decision']} in {result['case']} (seq {result['seq']})"
-    if "expectation" in result:
-        return f"{result['expectation']} passed"
-    bits = [f"case {result.get('case')} {result.get('status')}"]
-    if result.get("waiting_for"):
-        bits.append(f"waits for {', '.join(result['waiting_for'])}")
-    return "; ".join(bits)
 
 
 @click.command("run")
@@ -179,7 +107,8 @@ def _result(result: dict[str, Any]) -> str:
 @click.option("--as", "actor", metavar="WHO", help="Who is running the exercise (default: $IR_USER or login name).")
 @click.option("--live-fire", is_flag=True, help="Allow a labelled, loopback-only Docker/AWS sandbox (interlocked).")
 @click.option("--exercise-id", metavar="EX-…", help="Use this exercise id (live fire: the containers' label value).")
-@click.option("--json", "as_json", is_flag=True, help="Every exercise record as a JSON line.")
+@click.option("--json", "as_json", is_flag=True, help="Every exercise record as a JSON line (headless).")
+@click.option("--headless", is_flag=True, help="No console: print the exercise's records as they are written.")
 @click.pass_context
 @guarded
 def run_cmd(
@@ -191,8 +120,10 @@ def run_cmd(
     live_fire: bool,
     exercise_id: str | None,
     as_json: bool,
+    headless: bool,
 ) -> None:
-    """Run SCENARIO as an exercise in a sandbox workspace under exercises/ (headless)."""
+    """Run SCENARIO as an exercise in a sandbox workspace under exercises/, in the console (headless
+    with --headless, --auto, --json or no terminal)."""
     from ir.core.inventory import Inventory
     from ir.core.yamlsafe import YamlInputError, load_file
     from ir.tabletop.clock import parse_clock
@@ -224,6 +155,9 @@ def run_cmd(
         labels_of=_labels_of(ws) if live_fire else None,
         where=str(path),
     )
+    if not (headless or auto or as_json) and has_terminal():
+        fixed = chosen if exercise_id or live_fire else None  # live fire: the id the interlock checked
+        sys.exit(_console(ws, loaded, path, located, clock, live_fire=live_fire, who=who, exercise_id=fixed))
     deferred: list[int] = []  # Ctrl-C while the folder is being made ends the exercise once it exists
     before = {sig: signal.signal(sig, lambda signum, _frame: deferred.append(signum)) for sig in SIGNALS}
     try:
@@ -266,6 +200,7 @@ def _run(
 ) -> tuple[str | None, Path]:
     """Begin the exercise, drive it to its end (or Ctrl-C); why it ended, and its folder."""
     from ir.tabletop.exercise import Exercise
+    from ir.tabletop.sessions import ControllerSession
 
     exercise = Exercise.begin(
         start=ws,
@@ -282,10 +217,14 @@ def _run(
     )
     for sig in SIGNALS:
         signal.signal(sig, _interrupt)
+    reason: str | None
     try:
         if deferred:
             raise KeyboardInterrupt
-        reason = exercise.run_auto() if auto and clock.text != "real" else exercise.run_realtime(threading.Event())
+        if auto and clock.text != "real":
+            reason = exercise.run_auto()
+        else:  # other consoles may join: serve their commands between ticks
+            reason = exercise.run_realtime(threading.Event(), also=ControllerSession(exercise).serve)
     except KeyboardInterrupt:
         exercise.end("interrupted", who)
         reason = "interrupted"
@@ -295,6 +234,30 @@ def _run(
         click.echo(f"exercise folder: {exercise.sandbox.folder}")
         click.echo(f"  cases: ir -w {exercise.sandbox.workspace_root} cases")
     return reason, exercise.sandbox.folder
+
+
+def _console(
+    ws: Any, loaded: Any, path: Path, located: Any, clock: Any, *, live_fire: bool, who: str, exercise_id: str | None
+) -> int:
+    """Begin the exercise and open the console on it, this process driving its clock."""
+    from ir.tabletop.exercise import Exercise
+    from ir.tabletop.sessions import ControllerSession
+
+    exercise = Exercise.begin(
+        start=ws,
+        scenario=loaded,
+        scenario_file=path,
+        runtime_for=runtime_for,
+        clock=clock,
+        live_fire=live_fire,
+        facilitator=who,
+        exercise_id=exercise_id,
+        located=located,
+    )
+    session = ControllerSession(exercise)
+    code = open_console(session, who)
+    farewell(session, who)
+    return code
 
 
 def _interrupt(_signum: int, _frame: Any) -> None:

@@ -29,9 +29,10 @@ from ir.tabletop.injects import Delivery, alert_bodies, due_at
 from ir.tabletop.moves import Moves, what_of
 from ir.tabletop.ports import Runtime
 from ir.tabletop.records import ExerciseKind as K
+from ir.tabletop.replay import replay, snapshot
 from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox, create_sandbox, new_exercise_id
 from ir.tabletop.scenario import Scenario, seconds
-from ir.tabletop.status import ExerciseStatus, InjectState
+from ir.tabletop.status import ExerciseStatus
 
 AUTO = "auto"
 """Who the reference response's clock jumps are recorded as."""
@@ -129,6 +130,34 @@ class Exercise:
                 made._write(K.PARTICIPANT_JOINED, {"as": role, "role": role, "reference": True})
         return made
 
+    @classmethod
+    def take_over(
+        cls,
+        *,
+        sandbox: Sandbox,
+        scenario: Scenario,
+        runtime: Runtime,
+        bodies: dict[str, bytes],
+        facilitator: str,
+        on_record: Callable[[Record], None] | None = None,
+    ) -> Exercise:
+        """Carry on an exercise whose controller is gone: lock its journal (CaseLocked while another
+        process holds it), rebuild the state from its records, and record who took over."""
+        journal = Journal(sandbox.folder, JOURNAL_FILE).open()
+        try:
+            state = replay(journal.records)
+        except InputError:
+            journal.close()
+            raise
+        made = cls(scenario, sandbox, runtime, journal, bodies=bodies, auto=state.auto, facilitator=facilitator)
+        made.on_record = on_record
+        made.clock = state.clock
+        made.delivered, made.skipped, made.played = state.delivered, state.skipped, state.played
+        made.marked, made.ended = state.marked, state.ended
+        if not made.ended:
+            made._write(K.PARTICIPANT_JOINED, {"as": facilitator, "role": "facilitator", "controller": True})
+        return made
+
     # -- records ----------------------------------------------------------------------------
     def now(self) -> float:
         """Exercise seconds now."""
@@ -164,8 +193,9 @@ class Exercise:
         """Skip what waits on a skipped inject: its predecessor never came, so it cannot come either."""
         for inject in self.scenario.injects:
             if inject.after in self.skipped and inject.id not in self.skipped and inject.id not in self.delivered:
-                self._write(K.INJECT_SKIPPED, {"inject": inject.id, "why": f"after {inject.after}, which was skipped"})
-                self.skipped[inject.id] = f"after {inject.after}"
+                why = f"after {inject.after}, which was skipped"
+                self._write(K.INJECT_SKIPPED, {"inject": inject.id, "why": why})
+                self.skipped[inject.id] = why
                 self._cascade()
                 return
         for index, move in enumerate(self.scenario.reference if self.auto else ()):
@@ -213,8 +243,9 @@ class Exercise:
         if inject.unless is not None:
             held, evidence = self._holds(inject.unless)
             if held:
-                self._write(K.INJECT_SKIPPED, {"inject": inject.id, "why": f"unless {inject.unless}: {evidence}"})
-                self.skipped[inject.id] = inject.unless
+                why = f"unless {inject.unless}: {evidence}"
+                self._write(K.INJECT_SKIPPED, {"inject": inject.id, "why": why})
+                self.skipped[inject.id] = why
                 return
         at = self.now()  # when it reached the team: what it sets off (its alert's case) comes after
         what, details = self.delivery.deliver(inject)
@@ -273,11 +304,16 @@ class Exercise:
         assert self.ended is not None
         return self.ended
 
-    def run_realtime(self, stop: threading.Event, poll: float = 0.5) -> str | None:
-        """Tick on the wall clock until the exercise ends or `stop` is set (then: None)."""
+    def run_realtime(
+        self, stop: threading.Event, poll: float = 0.5, also: Callable[[], None] | None = None
+    ) -> str | None:
+        """Tick on the wall clock until the exercise ends or `stop` is set (then: None); `also` runs
+        after every tick (the controller serving other consoles' commands)."""
         assert self.clock is not None
         while not self.ended:
             self.tick()
+            if also is not None:
+                also()
             if self.ended:
                 break
             wait = self.clock.wall_seconds_until(self.next_due())
@@ -345,6 +381,12 @@ class Exercise:
             self.marked[expectation] = passed
             self._sign("mark")
 
+    def join(self, who: str, role: str) -> None:
+        """Record a participant who joined from another console (nothing once the exercise ended)."""
+        with self.lock:
+            if not self.ended:
+                self._write(K.PARTICIPANT_JOINED, {"as": who, "role": role})
+
     def note(self, text: str, by: str) -> None:
         """A facilitator's or participant's note in the exercise journal."""
         with self.lock:
@@ -372,30 +414,14 @@ class Exercise:
         """A snapshot: clock, next inject and its countdown, every inject's state, moves, marks."""
         with self.lock:
             assert self.clock is not None
-            now = self.now()
-            due = {self.scenario.injects[d.index].id: d.at for d in self._pending() if d.kind == 0}
-            injects = tuple(
-                InjectState(
-                    id=i.id,
-                    title=i.title,
-                    state="delivered" if i.id in self.delivered else "skipped" if i.id in self.skipped else "pending",
-                    due_s=due.get(i.id),
-                    at_s=self.delivered.get(i.id),
-                    why=self.skipped.get(i.id, ""),
-                )
-                for i in self.scenario.injects
-            )
-            return ExerciseStatus(
-                id=self.sandbox.id,
-                scenario=self.scenario.id,
-                title=self.scenario.title,
-                clock=self.clock.spec.text,
-                exercise_s=now,
-                paused=self.clock.paused,
+            return snapshot(
+                self.scenario,
+                exercise_id=self.sandbox.id,
+                clock=self.clock,
+                delivered=self.delivered,
+                skipped=self.skipped,
+                played=self.played,
+                marked=self.marked,
                 ended=self.ended,
-                end_after_s=float(seconds(self.scenario.end.after)),
-                injects=injects,
-                moves_played=len(self.played),
-                moves_total=len(self.scenario.reference) if self.auto else 0,
-                marked=dict(self.marked),
+                auto=self.auto,
             )

@@ -27,7 +27,7 @@ import yaml
 
 from ir.core.alert_settings import Source
 from ir.core.errors import InputError
-from ir.core.journal import read
+from ir.core.journal import Record, read
 from ir.core.signing import generate_key, public_info
 from ir.core.signing_journal import SignatureReport, check_journal
 from ir.core.signing_trust import workspace_trust, write_key
@@ -99,6 +99,13 @@ class Sandbox:
         """The exercise's private key for `principal` (None when it has none)."""
         path = self.workspace_root / KEYS_DIR / principal
         return path if principal and Path(principal).name == principal and path.is_file() else None
+
+    def records(self) -> list[Record]:
+        """The exercise journal's records (a damaged journal is an InputError naming the line)."""
+        checked = read(self.journal_path)
+        if checked.problems:
+            raise InputError(checked.problems[0])
+        return checked.records
 
     def verify(self) -> SignatureReport:
         """Check the exercise journal as `ir verify` checks a case's: the chain, then every checkpoint

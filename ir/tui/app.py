@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from ir.core.workspace import Workspace
 from ir.tui.commands import IrCommands
@@ -36,11 +37,22 @@ class IrApp(App[None]):
         self.actor = actor
 
     def on_mount(self) -> None:
-        """Open on the agents screen."""
+        """Open on the first screen (the agents)."""
+        self.sub_title = self.workspace.settings.name
+        self.screen_change_signal.subscribe(self, self._screen_changed)  # the exercise banner, in a sandbox
+        self.push_screen(self.first_screen())
+
+    def first_screen(self) -> Screen[None]:
+        """The screen the console opens on: the agents."""
         from ir.tui.screens.agents import AgentsScreen
 
-        self.sub_title = self.workspace.settings.name
-        self.push_screen(AgentsScreen())
+        return AgentsScreen()
+
+    def _screen_changed(self, screen: Screen[object]) -> None:
+        """Each screen as it appears: in an exercise's sandbox, it gets the banner (nothing elsewhere)."""
+        from ir.tui.widgets.exercise_banner import mount_banner
+
+        screen.call_later(mount_banner, screen, self.workspace)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that leave the screen are not active while a form or a modal is open (`ctrl+q` still quits)."""
@@ -98,6 +110,11 @@ class IrApp(App[None]):
         self.switch_screen(AlertsScreen())
 
 
-def make_app(workspace: Workspace, backends: Any = None, actor: str = "responder") -> IrApp:
-    """The app for `workspace` (backends default to the workspace's own)."""
+def make_app(workspace: Workspace, backends: Any = None, actor: str = "responder", exercise: Any = None) -> IrApp:
+    """The app for `workspace` (backends default to the workspace's own); with `exercise` (a session
+    of `ir.tabletop.sessions`), the console on that exercise, opening on its panel."""
+    if exercise is not None:
+        from ir.tui.exercise_app import ExerciseApp
+
+        return ExerciseApp(workspace, exercise, backends=backends, actor=actor)
     return IrApp(workspace, backends=backends, actor=actor)
