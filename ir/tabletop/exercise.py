@@ -103,6 +103,7 @@ class Exercise:
             exercise_id=exercise_id or new_exercise_id(scenario.id),
             participants=(facilitator,),
             exact=exercise_id is not None,
+            live_fire=live_fire,
         )
         runtime = runtime_for(sandbox)
         runtime.world.start()

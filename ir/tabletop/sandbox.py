@@ -201,12 +201,14 @@ def create_sandbox(
     exercise_id: str,
     participants: tuple[str, ...] = (),
     exact: bool = False,
+    live_fire: bool = False,
 ) -> tuple[Sandbox, str]:
     """Write the exercise folder for `scenario`; (the sandbox, the scenario file's sha256).
 
     `participants` (the facilitator, `--as` names) get signing keys beside the scenario's roles
     and the alert path's service principal, all allowed only in the sandbox's `ir.yaml`. With
-    `exact`, `exercise_id` is used as given or not at all.
+    `exact`, `exercise_id` is used as given or not at all. `live_fire` is written into the sandbox's
+    `ir.yaml`: without it, every command on the sandbox refuses backends but the simulated one.
     """
     folder = _reserve(start.root / EXERCISES_DIR, exercise_id, exact)
     sandbox = Sandbox(folder)
@@ -224,7 +226,7 @@ def create_sandbox(
         "cases_dir": "cases",
         "playbooks_dir": "playbooks",
         "simulated": {"seed": "world.yaml", "state": ".ir/world.json"},
-        "exercise": {"id": folder.name, "scenario": scenario.id},
+        "exercise": {"id": folder.name, "scenario": scenario.id, "live_fire": live_fire},
         "signing": {"demo_key": True, "allowed_signers": _make_keys(root, principals)},
         "alerts": alerts,
     }
