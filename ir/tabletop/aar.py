@@ -27,6 +27,7 @@ from ir.report.times import duration
 from ir.tabletop.aar_markdown import render_markdown
 from ir.tabletop.aar_svg import timeline_svg
 from ir.tabletop.clock import wall
+from ir.tabletop.destructive import Destructive
 from ir.tabletop.expectations import ENGINE_KINDS, Result, deadline, evaluate_played
 from ir.tabletop.improvement import PLAN_FILE, PlanRow, apply_edits, load_edits, plan_rows, plan_text
 from ir.tabletop.played import Played, SandboxCase, at_text, load_played
@@ -276,7 +277,7 @@ class WrittenAar:
 
 
 def score_exercise(
-    exercise_dir: Path, *, destructive: Collection[str], now: str | datetime | None = None
+    exercise_dir: Path, *, destructive: Destructive | Collection[str], now: str | datetime | None = None
 ) -> tuple[Played, dict[str, Any]]:
     """Read and score an exercise folder: (the exercise, the report's data), nothing written."""
     played = load_played(exercise_dir)
@@ -293,7 +294,9 @@ def engine_failures(data: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def write_aar(exercise_dir: Path, *, destructive: Collection[str], now: str | datetime | None = None) -> WrittenAar:
+def write_aar(
+    exercise_dir: Path, *, destructive: Destructive | Collection[str], now: str | datetime | None = None
+) -> WrittenAar:
     """Score the exercise and write `report.md`, `report.json`, `timeline.svg` and `improvement.yaml`."""
     played, data = score_exercise(exercise_dir, destructive=destructive, now=now)
     plan = [PlanRow.model_validate(row) for row in data["improvement_plan"]]

@@ -64,6 +64,8 @@ class SandboxCase:
     state: CaseState
     steps: tuple[tuple[str, str], ...]
     """(step id, action) of the pinned playbook, in order."""
+    gated: frozenset[str] = frozenset()
+    """Steps of the pinned playbook that wait for approval (`approval: required`)."""
 
     @property
     def id(self) -> str:
@@ -222,18 +224,20 @@ def load_played(exercise: Path | Sandbox, scenario: Scenario | None = None) -> P
     )
 
 
-_STEPS: dict[tuple[Path, str], tuple[tuple[str, str], ...]] = {}
-"""(case folder, pinned playbook sha256) → its steps: a pinned copy never changes, and a running
-exercise reads its cases at every condition it checks."""
+Steps = tuple[tuple[tuple[str, str], ...], frozenset[str]]
+_STEPS: dict[tuple[Path, str], Steps] = {}
+"""(case folder, pinned playbook sha256) → its steps and those that wait for approval: a pinned copy
+never changes, and a running exercise reads its cases at every condition it checks."""
 
 
-def _steps(folder: Path, state: CaseState) -> tuple[tuple[str, str], ...]:
+def _steps(folder: Path, state: CaseState) -> Steps:
     key = (folder, state.run.playbook.sha256 if state.run else "")
     if key not in _STEPS:
         try:
-            _STEPS[key] = tuple((s.id, s.action) for s in pinned_playbook(folder, state).playbook.steps)
+            steps = pinned_playbook(folder, state).playbook.steps
         except IrError:  # no readable pinned copy: the journal still names each step's action
-            return tuple(state.actions.items())
+            return tuple(state.actions.items()), frozenset()
+        _STEPS[key] = (tuple((s.id, s.action) for s in steps), frozenset(s.id for s in steps if s.approval.required))
     return _STEPS[key]
 
 
@@ -252,7 +256,8 @@ def _cases(ws: Workspace, exercise_dir: Path, cut: datetime | None) -> list[Sand
             continue
         state = CaseState.replay(records)
         rel = (folder / CASE_JOURNAL).relative_to(exercise_dir)
-        found.append(SandboxCase(folder, str(rel), tuple(records), state, _steps(folder, state)))
+        steps, gated = _steps(folder, state)
+        found.append(SandboxCase(folder, str(rel), tuple(records), state, steps, gated))
     return sorted(found, key=lambda c: c.records[0].ts if c.records else "")
 
 
