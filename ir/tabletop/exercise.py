@@ -25,6 +25,7 @@ from ir.core.workspace import Workspace
 from ir.core.yamlsafe import Located
 from ir.tabletop.clock import ClockSpec, ExerciseClock
 from ir.tabletop.conditions import holds
+from ir.tabletop.end_state import capture
 from ir.tabletop.injects import Delivery, alert_bodies, due_at
 from ir.tabletop.moves import Moves, what_of
 from ir.tabletop.ports import Runtime
@@ -397,11 +398,13 @@ class Exercise:
             self._sign("note")
 
     def end(self, reason: str, by: str) -> None:
-        """End the exercise (`end condition`, `time limit`, `facilitator` or `interrupted`) and sign its head."""
+        """End the exercise (`end condition`, `time limit`, `facilitator` or `interrupted`) and sign its
+        head; the sandbox's world and case journals' lengths are kept as they are now (`end_state`)."""
         with self.lock:
             if self.ended:
                 return
-            self._write(K.ENDED, {"reason": reason, "by": by})
+            kept = capture(self.sandbox.folder, self.sandbox.workspace().cases_dir, self.runtime.world.snapshot())
+            self._write(K.ENDED, {"reason": reason, "by": by, **kept})
             self.ended = reason
             self._sign("end")
 

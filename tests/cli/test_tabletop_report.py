@@ -254,6 +254,8 @@ def test_what_is_done_after_the_end_does_not_count_and_a_changed_world_is_flagge
         "failed",
         "a keep-disabled decision for support-bot was never recorded",
     )
-    assert "frozen(support-bot): container support-bot is running" in found["E2"]["why"]
+    assert found["E2"]["status"] == "passed"  # frozen at the end: the restart afterwards does not count
+    assert "frozen(support-bot): container support-bot is exited" in found["E2"]["why"]  # stop_container: true
     md = (ex.dir / "report.md").read_text()
-    assert "> **Note:** the simulated world (world.json) changed after the exercise ended" in md
+    assert "> **Note:** the sandbox's simulated world changed after the exercise ended" in md
+    assert f"do not count: {ex.case} (+" in md
