@@ -31,6 +31,9 @@ def score_lines(data: dict[str, Any]) -> list[str]:
         f"  time to acknowledge {summary['time_to_acknowledge']}  time to contain {summary['time_to_contain']}"
         f"  ({summary['passed']} passed, {summary['failed']} failed, {summary['pending']} pending)"
     )
+    lines.append(
+        f"  acknowledged: {summary['acknowledged_by']}; contained by: {summary['contained_by'] or 'not contained'}"
+    )
     for o in data["objectives"]:
         for e in o["expectations"]:
             if e["status"] == "failed":
