@@ -31,7 +31,7 @@ from ir.tabletop.moves import Moves, what_of
 from ir.tabletop.ports import Runtime
 from ir.tabletop.records import ExerciseKind as K
 from ir.tabletop.replay import replay, snapshot
-from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox, create_sandbox, new_exercise_id
+from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox, create_sandbox, discard, new_exercise_id
 from ir.tabletop.scenario import Scenario, seconds
 from ir.tabletop.status import ExerciseStatus
 
@@ -106,24 +106,43 @@ class Exercise:
             exact=exercise_id is not None,
             live_fire=live_fire,
         )
-        runtime = runtime_for(sandbox)
-        runtime.world.start()
-        journal = Journal(sandbox.folder, JOURNAL_FILE).open(create=True)
-        made = cls(
-            scenario, sandbox, runtime, journal, bodies=bodies, auto=auto, facilitator=facilitator, on_record=on_record
-        )
-        first = journal.append(
-            K.STARTED,
-            {
-                "exercise": sandbox.id,
-                "scenario": {"id": scenario.id, "version": scenario.version, "sha256": sha256, "title": scenario.title},
-                "clock": clock.text,
-                "auto": auto,
-                "live_fire": live_fire,
-                "facilitator": facilitator,
-                "exercise_s": 0.0,
-            },
-        )
+        journal: Journal | None = None
+        try:  # until the journal has its first record, a failure leaves no folder behind
+            runtime = runtime_for(sandbox)
+            runtime.world.start()
+            journal = Journal(sandbox.folder, JOURNAL_FILE).open(create=True)
+            made = cls(
+                scenario,
+                sandbox,
+                runtime,
+                journal,
+                bodies=bodies,
+                auto=auto,
+                facilitator=facilitator,
+                on_record=on_record,
+            )
+            first = journal.append(
+                K.STARTED,
+                {
+                    "exercise": sandbox.id,
+                    "scenario": {
+                        "id": scenario.id,
+                        "version": scenario.version,
+                        "sha256": sha256,
+                        "title": scenario.title,
+                    },
+                    "clock": clock.text,
+                    "auto": auto,
+                    "live_fire": live_fire,
+                    "facilitator": facilitator,
+                    "exercise_s": 0.0,
+                },
+            )
+        except BaseException:
+            if journal is not None:
+                journal.close()
+            discard(sandbox.folder)
+            raise
         made.clock = ExerciseClock(clock, first.ts)
         made._told(first)
         made._write(K.PARTICIPANT_JOINED, {"as": facilitator, "role": "facilitator"})
