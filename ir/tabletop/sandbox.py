@@ -30,7 +30,7 @@ from ir.core.errors import InputError, StorageError
 from ir.core.journal import Record, read
 from ir.core.signing import generate_key, public_info
 from ir.core.signing_journal import SignatureReport, check_journal
-from ir.core.signing_trust import workspace_trust, write_key
+from ir.core.signing_trust import EXERCISE_KEYS_DIR, workspace_trust, write_key
 from ir.core.workspace import SETTINGS_FILE, Workspace, find_workspace
 from ir.tabletop.scenario import Scenario
 
@@ -39,8 +39,9 @@ EXERCISES_DIR = "exercises"
 SCENARIO_FILE = "scenario.yaml"
 JOURNAL_FILE = "exercise.jsonl"
 SANDBOX_DIR = "workspace"
-KEYS_DIR = ".ir/keys"
-"""The exercise's own signing keys (role, participant and service principals), trusted only there."""
+KEYS_DIR = EXERCISE_KEYS_DIR
+"""The exercise's own signing keys (role, participant and service principals), trusted only there
+(and found there by every command run on the sandbox: `ir.core.signing_trust.key_path`)."""
 SERVICE_PRINCIPAL = "exercise-service"
 """Who the exercise's alert path acts and signs as (default alert settings)."""
 ROUTE = "contain-compromised-agent"
