@@ -17,6 +17,7 @@ from typing import Any
 
 from ir.backends.world_store import WorldStore
 from ir.core.journal import Journal, Record
+from ir.tabletop.end_state import capture
 from ir.tabletop.sandbox import JOURNAL_FILE
 from tests.conftest import ir_cmd, make_workspace
 
@@ -254,8 +255,10 @@ class Exercise:
         self.record("expectation.marked", expectation=expectation, passed=passed, by="fran", note=note)
 
     def end(self, reason: str = "facilitator") -> None:
-        """exercise.ended, and the journal closed."""
-        self.record("exercise.ended", reason=reason, by="fran")
+        """exercise.ended with the sandbox's end state (as `Exercise.end` keeps it), and the journal closed."""
+        with WorldStore(self.ws / ".ir" / "world.json", self.ws / "world.yaml").open(write=False) as world:
+            kept = capture(self.dir, self.ws / "cases", world)
+        self.record("exercise.ended", reason=reason, by="fran", **kept)
         self.close()
 
     def close(self) -> None:

@@ -129,6 +129,7 @@ class IsolateNetwork(Action[ContainerParams]):
     summary = "Disconnect the agent's container from every network; outputs the networks for restore."
     Params = ContainerParams
     inverse = "container.restore_network"
+    isolates = True
 
     def prior(self, ctx: StepContext, params: ContainerParams) -> Mapping[str, Any]:
         state = ctx.containers().inspect(target(ctx, params))

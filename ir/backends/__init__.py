@@ -2,6 +2,8 @@
 
 An agent's `backend` picks the world: `docker` agents live on real infrastructure (Docker
 Engine, AWS, Ansible, HTTP); `simulated` agents live in the simulated world of the workspace.
+Every entry point (`ir run`, `resume`, `contain`, `serve`, `alerts …`, the console, the exercise
+runtime) gets its backends from `backends_for`: in an exercise's sandbox they are the guarded ones.
 """
 
 from __future__ import annotations
@@ -108,3 +110,15 @@ class WorkspaceBackends:
 
         made = self._once(("http",), HttpClient)
         return made
+
+
+def backends_for(workspace: Workspace) -> WorkspaceBackends:
+    """The backends of `workspace` — behind the exercise interlock when it is a tabletop exercise's
+    sandbox (`exercise:` in its `ir.yaml`), however the command reached it (`ir -w …/workspace run`
+    as much as `ir tabletop run`): real endpoints, credentials and unlabelled containers are refused
+    at the call (ir/backends/exercise_guard.py)."""
+    if workspace.settings.exercise is not None:
+        from ir.backends.exercise_guard import ExerciseBackends
+
+        return ExerciseBackends(workspace)
+    return WorkspaceBackends(workspace)

@@ -1,11 +1,14 @@
 """The exercise interlock in the execution layer: backends of a sandbox that refuse what is not one.
 
-`ExerciseBackends` is `WorkspaceBackends` for an exercise's sandbox workspace. The simulated world
-is untouched. A Docker Engine runtime is wrapped in `LabelledRuntime`: every call naming a
-container first reads its labels and refuses (PermissionDenied) one that does not carry
-`dev.agent-ir.exercise=<exercise id>`. AWS is re-checked at first use (loopback endpoint, no real
-credentials); Ansible hosts are refused outright, HTTP calls off loopback too. The interlock already
-refused all of this before the exercise started; this is the second line, where the calls are.
+`ExerciseBackends` is `WorkspaceBackends` for an exercise's sandbox workspace; `backends_for`
+(ir/backends/__init__.py) hands it to every command run on a sandbox, not only `ir tabletop`. The
+simulated world is untouched. A sandbox not started `--live-fire` refuses every other backend. In a
+live-fire one, a Docker Engine runtime must be a private engine (unix socket or loopback) and is
+wrapped in `LabelledRuntime`: every call naming a container first reads its labels and refuses
+(PermissionDenied) one that does not carry `dev.agent-ir.exercise=<exercise id>`. AWS is checked
+again whenever a step asks for it (loopback endpoint, no real credentials); Ansible hosts are
+refused outright, HTTP calls off loopback too. The interlock already refused all of this before
+the exercise started; this is the second line, where the calls are.
 """
 
 from __future__ import annotations
@@ -128,12 +131,32 @@ class LabelledRuntime:
 class ExerciseBackends(WorkspaceBackends):
     """The backends of an exercise's sandbox: simulated as ever; real ones only behind the interlock."""
 
-    def __init__(self, workspace: Workspace, exercise_id: str) -> None:
+    def __init__(self, workspace: Workspace, exercise_id: str | None = None, *, live_fire: bool | None = None) -> None:
         super().__init__(workspace)
-        self.exercise_id = exercise_id
+        settings = workspace.settings.exercise
+        self.exercise_id = exercise_id or (settings.id if settings else "")
+        self.live_fire = live_fire if live_fire is not None else bool(settings and settings.live_fire)
+        if not self.exercise_id:
+            raise PermissionDenied(f"{workspace.settings_path}: exercise interlock: no exercise id to guard with")
+
+    def _allowed(self, backend: str) -> None:
+        """Only the simulated world, unless the exercise was started `--live-fire`."""
+        if backend != "simulated" and not self.live_fire:
+            raise PermissionDenied(
+                f"exercise interlock: backend {backend}: exercise {self.exercise_id} was not started "
+                "--live-fire, so it acts on the simulated world only"
+            )
 
     def container_runtime(self, backend: str, host: str | None) -> ContainerRuntime:
-        """The simulated world, or Docker Engine wrapped so only labelled containers are touched."""
+        """The simulated world, or a private Docker Engine wrapped so only labelled containers are touched."""
+        self._allowed(backend)
+        if backend != "simulated":
+            chosen = host or os.environ.get("DOCKER_HOST") or self.workspace.settings.docker.host
+            chosen = chosen or "unix:///var/run/docker.sock"
+            if not loopback(chosen):
+                raise PermissionDenied(
+                    f"exercise interlock: Docker host {chosen} is not a private engine (unix socket or loopback)"
+                )
         runtime = super().container_runtime(backend, host)
         if backend == "simulated":
             return runtime
@@ -144,6 +167,7 @@ class ExerciseBackends(WorkspaceBackends):
 
     def cloud_credentials(self, backend: str) -> CloudCredentials:
         """The simulated cloud, or AWS once the endpoint and credentials are checked again."""
+        self._allowed(backend)
         if backend != "simulated":
             try:
                 check_aws(os.environ, self.workspace.settings.aws)
@@ -153,12 +177,14 @@ class ExerciseBackends(WorkspaceBackends):
 
     def host_automation(self, backend: str) -> HostAutomation:
         """The simulated hosts only: Ansible would act on real hosts."""
+        self._allowed(backend)
         if backend != "simulated":
             raise PermissionDenied("exercise interlock: live fire does not reach hosts (Ansible)")
         return super().host_automation(backend)
 
     def http(self, backend: str) -> HttpCalls:
         """The simulated HTTP recorder, or real HTTP to loopback addresses only."""
+        self._allowed(backend)
         inner = super().http(backend)
         return inner if backend == "simulated" else LoopbackHttp(inner)
 

@@ -13,6 +13,7 @@ no egress and spends nothing.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -50,6 +51,11 @@ class SimulatedWorldChanges:
         with self.store.open(write=True) as world:
             done: dict[str, Any] = handler(world, change)
         return {"op": op, **{k: v for k, v in change.items() if k != "op" and v is not None}, **done}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The world's state now, read whole under the store's lock (nothing written)."""
+        with self.store.open(write=False) as world:
+            return copy.deepcopy(world)
 
     # -- who is acting ------------------------------------------------------------------------
     def _identity(self, world: dict[str, Any], by: str | None) -> tuple[dict[str, Any], str | None]:

@@ -24,12 +24,12 @@ def runtime(ws: Any, *, on_event: Any = None, inbox: Any = None) -> tuple[Any, A
     from ir.alerts.executor import LocalExecutor
     from ir.alerts.inbox import Inbox
     from ir.alerts.pipeline import Pipeline
-    from ir.backends import WorkspaceBackends
+    from ir.backends import backends_for
     from ir.core.engine import Engine
     from ir.core.signing_trust import workspace_trust
 
     settings = ws.settings.alerts
-    backends = WorkspaceBackends(ws)  # one AWS session and Docker pool for every case (~0.1 s of CPU each)
+    backends = backends_for(ws)  # one AWS session and Docker pool for every case (~0.1 s of CPU each)
     trust = workspace_trust(ws)  # read once, not per case
 
     def engine_for(handler: Any) -> Engine:

@@ -127,7 +127,7 @@ def _parse_pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
 
 def _engine(ws: Any, as_json: bool, key: str | None = None) -> Any:
     from ir.actions import default_registry
-    from ir.backends import WorkspaceBackends
+    from ir.backends import backends_for
     from ir.cli.console import EventPrinter
     from ir.cli.progress import capture_progress, cleared_first
     from ir.core.engine import Engine
@@ -136,7 +136,7 @@ def _engine(ws: Any, as_json: bool, key: str | None = None) -> Any:
     progress = capture_progress(quiet=as_json)  # bytes captured, on a terminal only
     return Engine(
         registry=default_registry(),
-        backends=WorkspaceBackends(ws),
+        backends=backends_for(ws),  # behind the exercise interlock in a sandbox
         workspace=ws.root,
         approvers=ws.settings.approvers,
         on_event=cleared_first(progress, EventPrinter(as_json=as_json)),

@@ -28,7 +28,7 @@ def has_terminal() -> bool:
 
 def open_console(session: Any, who: str) -> int:
     """Run the console on `session` until it quits; release the session; the app's exit code."""
-    from ir.backends.exercise_guard import ExerciseBackends
+    from ir.backends import backends_for
     from ir.tabletop.participants import participant_key
     from ir.tui.app import make_app
 
@@ -37,7 +37,7 @@ def open_console(session: Any, who: str) -> int:
     if key is not None and not os.environ.get(KEY_ENV):
         os.environ[KEY_ENV] = str(key)  # what `who` approves, notes and decides is signed with their exercise key
     ws = sandbox.workspace()
-    app = make_app(ws, backends=ExerciseBackends(ws, sandbox.id), actor=who, exercise=session)
+    app = make_app(ws, backends=backends_for(ws), actor=who, exercise=session)
     try:
         app.run()
     finally:

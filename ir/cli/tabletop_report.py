@@ -38,6 +38,8 @@ def report_cmd(ctx: click.Context, exercise: str, as_json: bool) -> None:
     names = ", ".join(p.name for p in written.paths)
     ex = data["exercise"]
     click.echo(neutralise(f"after-action report of {ex['id']} ({ex['status']}) written to {folder}: {names}"))
+    for note in data["notes"]:
+        click.echo(neutralise(f"  note: {note}"))
     echo_score(data)
     plan = data["improvement_plan"]
     if plan:

@@ -40,7 +40,7 @@ EXERCISE_ID = re.compile(r"^EX-[A-Za-z0-9._-]{1,120}$")
 def runtime_for(sandbox: Any) -> Any:
     """Engines on the sandbox's backends (behind the interlock), its world's change port, labels."""
     from ir.actions import default_registry
-    from ir.backends.exercise_guard import ExerciseBackends
+    from ir.backends import backends_for
     from ir.backends.world_changes import SimulatedWorldChanges
     from ir.cli.alerts import container_labels
     from ir.core.engine import Engine
@@ -48,7 +48,7 @@ def runtime_for(sandbox: Any) -> Any:
     from ir.tabletop.ports import Runtime
 
     ws = sandbox.workspace()
-    backends = ExerciseBackends(ws, sandbox.id)
+    backends = backends_for(ws)  # the sandbox ir.yaml names the exercise: the guarded backends
     registry, trust = default_registry(), workspace_trust(ws)
 
     def engine_for(handler: Any, key: Path | None) -> Engine:
@@ -66,7 +66,8 @@ def runtime_for(sandbox: Any) -> Any:
 
 
 def _labels_of(ws: Any) -> Any:
-    """Agent → its container's labels on the Docker engine it names (None when not found)."""
+    """Agent → its container's labels on the Docker engine it names (None when not found): the
+    interlock's own read, before any sandbox exists (inspecting is all it does)."""
     from ir.backends import WorkspaceBackends
     from ir.core.errors import IrError
 

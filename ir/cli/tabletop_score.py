@@ -12,11 +12,13 @@ import click
 from ir.core.text import neutralise
 
 
-def destructive_actions() -> frozenset[str]:
-    """The registry's destructive actions (what `then: [destructive]` in an order expectation means)."""
+def destructive_actions() -> Any:
+    """What `then: [destructive]` in an order expectation means, read from the engine's registry
+    (`ir.tabletop.destructive`: stops, deletes, isolates, or cannot be undone and waits for approval)."""
     from ir.actions import default_registry
+    from ir.tabletop.destructive import Destructive
 
-    return frozenset(action.name for action in default_registry() if action.destructive)
+    return Destructive.from_actions(default_registry())
 
 
 def score_lines(data: dict[str, Any]) -> list[str]:
@@ -28,6 +30,9 @@ def score_lines(data: dict[str, Any]) -> list[str]:
     lines.append(
         f"  time to acknowledge {summary['time_to_acknowledge']}  time to contain {summary['time_to_contain']}"
         f"  ({summary['passed']} passed, {summary['failed']} failed, {summary['pending']} pending)"
+    )
+    lines.append(
+        f"  acknowledged: {summary['acknowledged_by']}; contained by: {summary['contained_by'] or 'not contained'}"
     )
     for o in data["objectives"]:
         for e in o["expectations"]:

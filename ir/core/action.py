@@ -184,6 +184,10 @@ class Action(ABC, Generic[P]):
     """Running it twice has the effect of running it once."""
     inverse: ClassVar[str | None] = None
     """The action that releases this one's effect, where one exists."""
+    isolates: ClassVar[bool] = False
+    """Cuts the agent off (its container's networks): live connections and the network state the
+    evidence capture would record are gone, even though it can be put back. A tabletop exercise's
+    `order … then: [destructive]` counts it with the destructive ones."""
     releases: ClassVar[bool] = False
     """Undoes containment (unpause, reconnect, lift a deny): refused by the engine unless the
     incident case holds an approved `reenable` decision."""

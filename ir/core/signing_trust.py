@@ -44,6 +44,8 @@ DEMO_SERVICE = "demo-service"
 DEMO_SERVICE_KEY = "demo-service-key"
 KEY_ENV = "IR_SIGNING_KEY"
 KEYS_DIR_ENV = "IR_KEYS_DIR"
+EXERCISE_KEYS_DIR = ".ir/keys"
+"""In a tabletop exercise's sandbox workspace: the exercise's own signing keys, one per principal."""
 
 
 class NoSigner(ApprovalRefused):
@@ -89,6 +91,9 @@ class Trust:
     workspace: Path | None = None
     ignored: tuple[tuple[str, str], ...] = ()
     """(principal, `file:line: … ignored: why`) for every entry that was skipped when loading."""
+    exercise_keys: Path | None = None
+    """A tabletop exercise's sandbox only: its own keys folder (`.ir/keys/<principal>`, made for the
+    exercise's roles, facilitator and service principal, and allowed only there)."""
     _demo: list[Signer] = field(default_factory=list, compare=False, repr=False)
 
     def entries(self) -> tuple[Signer, ...]:
@@ -176,6 +181,7 @@ def workspace_trust(ws: Workspace) -> Trust:
         demo_key=ws.root / DEMO_KEY_FILE if settings.demo_key else None,
         workspace=ws.root,
         ignored=tuple(ws.ignored),
+        exercise_keys=ws.root / EXERCISE_KEYS_DIR if ws.settings.exercise is not None else None,
     )
 
 
@@ -252,11 +258,16 @@ def write_key(path: Path, key: PrivateKey) -> None:
 
 
 def key_path(principal: str, trust: Trust, explicit: Path | None = None, *, env: bool = True) -> Path | None:
-    """The private key file for `principal`: `--key`, `IR_SIGNING_KEY`, the keys dir, the demo key."""
+    """The private key file for `principal`: `--key`, `IR_SIGNING_KEY`, in an exercise's sandbox its own
+    keys (`.ir/keys/<principal>`), the keys dir, the demo key."""
     if explicit is not None:
         return explicit
     if env and os.environ.get(KEY_ENV):
         return Path(os.environ[KEY_ENV]).expanduser()
+    if trust.exercise_keys is not None and principal and Path(principal).name == principal:
+        exercise = trust.exercise_keys / principal
+        if exercise.is_file():
+            return exercise
     own = keys_dir() / principal
     if own.is_file():
         return own

@@ -112,6 +112,9 @@ class ExerciseSettings(Frozen):
     """The exercise id (`EX-<scenario>-<UTC yyyymmddThhmmss>`); every case record here is stamped with it."""
     scenario: str
     """The scenario id the exercise runs."""
+    live_fire: bool = False
+    """Started with `--live-fire`: its agents may be on Docker Engine and AWS, behind the interlock at
+    every call; without it, every backend but the simulated one is refused in this sandbox."""
 
 
 class Settings(Frozen):

@@ -27,12 +27,20 @@ from ir.report.times import duration
 from ir.tabletop.aar_markdown import render_markdown
 from ir.tabletop.aar_svg import timeline_svg
 from ir.tabletop.clock import wall
+from ir.tabletop.destructive import Destructive
 from ir.tabletop.expectations import ENGINE_KINDS, Result, deadline, evaluate_played
 from ir.tabletop.improvement import PLAN_FILE, PlanRow, apply_edits, load_edits, plan_rows, plan_text
 from ir.tabletop.played import Played, SandboxCase, at_text, load_played
 from ir.tabletop.records import ExerciseKind as K
 from ir.tabletop.sandbox import JOURNAL_FILE
-from ir.tabletop.scoring import RATINGS, ExerciseTimes, ObjectiveScore, exercise_times, score_objectives
+from ir.tabletop.scoring import (
+    RATINGS,
+    ExerciseTimes,
+    ObjectiveScore,
+    exercise_times,
+    score_objectives,
+    segment_actors,
+)
 
 SCHEMA = "ir/aar/v1"
 FILES = ("report.md", "report.json", "timeline.svg")
@@ -119,16 +127,34 @@ def _summary(scores: Sequence[ObjectiveScore], results: Sequence[Result], times:
         if s.rating in ("P", "S")
     ]
     improve = [f"{r.expectation} {r.title}: {r.status} — {r.why}" for r in results if r.status != "passed"]
+    acknowledged, contained = who_acted(times)
     return {
         "ratings": {s.objective.id: s.rating for s in scores},
         "strengths": strengths,
         "areas_for_improvement": improve,
-        "time_to_acknowledge": duration(times.mtta),
+        "time_to_acknowledge": duration(times.mtta) if times.mtta is not None else "— (no person acted)",
         "time_to_contain": duration(times.mttc) if times.mttc is not None else "— (not contained)",
+        "acknowledged_by": acknowledged,
+        "contained_by": contained,
         "passed": sum(r.status == "passed" for r in results),
         "failed": sum(r.status == "failed" for r in results),
         "pending": sum(r.status == "pending" for r in results),
     }
+
+
+def who_acted(times: ExerciseTimes) -> tuple[str, str | None]:
+    """(who acknowledged and when — noting automation that acted first and does not count; who
+    contained and when: the route's automation or a person, None while not contained)."""
+    automation = f"the route's automation ({times.service})"
+    first = times.first_action
+    said = f"{first.first_action_by} at {at_text(first.first_action_s)}" if first else "no person acted"
+    if times.automation_s is not None and (first is None or times.automation_s < (first.first_action_s or 0.0)):
+        said += f"; {automation} acted first, at {at_text(times.automation_s)}, and does not count"
+    last = times.contained_last
+    if last is None:
+        return said, None
+    by = automation if last.contained_by_automation else (last.contained_by or "someone")
+    return said, f"{by} at {at_text(last.contained_s)}"
 
 
 def _deadlines(p: Played, results: Sequence[Result]) -> list[dict[str, Any]]:
@@ -177,8 +203,15 @@ def _participants(p: Played) -> list[dict[str, Any]]:
 def timeline(p: Played) -> list[dict[str, Any]]:
     """Every inject, facilitator act and responder action, in exercise-time order."""
     rows = [row for rec in p.records if (row := _exercise_row(p, rec))]
+    service = p.workspace.settings.alerts.service.principal
     for case in p.cases:
-        rows += [row for rec in case.records if (row := _case_row(p, case, rec))]
+        actors = segment_actors(case.records)
+        rows += [
+            row for rec, actor in zip(case.records, actors, strict=True) if (row := _case_row(p, case, rec, actor))
+        ]
+    for row in rows:  # what the alert route ran as the service principal is automation, not a responder
+        if row["lane"] == "responder" and row["who"] == service:
+            row["lane"] = "automation"
     rows.sort(key=lambda r: (r["at_s"], _rank(r), r["ts"]))
     return rows
 
@@ -234,7 +267,8 @@ def _exercise_row(p: Played, rec: Record) -> dict[str, Any] | None:
     return None
 
 
-def _case_row(p: Played, case: SandboxCase, rec: Record) -> dict[str, Any] | None:
+def _case_row(p: Played, case: SandboxCase, rec: Record, actor: str) -> dict[str, Any] | None:
+    """A case record a person (or the alert route's automation: `actor`, who drove the run) did."""
     d, f = rec.data, case.file
     step = str(d.get("step", ""))
     if rec.type == Kind.RUN_STARTED:
@@ -246,7 +280,8 @@ def _case_row(p: Played, case: SandboxCase, rec: Record) -> dict[str, Any] | Non
         status = str(d.get("status"))
         what = f"{step} ({case.action_of(step)}) {status}" + (f": {d.get('error')}" if d.get("error") else "")
         approved = case.state.approvals.get(step)
-        return _row(p, rec, "responder", what, who=approved, file=f, failed=status in ("failed", "errored"))
+        who = approved or actor
+        return _row(p, rec, "responder", what, who=who, file=f, failed=status in ("failed", "errored"))
     if rec.type == Kind.STEP_SKIPPED and d.get("by"):
         return _row(p, rec, "responder", f"{step} skipped: {d.get('reason')}", who=d.get("by"), file=f)
     if rec.type == Kind.OVERRIDE:
@@ -262,7 +297,8 @@ def _case_row(p: Played, case: SandboxCase, rec: Record) -> dict[str, Any] | Non
         return _row(p, rec, "responder", f"run aborted: {d.get('reason')}", who=d.get("by"), file=f, failed=True)
     if rec.type == Kind.RUN_FINISHED and d.get("still_live"):
         live = "; ".join(str(item.get("what")) for item in d.get("still_live") or [])
-        return _row(p, rec, "responder", f"run ended {d.get('status')}, still live: {live}", file=f, failed=True)
+        what = f"run ended {d.get('status')}, still live: {live}"
+        return _row(p, rec, "responder", what, who=actor, file=f, failed=True)
     return None
 
 
@@ -276,7 +312,7 @@ class WrittenAar:
 
 
 def score_exercise(
-    exercise_dir: Path, *, destructive: Collection[str], now: str | datetime | None = None
+    exercise_dir: Path, *, destructive: Destructive | Collection[str], now: str | datetime | None = None
 ) -> tuple[Played, dict[str, Any]]:
     """Read and score an exercise folder: (the exercise, the report's data), nothing written."""
     played = load_played(exercise_dir)
@@ -293,7 +329,9 @@ def engine_failures(data: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def write_aar(exercise_dir: Path, *, destructive: Collection[str], now: str | datetime | None = None) -> WrittenAar:
+def write_aar(
+    exercise_dir: Path, *, destructive: Destructive | Collection[str], now: str | datetime | None = None
+) -> WrittenAar:
     """Score the exercise and write `report.md`, `report.json`, `timeline.svg` and `improvement.yaml`."""
     played, data = score_exercise(exercise_dir, destructive=destructive, now=now)
     plan = [PlanRow.model_validate(row) for row in data["improvement_plan"]]

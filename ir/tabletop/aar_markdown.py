@@ -106,6 +106,8 @@ def _summary(s: dict[str, Any], t: dict[str, Any], *, provisional: bool) -> list
         "",
         f"- time to acknowledge: **{text(s['time_to_acknowledge'])}**; "
         f"time to contain: **{text(s['time_to_contain'])}** (from {text(t['start'])}, exercise time, pauses excluded)",
+        f"- acknowledged (the first thing a person did): {text(s['acknowledged_by'])}; "
+        f"contained by: {text(s['contained_by'] or 'not contained')}",
         f"- expectations: {s['passed']} passed, {s['failed']} failed, {s['pending']} pending",
         f"- objectives: {ratings}" + (" (provisional: the exercise is in progress)" if provisional else ""),
         "",
@@ -151,7 +153,8 @@ def _timeline(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## 4. Timeline: injects and responder actions",
         "",
-        "![injects above the axis, responder actions below, failures in red](timeline.svg)",
+        "![injects above the axis, responder actions (and the alert route's automation, grey) below, failures in red]"
+        "(timeline.svg)",
         "",
         "| exercise time | | who | what | record |",
         "|---|---|---|---|---|",

@@ -1,4 +1,5 @@
-"""The exercise's timeline as one picture: injects above the axis, responder actions below it, the
+"""The exercise's timeline as one picture: injects above the axis, responder actions below it (what
+the alert route's automation ran as the service principal in grey, marked as automation), the
 time-to-acknowledge and time-to-contain spans, and the expectations where they were decided —
 failures in red. Exercise time on the axis (pauses excluded).
 
@@ -23,6 +24,8 @@ ACTIONS, SPANS, MARKS = AXIS + 36, AXIS + 128, AXIS + 178
 """Where the responders' marks, the MTTA/MTTC spans and the expectations' marks sit."""
 HEIGHT = AXIS + 266
 RED, INK, MUTED, GREEN, BLUE = "#c0392b", "#2c3e50", "#95a5a6", "#1e8449", "#5d7fa3"
+GREY = "#b8c2c8"
+"""What the alert route's automation did (not a responder's action)."""
 CLUSTER_PX = 9.0
 """Responder actions closer than this on the axis are drawn as one mark (its title lists them all)."""
 MAX_TITLE_LINES = 40
@@ -55,7 +58,7 @@ def timeline_svg(data: dict[str, Any]) -> str:
     out += _deadlines(deadlines, x)
     out += _injects([r for r in rows if r["lane"] == "inject"], x)
     out += _axis(end, x)
-    out += _actions([r for r in rows if r["lane"] == "responder"], x)
+    out += _actions([r for r in rows if r["lane"] in ("responder", "automation")], x)
     out += _spans(times, end, x, over=data["exercise"]["status"] == "ended")
     out += _expectations(results, x)
     out += _legend()
@@ -111,9 +114,11 @@ def _axis(end: float, x: Any) -> list[str]:
 
 
 def _clusters(rows: list[dict[str, Any]], x: Any) -> list[list[dict[str, Any]]]:
+    """Actions close together, each cluster of one kind: the responders' and the automation's apart."""
     clusters: list[list[dict[str, Any]]] = []
-    for r in sorted(rows, key=lambda r: r["at_s"]):
-        if clusters and x(r["at_s"]) - x(clusters[-1][0]["at_s"]) < CLUSTER_PX:
+    for r in sorted(rows, key=lambda r: (r["lane"], r["at_s"])):
+        same = clusters and clusters[-1][0]["lane"] == r["lane"]
+        if same and x(r["at_s"]) - x(clusters[-1][0]["at_s"]) < CLUSTER_PX:
             clusters[-1].append(r)
         else:
             clusters.append([r])
@@ -122,16 +127,20 @@ def _clusters(rows: list[dict[str, Any]], x: Any) -> list[list[dict[str, Any]]]:
 
 def _actions(rows: list[dict[str, Any]], x: Any) -> list[str]:
     out = []
-    clusters = _clusters(rows, x)
+    clusters = sorted(_clusters(rows, x), key=lambda c: c[0]["at_s"])
     labels = []
     for c in clusters:
         failed = sum(r["failed"] for r in c)
         text = _short(c[0]["what"]) if len(c) == 1 else f"{len(c)} actions" + (f", {failed} failed" if failed else "")
-        labels.append((x(c[0]["at_s"]), text))
+        if c[0]["lane"] == "automation":
+            text = "automation: " + text
+        labels.append((x(c[0]["at_s"]), _short(text, 34)))
     for c, (pos, label), row in zip(clusters, labels, _placed(labels, 4), strict=True):
         failed = any(r["failed"] for r in c)
-        colour = RED if failed else BLUE
-        lines = [f"{r['at']} {r['what']}" + (f" ({r['who']})" if r["who"] else "") for r in c]
+        automated = c[0]["lane"] == "automation"
+        colour = RED if failed else GREY if automated else BLUE
+        tag = "automation, not a responder: " if automated else ""
+        lines = [f"{r['at']} {tag}{r['what']}" + (f" ({r['who']})" if r["who"] else "") for r in c]
         if len(lines) > MAX_TITLE_LINES:
             lines = [*lines[:MAX_TITLE_LINES], f"… {len(lines) - MAX_TITLE_LINES} more"]
         y = ACTIONS + 22 + row * 15
@@ -222,12 +231,13 @@ def _legend() -> list[str]:
     pad = LEFT
     items = [
         (f'<path d="M{pad},{y - 8} L{pad + 10},{y - 8} L{pad + 5},{y} Z" fill="{INK}"/>', "inject delivered"),
-        (f'<circle cx="{pad + 155}" cy="{y - 4}" r="5" fill="{BLUE}"/>', "responder actions"),
-        (f'<circle cx="{pad + 300}" cy="{y - 4}" r="5" fill="{RED}"/>', "a failure among them"),
-        (f'<rect x="{pad + 455}" y="{y - 8}" width="8" height="8" fill="{GREEN}"/>', "expectation passed"),
-        (f'<rect x="{pad + 600}" y="{y - 8}" width="8" height="8" fill="{RED}"/>', "failed"),
+        (f'<circle cx="{pad + 119}" cy="{y - 4}" r="5" fill="{BLUE}"/>', "responder actions"),
+        (f'<circle cx="{pad + 244}" cy="{y - 4}" r="5" fill="{GREY}"/>', "route automation"),
+        (f'<circle cx="{pad + 364}" cy="{y - 4}" r="5" fill="{RED}"/>', "a failure among them"),
+        (f'<rect x="{pad + 500}" y="{y - 8}" width="8" height="8" fill="{GREEN}"/>', "expectation passed"),
+        (f'<rect x="{pad + 628}" y="{y - 8}" width="8" height="8" fill="{RED}"/>', "failed"),
     ]
-    offsets = (14, 165, 310, 468, 613)
+    offsets = (14, 128, 253, 373, 512, 640)
     return [
         f'{mark}<text x="{pad + dx}" y="{y}">{text}</text>' for (mark, text), dx in zip(items, offsets, strict=True)
     ]

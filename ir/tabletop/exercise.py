@@ -25,12 +25,13 @@ from ir.core.workspace import Workspace
 from ir.core.yamlsafe import Located
 from ir.tabletop.clock import ClockSpec, ExerciseClock
 from ir.tabletop.conditions import holds
+from ir.tabletop.end_state import capture
 from ir.tabletop.injects import Delivery, alert_bodies, due_at
 from ir.tabletop.moves import Moves, what_of
 from ir.tabletop.ports import Runtime
 from ir.tabletop.records import ExerciseKind as K
 from ir.tabletop.replay import replay, snapshot
-from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox, create_sandbox, new_exercise_id
+from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox, create_sandbox, discard, new_exercise_id
 from ir.tabletop.scenario import Scenario, seconds
 from ir.tabletop.status import ExerciseStatus
 
@@ -103,25 +104,45 @@ class Exercise:
             exercise_id=exercise_id or new_exercise_id(scenario.id),
             participants=(facilitator,),
             exact=exercise_id is not None,
+            live_fire=live_fire,
         )
-        runtime = runtime_for(sandbox)
-        runtime.world.start()
-        journal = Journal(sandbox.folder, JOURNAL_FILE).open(create=True)
-        made = cls(
-            scenario, sandbox, runtime, journal, bodies=bodies, auto=auto, facilitator=facilitator, on_record=on_record
-        )
-        first = journal.append(
-            K.STARTED,
-            {
-                "exercise": sandbox.id,
-                "scenario": {"id": scenario.id, "version": scenario.version, "sha256": sha256, "title": scenario.title},
-                "clock": clock.text,
-                "auto": auto,
-                "live_fire": live_fire,
-                "facilitator": facilitator,
-                "exercise_s": 0.0,
-            },
-        )
+        journal: Journal | None = None
+        try:  # until the journal has its first record, a failure leaves no folder behind
+            runtime = runtime_for(sandbox)
+            runtime.world.start()
+            journal = Journal(sandbox.folder, JOURNAL_FILE).open(create=True)
+            made = cls(
+                scenario,
+                sandbox,
+                runtime,
+                journal,
+                bodies=bodies,
+                auto=auto,
+                facilitator=facilitator,
+                on_record=on_record,
+            )
+            first = journal.append(
+                K.STARTED,
+                {
+                    "exercise": sandbox.id,
+                    "scenario": {
+                        "id": scenario.id,
+                        "version": scenario.version,
+                        "sha256": sha256,
+                        "title": scenario.title,
+                    },
+                    "clock": clock.text,
+                    "auto": auto,
+                    "live_fire": live_fire,
+                    "facilitator": facilitator,
+                    "exercise_s": 0.0,
+                },
+            )
+        except BaseException:
+            if journal is not None:
+                journal.close()
+            discard(sandbox.folder)
+            raise
         made.clock = ExerciseClock(clock, first.ts)
         made._told(first)
         made._write(K.PARTICIPANT_JOINED, {"as": facilitator, "role": "facilitator"})
@@ -396,11 +417,13 @@ class Exercise:
             self._sign("note")
 
     def end(self, reason: str, by: str) -> None:
-        """End the exercise (`end condition`, `time limit`, `facilitator` or `interrupted`) and sign its head."""
+        """End the exercise (`end condition`, `time limit`, `facilitator` or `interrupted`) and sign its
+        head; the sandbox's world and case journals' lengths are kept as they are now (`end_state`)."""
         with self.lock:
             if self.ended:
                 return
-            self._write(K.ENDED, {"reason": reason, "by": by})
+            kept = capture(self.sandbox.folder, self.sandbox.workspace().cases_dir, self.runtime.world.snapshot())
+            self._write(K.ENDED, {"reason": reason, "by": by, **kept})
             self.ended = reason
             self._sign("end")
 

@@ -8,11 +8,10 @@ facilitator's (`expectation.marked`).
   (the start without) + `within`. A step that succeeded late fails, and says how late. When
   `after` was skipped (its `unless` held) or never delivered, there is no deadline.
 - **order**: `first` succeeded before any `then` step started, across the agent's cases (by `ts`;
-  within a case by `seq`). `destructive` means every action the engine's registry marks
-  destructive (the evidence-before-destruction rule of the engine: refused until an evidence
-  step of its domain succeeded, unless overridden) — handed in by the caller, never a second list.
-  A `then` step started first fails at once (naming the override, if one let it run); `first`
-  never succeeding fails at the end.
+  within a case by `seq`). `destructive` means a step that stops, deletes, isolates or removes
+  (`ir.tabletop.destructive`: read from the engine's registry, handed in by the caller, and the
+  step's approval). A `then` step started first fails at once (naming the override, if one let it
+  run); `first` never succeeding fails at the end.
 - **world**: every condition holds on the sandbox's cases and world now; at the end, one that
   does not hold fails.
 - **decision**: a `decision` record for the agent, of that kind, whose signatures verify against
@@ -37,6 +36,7 @@ from ir.core.signing_journal import case_id_of, decision_signers
 from ir.report.times import duration
 from ir.tabletop.clock import wall
 from ir.tabletop.conditions import holds
+from ir.tabletop.destructive import Destructive, as_destructive
 from ir.tabletop.played import Evidence, Played, SandboxCase, at_text, load_played
 from ir.tabletop.records import ExerciseKind as K
 from ir.tabletop.sandbox import JOURNAL_FILE
@@ -75,22 +75,25 @@ def evaluate(
     scenario: Scenario,
     exercise_dir: Path,
     *,
-    destructive: Collection[str],
+    destructive: Destructive | Collection[str],
     now: str | datetime | None = None,
 ) -> list[Result]:
     """Every expectation of the scenario, in scenario order, from the exercise folder."""
     return evaluate_played(load_played(exercise_dir, scenario), destructive=destructive, now=now)
 
 
-def evaluate_played(played: Played, *, destructive: Collection[str], now: str | datetime | None = None) -> list[Result]:
-    """Every expectation of an exercise already read (`destructive`: the registry's destructive actions)."""
+def evaluate_played(
+    played: Played, *, destructive: Destructive | Collection[str], now: str | datetime | None = None
+) -> list[Result]:
+    """Every expectation of an exercise already read (`destructive`: the rule built from the registry,
+    `Destructive.from_actions`; a plain collection of action names counts those actions only)."""
     now_s, ended = played.now(now), played.ended is not None
     results = []
     for e in played.scenario.expectations:
         if e.step is not None:
             status, why, ev, at = _step(e.step, played, now_s, ended)
         elif e.order is not None:
-            status, why, ev, at = _order(e.order, played, frozenset(destructive), ended)
+            status, why, ev, at = _order(e.order, played, as_destructive(destructive), ended)
         elif e.world is not None:
             status, why, ev, at = _world(e.world, played, now_s, ended)
         elif e.decision is not None:
@@ -192,7 +195,7 @@ def _before(a: Moment, b: Moment) -> bool:
     return a[0] < b[0]
 
 
-def _order(check: OrderCheck, p: Played, destructive: frozenset[str], ended: bool) -> Decided:
+def _order(check: OrderCheck, p: Played, destructive: Destructive, ended: bool) -> Decided:
     named = [t for t in check.then if t != DESTRUCTIVE]
     firsts: list[Moment] = []
     thens: list[Moment] = []
@@ -204,7 +207,8 @@ def _order(check: OrderCheck, p: Played, destructive: frozenset[str], ended: boo
                 if succeeded(rec):
                     firsts.append((wall(rec.ts), rec.seq, case, rec))
             elif rec.type == Kind.STEP_STARTED and (
-                any(matches(t, step, action) for t in named) or (DESTRUCTIVE in check.then and action in destructive)
+                any(matches(t, step, action) for t in named)
+                or (DESTRUCTIVE in check.then and destructive.counts(action, step in case.gated))
             ):
                 thens.append((wall(rec.ts), rec.seq, case, rec))
     first = min(firsts, key=lambda m: m[0]) if firsts else None

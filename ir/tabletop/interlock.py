@@ -7,8 +7,8 @@ AWS credentials only against an endpoint on loopback (`AWS_ENDPOINT_URL`) with c
 are not real-looking (no named profile, no instance or container role, an access key id that is
 not shaped like a real one); no hosts (Ansible would act for real) and no provider-token
 revocation off loopback. Anything else is refused before the exercise starts, with one line
-(exit 2). The execution layer holds the same line: the CLI wraps the container runtime so a
-container without the label is refused at the call (ir/backends/exercise_guard.py).
+(exit 2). The execution layer holds the same line at every call, for every command run on the
+sandbox (`ir -w <sandbox> run`, `resume`, `contain`, the console): ir/backends/exercise_guard.py.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ Everything here is read-only and read through the same readers as a real case (`
 `read`, `CaseState`, the pinned playbook), so nothing here re-interprets raw records on its own.
 A damaged chain (the exercise journal or a sandbox case) is refused with one line naming the
 file: a score drawn from records that may have been edited would be worthless. Exercise time is
-the runtime's own clock (`ExerciseClock.from_records`), rebuilt from the exercise journal.
+the runtime's own clock (`ExerciseClock.from_records`), rebuilt from the exercise journal. Once
+the exercise ended, the world and the cases are read as they were at the end (`end_state`: the
+world's copy and the case journals' lengths `exercise.ended` recorded), not as they are now.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ir.core.signing_trust import Trust, workspace_trust
 from ir.core.workspace import Workspace
 from ir.core.yamlsafe import YamlInputError, load_file
 from ir.tabletop.clock import ExerciseClock, wall
+from ir.tabletop.end_state import EndState, recorded
 from ir.tabletop.records import ExerciseKind as K
 from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox
 from ir.tabletop.scenario import Scenario, load_scenario
@@ -64,6 +67,8 @@ class SandboxCase:
     state: CaseState
     steps: tuple[tuple[str, str], ...]
     """(step id, action) of the pinned playbook, in order."""
+    gated: frozenset[str] = frozenset()
+    """Steps of the pinned playbook that wait for approval (`approval: required`)."""
 
     @property
     def id(self) -> str:
@@ -88,10 +93,13 @@ class Played:
     records: list[Record]
     cases: list[SandboxCase]
     world: dict[str, Any]
-    """The simulated world's state (`.ir/world.json`; the seed while nothing has touched it)."""
+    """The simulated world's state (`.ir/world.json`; the seed while nothing has touched it), or
+    its copy at the end (`world-at-end.json`) once the exercise ended."""
     clock: ExerciseClock
     notes: list[str] = field(default_factory=list)
     """What a reader of the score should know (the sandbox changed after the end)."""
+    world_copy: str | None = None
+    """The world's copy at the end, relative to the exercise folder (None: the live state is read)."""
     _scenario: Scenario | None = field(default=None, repr=False)
     _trust: Trust | None = field(default=None, repr=False)
 
@@ -132,7 +140,10 @@ class Played:
 
     @property
     def world_file(self) -> str:
-        """The simulated world's state file, relative to the exercise folder (what world evidence names)."""
+        """The simulated world's state file, relative to the exercise folder (what world evidence names):
+        its copy at the end, once the exercise ended."""
+        if self.world_copy is not None:
+            return self.world_copy
         ws = self.workspace
         return self.rel(ws.path(ws.settings.simulated.state))
 
@@ -191,7 +202,8 @@ def load_played(exercise: Path | Sandbox, scenario: Scenario | None = None) -> P
 
     `scenario`: the scenario as run, when the caller has it (else it is read from the folder's copy
     when first asked for). Case records written after `exercise.ended` are left out: what was done
-    after the end does not count."""
+    after the end does not count: the cases are cut at the lengths, and the world read from the copy,
+    that `exercise.ended` recorded (exercises ended before it recorded them: cut by time, world now)."""
     sandbox = exercise if isinstance(exercise, Sandbox) else Sandbox(exercise.resolve())
     journal = sandbox.journal_path
     if not journal.is_file():
@@ -204,9 +216,12 @@ def load_played(exercise: Path | Sandbox, scenario: Scenario | None = None) -> P
     ws = sandbox.workspace()
     ended = next((r for r in checked.records if r.type == K.ENDED), None)
     cut = wall(ended.ts) if ended else None
-    notes = []
+    world = _world(ws)
+    end = recorded(sandbox.folder, ended, world, ws.cases_dir) if ended else EndState(None, None)
+    notes = list(end.notes)
     state = ws.path(ws.settings.simulated.state)
-    if cut is not None and state.is_file() and datetime.fromtimestamp(state.stat().st_mtime, UTC) > cut:
+    changed = state.is_file() and cut is not None and datetime.fromtimestamp(state.stat().st_mtime, UTC) > cut
+    if end.world is None and changed:  # an end that kept no copy: the world is read as it is now
         notes.append(
             f"the simulated world ({state.name}) changed after the exercise ended: "
             "world expectations read it as it is now"
@@ -214,31 +229,37 @@ def load_played(exercise: Path | Sandbox, scenario: Scenario | None = None) -> P
     return Played(
         sandbox=sandbox,
         records=checked.records,
-        cases=_cases(ws, sandbox.folder, cut),
-        world=_world(ws),
+        cases=_cases(ws, sandbox.folder, cut, end.cases),
+        world=end.world if end.world is not None else world,
         clock=ExerciseClock.from_records(checked.records),
         notes=notes,
+        world_copy=ended.data["world"]["file"] if ended is not None and end.world is not None else None,
         _scenario=scenario,
     )
 
 
-_STEPS: dict[tuple[Path, str], tuple[tuple[str, str], ...]] = {}
-"""(case folder, pinned playbook sha256) → its steps: a pinned copy never changes, and a running
-exercise reads its cases at every condition it checks."""
+Steps = tuple[tuple[tuple[str, str], ...], frozenset[str]]
+_STEPS: dict[tuple[Path, str], Steps] = {}
+"""(case folder, pinned playbook sha256) → its steps and those that wait for approval: a pinned copy
+never changes, and a running exercise reads its cases at every condition it checks."""
 
 
-def _steps(folder: Path, state: CaseState) -> tuple[tuple[str, str], ...]:
+def _steps(folder: Path, state: CaseState) -> Steps:
     key = (folder, state.run.playbook.sha256 if state.run else "")
     if key not in _STEPS:
         try:
-            _STEPS[key] = tuple((s.id, s.action) for s in pinned_playbook(folder, state).playbook.steps)
+            steps = pinned_playbook(folder, state).playbook.steps
         except IrError:  # no readable pinned copy: the journal still names each step's action
-            return tuple(state.actions.items())
+            return tuple(state.actions.items()), frozenset()
+        _STEPS[key] = (tuple((s.id, s.action) for s in steps), frozenset(s.id for s in steps if s.approval.required))
     return _STEPS[key]
 
 
-def _cases(ws: Workspace, exercise_dir: Path, cut: datetime | None) -> list[SandboxCase]:
-    """The sandbox's cases, each up to the end of the exercise (what was done after it does not count)."""
+def _cases(
+    ws: Workspace, exercise_dir: Path, cut: datetime | None, lengths: dict[str, int] | None = None
+) -> list[SandboxCase]:
+    """The sandbox's cases, each up to the end of the exercise (what was done after it does not count):
+    as many records as `lengths` says it had then, or, without it, those written before `cut`."""
     cases_dir = ws.cases_dir
     if not cases_dir.is_dir():
         return []
@@ -247,12 +268,16 @@ def _cases(ws: Workspace, exercise_dir: Path, cut: datetime | None) -> list[Sand
         checked = read(folder / CASE_JOURNAL)
         if checked.problems:
             raise JournalError(checked.problems[0])
-        records = [r for r in checked.records if cut is None or wall(r.ts) <= cut]
+        if lengths is not None:
+            records = checked.records[: lengths.get(folder.name, 0)]
+        else:
+            records = [r for r in checked.records if cut is None or wall(r.ts) <= cut]
         if not records:
             continue
         state = CaseState.replay(records)
         rel = (folder / CASE_JOURNAL).relative_to(exercise_dir)
-        found.append(SandboxCase(folder, str(rel), tuple(records), state, _steps(folder, state)))
+        steps, gated = _steps(folder, state)
+        found.append(SandboxCase(folder, str(rel), tuple(records), state, steps, gated))
     return sorted(found, key=lambda c: c.records[0].ts if c.records else "")
 
 

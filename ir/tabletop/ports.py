@@ -33,6 +33,10 @@ class WorldChanges(Protocol):
         the world refuses (the key it uses is Inactive, the container is frozen) is not applied."""
         ...
 
+    def snapshot(self) -> dict[str, Any]:
+        """The world's state now, read whole under the store's lock (what the exercise keeps at its end)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Runtime:

@@ -13,7 +13,8 @@ Every record's data also has `exercise_s`: exercise time at the record, pauses e
     move.played         {move: index, what: run|approve|decide|mark, agent, by, result}
     expectation.marked  {expectation, passed, by, note}
     note                {by, text}
-    exercise.ended      {reason: end condition|time limit|facilitator|interrupted, by}
+    exercise.ended      {reason: end condition|time limit|facilitator|interrupted, by,
+                         world: {file: world-at-end.json, sha256}, cases: {case id: records}}
     checkpoint          a signed head, as in a case journal
 """
 

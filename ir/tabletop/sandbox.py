@@ -26,11 +26,11 @@ from typing import Any
 import yaml
 
 from ir.core.alert_settings import Source
-from ir.core.errors import InputError
+from ir.core.errors import InputError, StorageError
 from ir.core.journal import Record, read
 from ir.core.signing import generate_key, public_info
 from ir.core.signing_journal import SignatureReport, check_journal
-from ir.core.signing_trust import workspace_trust, write_key
+from ir.core.signing_trust import EXERCISE_KEYS_DIR, workspace_trust, write_key
 from ir.core.workspace import SETTINGS_FILE, Workspace, find_workspace
 from ir.tabletop.scenario import Scenario
 
@@ -39,8 +39,9 @@ EXERCISES_DIR = "exercises"
 SCENARIO_FILE = "scenario.yaml"
 JOURNAL_FILE = "exercise.jsonl"
 SANDBOX_DIR = "workspace"
-KEYS_DIR = ".ir/keys"
-"""The exercise's own signing keys (role, participant and service principals), trusted only there."""
+KEYS_DIR = EXERCISE_KEYS_DIR
+"""The exercise's own signing keys (role, participant and service principals), trusted only there
+(and found there by every command run on the sandbox: `ir.core.signing_trust.key_path`)."""
 SERVICE_PRINCIPAL = "exercise-service"
 """Who the exercise's alert path acts and signs as (default alert settings)."""
 ROUTE = "contain-compromised-agent"
@@ -177,10 +178,20 @@ def _reserve(base: Path, exercise_id: str, exact: bool) -> Path:
     raise InputError(f"{base}: cannot find a free exercise folder for {exercise_id}")
 
 
-def _dump(path: Path, data: Any, header: str = "") -> None:
+def _create(path: Path, text: str) -> None:
+    """Write a new file of the sandbox: never over one already there (FileExistsError)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
-    path.write_text(header + text, encoding="utf-8")
+    with path.open("x", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _dump(path: Path, data: Any, header: str = "") -> None:
+    _create(path, header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))
+
+
+def discard(folder: Path) -> None:
+    """Remove an exercise folder that could not be built or started (this process made it: nothing else is there)."""
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _make_keys(sandbox: Path, principals: dict[str, str]) -> dict[str, Any]:
@@ -201,15 +212,43 @@ def create_sandbox(
     exercise_id: str,
     participants: tuple[str, ...] = (),
     exact: bool = False,
+    live_fire: bool = False,
 ) -> tuple[Sandbox, str]:
     """Write the exercise folder for `scenario`; (the sandbox, the scenario file's sha256).
 
     `participants` (the facilitator, `--as` names) get signing keys beside the scenario's roles
     and the alert path's service principal, all allowed only in the sandbox's `ir.yaml`. With
-    `exact`, `exercise_id` is used as given or not at all.
+    `exact`, `exercise_id` is used as given or not at all. `live_fire` is written into the sandbox's
+    `ir.yaml`: without it, every command on the sandbox refuses backends but the simulated one.
+    Every file is created, never overwritten; a sandbox that cannot be built is removed whole.
     """
     folder = _reserve(start.root / EXERCISES_DIR, exercise_id, exact)
-    sandbox = Sandbox(folder)
+    try:
+        return _build(start, scenario, scenario_file, Sandbox(folder), participants, live_fire)
+    except FileExistsError as exc:
+        discard(folder)
+        raise InputError(
+            f"{scenario_file}: the sandbox could not be built: {exc.filename} would be written twice "
+            "(a world.logs path on one of the sandbox's own files); nothing was left in exercises/"
+        ) from None
+    except OSError as exc:
+        discard(folder)
+        raise StorageError(f"{folder}: the sandbox could not be built ({exc}); nothing was left behind") from None
+    except BaseException:
+        discard(folder)
+        raise
+
+
+def _build(
+    start: Workspace,
+    scenario: Scenario,
+    scenario_file: Path,
+    sandbox: Sandbox,
+    participants: tuple[str, ...],
+    live_fire: bool,
+) -> tuple[Sandbox, str]:
+    """The files of a freshly reserved exercise folder (`create_sandbox`)."""
+    folder = sandbox.folder
     text = scenario_file.read_bytes()
     (folder / SCENARIO_FILE).write_bytes(text)
     root = sandbox.workspace_root
@@ -224,7 +263,7 @@ def create_sandbox(
         "cases_dir": "cases",
         "playbooks_dir": "playbooks",
         "simulated": {"seed": "world.yaml", "state": ".ir/world.json"},
-        "exercise": {"id": folder.name, "scenario": scenario.id},
+        "exercise": {"id": folder.name, "scenario": scenario.id, "live_fire": live_fire},
         "signing": {"demo_key": True, "allowed_signers": _make_keys(root, principals)},
         "alerts": alerts,
     }
@@ -239,14 +278,12 @@ def create_sandbox(
     _dump(root / "agents.yaml", {"agents": scenario.world.agents}, header)
     world = scenario.world.model_dump(mode="json")
     _dump(root / "world.yaml", {k: world[k] for k in WORLD_SECTIONS if world.get(k)}, header)
-    for rel, initial in scenario.world.logs.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(initial, encoding="utf-8")
     if start.playbooks_dir.is_dir():
         shutil.copytree(start.playbooks_dir, root / "playbooks", symlinks=False)
     else:
         (root / "playbooks").mkdir()
     (root / "cases").mkdir()
+    for rel, initial in scenario.world.logs.items():  # last: none may land on what is above
+        _create(root / rel, initial)
     os.chmod(root / KEYS_DIR, 0o700)
     return sandbox, hashlib.sha256(text).hexdigest()

@@ -30,10 +30,10 @@ class IrApp(App[None]):
 
     def __init__(self, workspace: Workspace, backends: Any = None, actor: str = "responder") -> None:
         super().__init__()
-        from ir.backends import WorkspaceBackends
+        from ir.backends import backends_for
 
         self.workspace = workspace
-        self.backends = backends or WorkspaceBackends(workspace)
+        self.backends = backends or backends_for(workspace)  # behind the exercise interlock in a sandbox
         self.actor = actor
 
     def on_mount(self) -> None:

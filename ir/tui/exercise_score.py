@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from ir.tabletop.destructive import Destructive
 from ir.tabletop.expectations import Result, evaluate_played
 from ir.tabletop.played import load_played
 from ir.tabletop.scenario import Scenario
@@ -35,11 +36,11 @@ class Score:
 
 
 @cache
-def destructive_actions() -> frozenset[str]:
-    """The actions the engine's registry marks destructive (what `order` expectations guard)."""
+def destructive_actions() -> Destructive:
+    """What `order` expectations guard against, read from the engine's registry (`ir.tabletop.destructive`)."""
     from ir.actions import default_registry
 
-    return frozenset(action.name for action in default_registry() if action.destructive)
+    return Destructive.from_actions(default_registry())
 
 
 def score(exercise_folder: Path, scenario: Scenario) -> Score:

@@ -112,3 +112,21 @@ def test_every_scenario_field_is_documented() -> None:
     assert example is not None
     findings = lint_text(example.group(1), "docs/tabletop.md", lint_context(find_workspace(REPO)))
     assert [str(f) for f in findings] == []
+
+
+def test_the_lint_section_lists_a_non_simulated_agent_where_lint_puts_it() -> None:
+    """docs/tabletop.md once called it an error; lint warns (the run refuses it without --live-fire)."""
+    from ir.cli.tabletop import lint_context
+    from ir.core.workspace import find_workspace
+    from ir.tabletop.lint import lint_text
+
+    text = (REPO / "docs" / "tabletop.md").read_text()
+    lint = text.split("## Lint", 1)[1].split("## A complete example", 1)[0]
+    errors, warnings = lint.split("**Warnings**", 1)
+    assert "backend is not `simulated`" in warnings and "backend is not `simulated`" not in errors
+    assert "must be `simulated`" not in text
+    scenario = (REPO / "tests" / "fixtures" / "tabletop" / "valid.yaml").read_text()
+    found = lint_text(
+        scenario.replace("backend: simulated", "backend: docker", 1), "s.yaml", lint_context(find_workspace(REPO))
+    )
+    assert [f.severity for f in found if f.path.endswith(".backend")] == ["warning"]

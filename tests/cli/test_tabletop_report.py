@@ -23,13 +23,15 @@ def ws(tmp_path: Path) -> Path:
 
 
 def stop_before_snapshot(ws: Path, *, hostile: str = "", end: bool = True) -> Exercise:
-    """The alert at T+0, the backdoor at T+1:30; at T+2:00 bob skips the snapshot and stops the container."""
+    """The alert at T+0, the backdoor at T+1:30; at T+2:00 bob skips the snapshot and stops the container
+    (skipping the other destructive steps too, so the stop is the first one)."""
     ex = Exercise(ws).start()
     ex.deliver_alert()
     ex.advance(90)
     ex.deliver_backdoor()
     ex.advance(30)
-    ex.ir("resume", ex.case, "--yes", "--as", "bob", "--skip", "snapshot", "--reason", "no time",
+    skips = [a for step in ("snapshot", "isolate", "console", "secrets", "minted-console") for a in ("--skip", step)]
+    ex.ir("resume", ex.case, "--yes", "--as", "bob", *skips, "--reason", "no time",
           "--override", f"stop=it is exfiltrating{hostile}")  # fmt: skip
     if hostile:
         ex.ir("note", ex.case, hostile, "--as", "bob")
@@ -252,6 +254,8 @@ def test_what_is_done_after_the_end_does_not_count_and_a_changed_world_is_flagge
         "failed",
         "a keep-disabled decision for support-bot was never recorded",
     )
-    assert "frozen(support-bot): container support-bot is running" in found["E2"]["why"]
+    assert found["E2"]["status"] == "passed"  # frozen at the end: the restart afterwards does not count
+    assert "frozen(support-bot): container support-bot is exited" in found["E2"]["why"]  # stop_container: true
     md = (ex.dir / "report.md").read_text()
-    assert "> **Note:** the simulated world (world.json) changed after the exercise ended" in md
+    assert "> **Note:** the sandbox's simulated world changed after the exercise ended" in md
+    assert f"do not count: {ex.case} (+" in md

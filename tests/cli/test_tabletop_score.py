@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from ir.actions import default_registry
+from ir.tabletop.destructive import Destructive
 from ir.tabletop.expectations import Result, evaluate
 from ir.tabletop.played import load_played
 from ir.tabletop.scenario import load_scenario
 from ir.tabletop.scoring import exercise_times, score_objectives
 from tests.exercises import Exercise
 
-DESTRUCTIVE = frozenset(a.name for a in default_registry() if a.destructive)
+DESTRUCTIVE = Destructive.from_actions(default_registry())
 
 
 def play(tmp_path: Path, *resume: str, advance_before_action: float = 30, end: bool = True) -> Exercise:
@@ -65,7 +66,8 @@ def test_the_right_response_passes_every_engine_expectation_and_times_it_in_exer
 def test_a_responder_who_stops_the_container_before_the_snapshot_fails_the_ordering_expectation(
     tmp_path: Path,
 ) -> None:
-    ex = play(tmp_path, "--skip", "snapshot", "--reason", "no time", "--override", "stop=it is exfiltrating")
+    skips = [a for step in ("snapshot", "isolate", "console", "secrets", "minted-console") for a in ("--skip", step)]
+    ex = play(tmp_path, *skips, "--reason", "no time", "--override", "stop=it is exfiltrating")
     found = results(ex)
     assert found["E3"].status == "failed"
     assert found["E3"].why.startswith("stop (container.stop) started at T+2:00")
@@ -78,6 +80,46 @@ def test_a_responder_who_stops_the_container_before_the_snapshot_fails_the_order
         "E4": "passed",
         "E5": "pending",
     }
+
+
+@pytest.mark.parametrize(
+    ("skips", "first_destructive"),
+    [
+        (("--skip", "snapshot"), "isolate (container.isolate_network)"),  # the network cut
+        (("--skip", "snapshot", "--skip", "isolate"), "console (credentials.remove_console_access)"),
+    ],
+)
+def test_cutting_the_network_or_deleting_the_console_password_before_the_snapshot_fails_at_once(
+    tmp_path: Path, skips: tuple[str, ...], first_destructive: str
+) -> None:
+    """Destructive is what stops, deletes, isolates or removes: not only `container.stop` (which the
+    engine refuses here anyway). Keys, deny and sessions ran before the snapshot too: not destructive."""
+    ex = play(tmp_path, *skips, "--reason", "no time", end=False)
+    found = results(ex)["E3"]
+    assert found.status == "failed"  # at once, not only at the end because the snapshot never came
+    assert found.why.startswith(f"{first_destructive} started at T+2:00 in {ex.case} before ")
+    ex.close()
+
+
+def test_revocation_before_the_snapshot_is_not_destructive(tmp_path: Path) -> None:
+    """The shipped order: keys, deny-all and sessions are revoked before the capture, the approved
+    console removal after it."""
+    ex = play(tmp_path)
+    lines = (ex.ws / "cases" / ex.case / "journal.jsonl").read_text().splitlines()
+    started = [r["data"]["step"] for r in map(json.loads, lines) if r["type"] == "step.started"]
+    assert started.index("sessions") < started.index("snapshot") < started.index("console")
+    assert results(ex)["E3"].status == "passed"
+
+
+def test_the_registry_decides_what_is_destructive() -> None:
+    assert DESTRUCTIVE.always == {"container.stop", "container.isolate_network"}
+    assert DESTRUCTIVE.counts("credentials.remove_console_access", approval=True)
+    assert DESTRUCTIVE.counts("hosts.ansible", approval=True)  # stop-agent-service waits for approval
+    assert not DESTRUCTIVE.counts("hosts.ansible", approval=False)  # the kill switch, host logs
+    for revocation in ("credentials.deactivate_keys", "credentials.deny_all", "credentials.revoke_sessions"):
+        assert not DESTRUCTIVE.counts(revocation, approval=False)
+    assert not DESTRUCTIVE.counts("container.pause", approval=True)
+    assert not DESTRUCTIVE.counts("evidence.container_snapshot", approval=True)
 
 
 def test_the_snapshot_before_the_stop_passes_the_ordering_expectation(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def test_the_panel_shows_the_clock_the_next_inject_and_the_expectations_turning(
             assert "world: create_user AKIADRILLHELPER00001 applied" in shown
             assert "✓ E1 The container is frozen within 2 minutes of the alert" in shown  # turned while we watched
             assert "P O1 Contain the agent within minutes of the alert" in shown
-            assert "to acknowledge 0.000s" in shown  # the route acted the moment the alert came
+            assert "to acknowledge — · to contain 0.000s" in shown  # the route contained; no person acted yet
             assert "[ 2:00] inject I3 delivered: Alertmanager fires on the agent's egress" in shown
 
     asyncio.run(scenario())

@@ -149,7 +149,7 @@ def test_the_runtime_refuses_an_unlabelled_container_at_the_call(tmp_path: Path)
 def test_the_sandbox_backends_refuse_hosts_real_aws_and_remote_http(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    backends = ExerciseBackends(find_workspace(make_workspace(tmp_path / "ws")), EX)
+    backends = ExerciseBackends(find_workspace(make_workspace(tmp_path / "ws")), EX, live_fire=True)
     assert backends.container_runtime("simulated", None) is backends.container_runtime("simulated", None)
     with pytest.raises(PermissionDenied, match="does not reach hosts"):
         backends.host_automation("docker")
@@ -165,3 +165,18 @@ def test_the_sandbox_backends_refuse_hosts_real_aws_and_remote_http(
     assert http.request("POST", "http://127.0.0.1:9/revoke", {}, None, 1) == 204
     with pytest.raises(PermissionDenied, match="loopback addresses only"):
         http.request("POST", "https://api.vendor.example/revoke", {}, None, 1)
+    monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.5:2375")
+    with pytest.raises(PermissionDenied, match=r"Docker host tcp://10\.0\.0\.5:2375 is not a private engine"):
+        backends.container_runtime("docker", None)
+
+
+def test_a_sandbox_not_started_live_fire_refuses_every_backend_but_the_simulated_one(tmp_path: Path) -> None:
+    backends = ExerciseBackends(find_workspace(make_workspace(tmp_path / "ws")), EX)
+    backends.container_runtime("simulated", None)
+    for get in (
+        lambda: backends.container_runtime("docker", "unix:///tmp/d.sock"),
+        lambda: backends.cloud_credentials("docker"),
+        lambda: backends.http("docker"),
+    ):
+        with pytest.raises(PermissionDenied, match=f"exercise {EX} was not started --live-fire"):
+            get()

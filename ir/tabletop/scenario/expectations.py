@@ -26,8 +26,8 @@ class StepCheck(Frozen):
 
 
 class OrderCheck(Frozen):
-    """`first` succeeded before any step in `then` started (`destructive`: any step that cannot be undone
-    or that stops, deletes or isolates)."""
+    """`first` succeeded before any step in `then` started (`destructive`: a step that stops, deletes,
+    isolates or removes — `ir.tabletop.destructive`)."""
 
     first: str
     """Action name that must come first."""

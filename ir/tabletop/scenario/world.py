@@ -13,6 +13,36 @@ from ir.tabletop.problems import path_of
 
 WORLD_OPS = ("mint_key", "create_user", "create_role", "egress", "read_secret", "fault", "spend")
 """What a world change can do (`WorldChange.op`)."""
+RESERVED_FILES = {
+    "ir.yaml": "the sandbox's settings",
+    "agents.yaml": "the sandbox's inventory",
+    "world.yaml": "the simulated world's seed",
+    "exercise.jsonl": "an exercise journal's name",
+    "scenario.yaml": "the scenario copy's name",
+}
+"""Files of the sandbox workspace (and names that make a folder look like an exercise) a log may not be."""
+RESERVED_DIRS = {
+    "playbooks": "the sandbox's playbooks",
+    "cases": "the sandbox's cases",
+    ".ir": "the sandbox's state and signing keys",
+}
+"""Folders of the sandbox workspace a log file may not be in."""
+
+
+def log_path_problem(path: str, others: list[str]) -> str | None:
+    """Why `path` cannot be a `world.logs` file of the sandbox (None when it can): relative, no `..`,
+    not one of the sandbox's own files or folders, and no file where another log path needs a folder."""
+    parts = Path(path).parts
+    if Path(path).is_absolute() or ".." in parts or not parts:
+        return "a log path is relative to the exercise workspace, without '..'"
+    if parts[0] in RESERVED_FILES:
+        return f"reserved: {parts[0]} is {RESERVED_FILES[parts[0]]}; put the log elsewhere (e.g. under logs/)"
+    if parts[0] in RESERVED_DIRS:
+        return f"reserved: {parts[0]}/ holds {RESERVED_DIRS[parts[0]]}; put the log elsewhere (e.g. under logs/)"
+    for other in others:
+        if other != path and Path(other).parts[: len(parts)] == parts:
+            return f"it is a file, and {other!r} needs it to be a folder"
+    return None
 
 
 class World(Frozen):
@@ -21,7 +51,8 @@ class World(Frozen):
     `agents` is an `agents.yaml` `agents:` mapping (every agent's backend must be `simulated`,
     unless the exercise runs `--live-fire`: the interlock decides);
     the other sections are the simulated world's seed, in the format of `demo/world.yaml`;
-    `logs` are the agents' log files (path relative to the exercise workspace → initial text).
+    `logs` are the agents' log files (path relative to the exercise workspace → initial text; never
+    the sandbox's own files: `ir.yaml`, `agents.yaml`, `world.yaml`, `playbooks/`, `cases/`, `.ir/`…).
     """
 
     agents: dict[str, dict[str, Any]]
@@ -41,7 +72,7 @@ class World(Frozen):
     cloudtrail: tuple[dict[str, Any], ...] = ()
     """CloudTrail records already in the world when the exercise starts."""
     logs: dict[str, str] = Field(default_factory=dict)
-    """Log files (path → initial text); injects append to them."""
+    """Log files (path → initial text); injects append to them. Not the sandbox's own files or folders."""
 
     @field_validator("agents")
     @classmethod
@@ -56,9 +87,9 @@ class World(Frozen):
     @classmethod
     def _log_paths(cls, value: dict[str, str]) -> dict[str, str]:
         for path in value:
-            parts = Path(path).parts
-            if Path(path).is_absolute() or ".." in parts or not parts:
-                raise ValueError(f"{path!r}: a log path is relative to the exercise workspace, without '..'")
+            problem = log_path_problem(path, list(value))
+            if problem is not None:
+                raise ValueError(f"{path!r}: {problem}")
         return value
 
 
