@@ -124,7 +124,8 @@ class WorldChange(Frozen):
     secret: str | None = None
     """read_secret: secret id."""
     operation: str | None = None
-    """fault: the simulated backend operation (e.g. `iam.update_access_key`)."""
+    """fault: the simulated backend operation that fails next (its method name, e.g. `set_key_status`,
+    `put_inline_policy`, `pause`)."""
     kind: Literal["unavailable", "transient", "denied", "notfound", "error"] | None = None
     """fault: unavailable, transient, denied, notfound, error."""
     usd: float | None = None
