@@ -14,24 +14,22 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from ir.core.errors import InputError, IrError
 from ir.core.journal import Journal, Record
 from ir.core.signing_journal import sign_head
 from ir.core.signing_trust import workspace_trust
-from ir.core.workspace import Workspace
-from ir.core.yamlsafe import Located
-from ir.tabletop.clock import ClockSpec, ExerciseClock
+from ir.tabletop.clock import ExerciseClock
 from ir.tabletop.conditions import holds
 from ir.tabletop.end_state import capture
-from ir.tabletop.injects import Delivery, alert_bodies, due_at
+from ir.tabletop.injects import Delivery, due_at
 from ir.tabletop.moves import Moves, what_of
+from ir.tabletop.opening import begin
 from ir.tabletop.ports import Runtime
 from ir.tabletop.records import ExerciseKind as K
 from ir.tabletop.replay import replay, snapshot
-from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox, create_sandbox, discard, new_exercise_id
+from ir.tabletop.sandbox import JOURNAL_FILE, Sandbox
 from ir.tabletop.scenario import Scenario, seconds
 from ir.tabletop.status import ExerciseStatus
 
@@ -80,75 +78,10 @@ class Exercise:
 
     # -- starting ---------------------------------------------------------------------------
     @classmethod
-    def begin(
-        cls,
-        *,
-        start: Workspace,
-        scenario: Scenario,
-        scenario_file: Path,
-        runtime_for: Callable[[Sandbox], Runtime],
-        clock: ClockSpec,
-        auto: bool = False,
-        live_fire: bool = False,
-        facilitator: str,
-        exercise_id: str | None = None,
-        located: Located | None = None,
-        on_record: Callable[[Record], None] | None = None,
-    ) -> Exercise:
-        """Create the exercise folder and sandbox, start the journal and the clock."""
-        bodies = alert_bodies(scenario, scenario_file, located)  # a missing alert file stops us before any folder
-        sandbox, sha256 = create_sandbox(
-            start,
-            scenario,
-            scenario_file,
-            exercise_id=exercise_id or new_exercise_id(scenario.id),
-            participants=(facilitator,),
-            exact=exercise_id is not None,
-            live_fire=live_fire,
-        )
-        journal: Journal | None = None
-        try:  # until the journal has its first record, a failure leaves no folder behind
-            runtime = runtime_for(sandbox)
-            runtime.world.start()
-            journal = Journal(sandbox.folder, JOURNAL_FILE).open(create=True)
-            made = cls(
-                scenario,
-                sandbox,
-                runtime,
-                journal,
-                bodies=bodies,
-                auto=auto,
-                facilitator=facilitator,
-                on_record=on_record,
-            )
-            first = journal.append(
-                K.STARTED,
-                {
-                    "exercise": sandbox.id,
-                    "scenario": {
-                        "id": scenario.id,
-                        "version": scenario.version,
-                        "sha256": sha256,
-                        "title": scenario.title,
-                    },
-                    "clock": clock.text,
-                    "auto": auto,
-                    "live_fire": live_fire,
-                    "facilitator": facilitator,
-                    "exercise_s": 0.0,
-                },
-            )
-        except BaseException:
-            if journal is not None:
-                journal.close()
-            discard(sandbox.folder)
-            raise
-        made.clock = ExerciseClock(clock, first.ts)
-        made._told(first)
-        made._write(K.PARTICIPANT_JOINED, {"as": facilitator, "role": "facilitator"})
-        if auto:
-            for role in dict.fromkeys(m.role for m in scenario.reference if m.role):
-                made._write(K.PARTICIPANT_JOINED, {"as": role, "role": role, "reference": True})
+    def begin(cls, **how: Any) -> Exercise:
+        """Create the exercise folder and sandbox, start the journal and the clock
+        (`ir.tabletop.opening.begin`: its keyword arguments)."""
+        made: Exercise = begin(cls, **how)
         return made
 
     @classmethod
