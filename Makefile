@@ -36,7 +36,7 @@ lint: venv
 
 # The whole suite: unit, CLI, and integration tests against a private real dockerd.
 test: system-deps venv lint
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 bench: system-deps venv
 	$(BIN)/python -m bench.run
