@@ -1,9 +1,10 @@
 """Parse and sort sources in parallel: one source per task in a process pool.
 
-Each worker parses one file, sorts it in runs written to named files in a folder the parent
-owns, and returns the file names, the source's statistics and its clock anchors. The parent
-merges the runs (merge.SortedSource.from_files); everything that needs more than one source
-(clock offsets, deduplication, the detectors) stays in the parent. Workers report how many
+Each worker parses one file, turns its events into records (`runs.sort_source`: facts worked out,
+lines rendered), sorts them in runs written to named files in a folder the parent owns, and
+returns the file names, the source's statistics and its clock anchors. The parent merges the runs
+(merge.SortedSource.from_files); everything that needs more than one source (clock offsets,
+deduplication, the detectors' state) stays in the parent. Workers report how many
 events they have read through a queue; the parent passes that on to a progress callback.
 """
 
@@ -19,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from ir.core import redaction
-from ir.timeline.merge import Anchors, Everything, SortedSource
+from ir.timeline.merge import Anchors, Everything
 from ir.timeline.model import Event
-from ir.timeline.prepare import prepare
+from ir.timeline.runs import run_names, sort_source
 from ir.timeline.sources import PARSERS
 from ir.timeline.sources.base import SourceStats
 from ir.timeline.untimed import Untimed
@@ -73,8 +74,8 @@ Sorted = tuple[list[str], SourceStats, Anchors, list[Event]]
 back, in their order: they never take part in the time sort or the clock anchors)."""
 
 
-def _sort(index: int, path: str, fmt: str, run: int, spill_dir: str) -> Sorted:
-    """In a worker: parse and sort one source into run files."""
+def _sort(index: int, path: str, fmt: str, rank: int, out_fmt: str | None, run: int, spill_dir: str) -> Sorted:
+    """In a worker: parse one source, its events as records in sorted run files."""
     import gc
 
     gc.disable()  # events hold no cycles; the collector only costs time here
@@ -87,16 +88,23 @@ def _sort(index: int, path: str, fmt: str, run: int, spill_dir: str) -> Sorted:
 
     held = Untimed()
     events = held.split(counted(PARSERS[fmt](where, stats), stats, report), where)
-    src = SortedSource(
-        f"{fmt}:{where.name}", events, Anchors(), Everything(), run=run, spill_dir=spill_dir, prepare=prepare
+    runs, anchors = sort_source(
+        events, rank=rank, sidx=index, fmt=out_fmt, cloud_wanted=Everything(), spill_dir=spill_dir, run=run
     )
-    return src.files(), stats, src.anchors, [e for events in held.held.values() for e in events]
+    return run_names(runs), stats, anchors, [e for events in held.held.values() for e in events]
 
 
 def sort_in_pool(
-    chosen: list[tuple[Path, str]], run: int, spill_dir: str, workers: int, progress: Progress | None
+    chosen: list[tuple[Path, str]],
+    ranks: list[int],
+    out_fmt: str | None,
+    run: int,
+    spill_dir: str,
+    workers: int,
+    progress: Progress | None,
 ) -> list[Sorted]:
-    """Every chosen source parsed and sorted by `workers` processes; results in `chosen` order."""
+    """Every chosen source parsed and sorted by `workers` processes; results in `chosen` order
+    (`ranks`: each source name's rank; `out_fmt`: the format lines are rendered in)."""
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     reports = (context or multiprocessing).Queue()
     results: dict[int, Sorted] = {}
@@ -106,7 +114,7 @@ def sort_in_pool(
         # the largest first: two workers finish together more often
         order = sorted(range(len(chosen)), key=lambda i: -_size(chosen[i][0]))
         pending: dict[Future[Sorted], int] = {
-            pool.submit(_sort, i, str(chosen[i][0]), chosen[i][1], run, spill_dir): i for i in order
+            pool.submit(_sort, i, str(chosen[i][0]), chosen[i][1], ranks[i], out_fmt, run, spill_dir): i for i in order
         }
         while pending:
             done, _ = wait(pending, timeout=EVERY_S, return_when=FIRST_COMPLETED)
