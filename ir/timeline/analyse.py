@@ -108,6 +108,28 @@ class Analyzer:
                     self.injection_source = self.last_injection
         return tags
 
+    def plain(self, ts: int, kind: str) -> Tags | None:
+        """`apply` for a timed event with no facts that is no tool, cloud or egress event (the
+        common case, kept short): its tags (a rate spike only), or None."""
+        self.total += 1
+        counts = self.counts
+        counts[kind] = counts.get(kind, 0) + 1
+        minute = ts // MINUTE_NS
+        minutes = self.minutes
+        count = minutes.get(minute, 0) + 1
+        minutes[minute] = count
+        if count == 1 and len(minutes) > 1440:  # (only a new minute makes it longer)
+            minutes.pop(next(iter(minutes)))
+        if count < 20 or (self._typical[0] == minute and (self._typical[1] is None or count < 5 * self._typical[1])):
+            return None
+        tags: Tags = []
+        self._spike(tags, minute, count)
+        if not tags:
+            return None
+        for t in tags:
+            self.tag_counts[t["tag"]] = self.tag_counts.get(t["tag"], 0) + 1
+        return tags
+
     # -- tools ------------------------------------------------------------------------------
     def _tool(self, tags: Tags, ts: int, kind: str, info: Info, untimed: bool, event: EventOf) -> None:
         injections, secret, destructive, hosts, what, ops, name = info
@@ -217,12 +239,16 @@ class Analyzer:
     def _rate(self, tags: Tags, ts: int) -> None:
         # untimed events are placed, not timed: they would all fall in one minute (not counted)
         minute = ts // MINUTE_NS
-        count = self.minutes.get(minute, 0) + 1
-        self.minutes[minute] = count
-        if len(self.minutes) > 1440:
-            self.minutes.pop(next(iter(self.minutes)))
-        if count < 20:
-            return
+        minutes = self.minutes
+        count = minutes.get(minute, 0) + 1
+        minutes[minute] = count
+        if count == 1 and len(minutes) > 1440:  # (only a new minute makes it longer)
+            minutes.pop(next(iter(minutes)))
+        if count < 20 or (self._typical[0] == minute and (self._typical[1] is None or count < 5 * self._typical[1])):
+            return  # (what `_spike` would decide, without the call)
+        self._spike(tags, minute, count)
+
+    def _spike(self, tags: Tags, minute: int, count: int) -> None:
         if self._typical[0] != minute:
             earlier = [c for m, c in self.minutes.items() if m < minute]
             self._typical = (minute, statistics.median(earlier) if len(earlier) >= 3 else None)

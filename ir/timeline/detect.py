@@ -203,12 +203,20 @@ def _destructive_api(action: str) -> bool:
     return found
 
 
+_HOSTS: dict[str, str] = {}
+
+
 def host(url: str) -> str:
     """The host a URL sends to, lower case (the URL itself when it names none)."""
-    try:
-        return (urlsplit(url).hostname or url).lower()
-    except ValueError:  # `http://[` and the like: not a URL urlsplit reads
-        return url.lower()
+    found = _HOSTS.get(url)
+    if found is None:
+        try:
+            found = (urlsplit(url).hostname or url).lower()
+        except ValueError:  # `http://[` and the like: not a URL urlsplit reads
+            found = url.lower()
+        if len(_HOSTS) < 10_000:
+            _HOSTS[url] = found
+    return found
 
 
 def texts(e: Event) -> tuple[str, str, str]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from ir.core.errors import InputError
 from ir.core.inventory import Agent
@@ -23,10 +24,27 @@ from ir.timeline.sources import PARSERS, Detection, detect_file, expand
 from ir.timeline.sources.base import SourceStats
 from ir.timeline.stream import Stream
 from ir.timeline.untimed import Untimed
-from ir.timeline.workers import POOL_MIN_BYTES, Progress, counted, cpus, sort_in_pool
+from ir.timeline.workers import POOL_MIN_BYTES, Progress, cpus, sort_in_pool
 
-WRITE_EVERY = 1 << 20
-"""Bytes of lines gathered before each write to the output."""
+WRITE_EVERY = 4096
+"""Lines gathered before each write to the output."""
+
+
+def _binary(out: TextIO) -> BinaryIO | None:
+    """The byte stream under a UTF-8 text stream that writes newlines as they are, else None (the
+    lines are then written as text)."""
+    raw = getattr(out, "buffer", None)
+    encoding = str(getattr(out, "encoding", "") or "").lower().replace("-", "")
+    if raw is None or encoding != "utf8" or os.linesep != "\n":
+        return None
+    return raw  # type: ignore[no-any-return]
+
+
+def _put(out: TextIO, binary: BinaryIO | None, lines: list[bytes]) -> None:
+    if binary is not None:
+        binary.write(b"".join(lines))
+    else:
+        out.write(b"".join(lines).decode())
 
 
 @dataclass
@@ -72,17 +90,18 @@ class Timeline:
         try:
             if fmt == "timesketch-csv":
                 out.write(csv_header())
-            chunk: list[bytes] = []
-            size = 0
-            for line in stream.lines(fmt):
-                chunk.append(line)
-                size += len(line)
-                if size >= WRITE_EVERY:
-                    out.write(b"".join(chunk).decode())
-                    count += len(chunk)
-                    chunk, size = [], 0
-            out.write(b"".join(chunk).decode())
-            return count + len(chunk)
+            binary = _binary(out)
+            if binary is not None:
+                out.flush()
+            gathered: list[bytes] = []
+            for chunk in stream.chunks(fmt):
+                count += len(chunk)
+                gathered += chunk
+                if len(gathered) >= WRITE_EVERY:
+                    _put(out, binary, gathered)
+                    gathered = []
+            _put(out, binary, gathered)
+            return count
         finally:
             cleanup(self.sources)
             if enabled:
@@ -194,8 +213,17 @@ def _build(
                     if progress is not None:
                         progress(where, count, False)
 
-                events = untimed.split(counted(PARSERS[fmt](path, st), st, report if progress else None), path)
-                runs, anchors = sort_source(events, rank=ranks[sidx], sidx=sidx, fmt=out_fmt, cloud_wanted=wanted)
+                runs, anchors = sort_source(
+                    PARSERS[fmt](path, st),
+                    rank=ranks[sidx],
+                    sidx=sidx,
+                    fmt=out_fmt,
+                    cloud_wanted=wanted,
+                    stats=st,
+                    held=untimed,
+                    path=path,
+                    report=report if progress else None,
+                )
                 if progress is not None:
                     progress(where, st.events, True)
                 for op, _ts in anchors.aws:

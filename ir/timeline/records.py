@@ -29,11 +29,12 @@ from ir.timeline.detect import Facts, event_info, might_hold, texts
 from ir.timeline.export import TIMESKETCH_FIELDS, csv_row, table_line, timesketch_row
 from ir.timeline.model import Event, dumps, iso
 
-TS, KEY, KIND, CALL, INFO, LINE, EVJ, ORIG = range(8)
+TS, KEY, KIND, CALL, INFO, LINE, EVJ, ORIG, AT = range(9)
 """A record: (time, tie-breaking key, kind, tool call id or None, analyser facts, output line or
 None, the event as JSON when the line is not, the event before redaction as JSON when redaction
-changed it). Records sort as tuples: time, then `KEY` (source name's rank, seq, source index,
-order read), which is unique — the order heapq.merge of the sources' sorted runs gave."""
+changed it, where in the line its (empty) tags are, or -1). Records sort as tuples: time, then
+`KEY` (source name's rank, seq, source index, order read), which is unique — the order
+heapq.merge of the sources' sorted runs gave."""
 Record = tuple[Any, ...]
 SECRET = "_secret"
 """On a materialized event: True when its texts must still be redacted (False: the worker did)."""
@@ -70,10 +71,41 @@ def record(e: Event, facts: Facts | None, tie: int, fmt: str | None) -> Record:
     shown = _redacted_copy(e) if might_hold(e) else e
     orig = dumps(e) if shown is not e else None
     if fmt is None:
-        return (e["ts"], tie, kind, call, event_info(e, facts), None, dumps(shown), orig)
-    line = render(shown, fmt)
+        return (e["ts"], tie, kind, call, event_info(e, facts), None, dumps(shown), orig, -1)
+    info = event_info(e, facts)
     evj = None if fmt == "jsonl" else dumps(shown)
-    return (e["ts"], tie, kind, call, event_info(e, facts), line, evj, orig)
+    marker = _MARKERS.get(fmt)
+    if marker is None or shown["tags"]:
+        return (e["ts"], tie, kind, call, info, render(shown, fmt), evj, orig, -1)
+    shown["tags"] = _MARK
+    try:
+        line = render(shown, fmt)
+    finally:
+        shown["tags"] = []
+    at = line.find(marker)
+    if at < 0 or line.find(marker, at + 1) >= 0:  # the event itself holds the marker: no splicing
+        return (e["ts"], tie, kind, call, info, render(shown, fmt), evj, orig, -1)
+    line = b"".join((line[:at], _EMPTY[fmt], line[at + len(marker) :]))
+    return (e["ts"], tie, kind, call, info, line, evj, orig, at)
+
+
+_MARK = [{"tag": "\0ir-tags\0", "why": ""}]
+"""Rendered in place of an event's (empty) tags, to find where they are in its line."""
+_MARKERS = {"jsonl": b'[{"tag":"\\u0000ir-tags\\u0000","why":""}]', "timesketch": b'"\\u0000ir-tags\\u0000"'}
+_EMPTY = {"jsonl": b"[]", "timesketch": b'""'}
+
+
+def spliced(r: Record, tags: list[dict[str, str]], fmt: str) -> bytes:
+    """The record's line with `tags` (reasons already redacted) in place of its empty tags."""
+    line: bytes = r[LINE]
+    at: int = r[AT]
+    if fmt == "jsonl":
+        inserted = dumps(tags)
+        if not inserted.isascii() or b"\x7f" in inserted:
+            inserted = json_safe(inserted.decode()).encode()
+    else:
+        inserted = dumps(",".join(t["tag"] for t in tags))
+    return b"".join((line[:at], inserted, line[at + 2 :]))
 
 
 def _redacted_copy(e: Event) -> Event:
@@ -172,6 +204,6 @@ def shifted(block: list[Record], offset: int) -> list[Record]:
     """A block of a source whose clock is corrected: times moved, and every line dropped (the
     event is rendered again with its new time; its JSON line is kept to read it back)."""
     return [
-        (r[TS] + offset, r[KEY], r[KIND], r[CALL], r[INFO], None, r[EVJ] if r[EVJ] is not None else r[LINE], r[ORIG])
+        (r[TS] + offset, r[KEY], r[KIND], r[CALL], r[INFO], None, r[LINE] if r[EVJ] is None else r[EVJ], r[ORIG], -1)
         for r in block
     ]

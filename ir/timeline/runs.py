@@ -8,7 +8,9 @@ with its own secrets masked). Records are sorted in runs of `RUN` and written to
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import IO
 
 from ir.timeline import merge
@@ -16,6 +18,11 @@ from ir.timeline.detect import TOOL_KINDS, tool_facts
 from ir.timeline.merge import Anchors, Everything, Run
 from ir.timeline.model import Event
 from ir.timeline.records import Record, key, record, write_run
+from ir.timeline.sources.base import SourceStats
+from ir.timeline.untimed import Untimed
+
+EVERY_S = 0.1
+"""Seconds between progress reports of one source."""
 
 
 def sort_source(
@@ -25,6 +32,10 @@ def sort_source(
     sidx: int,
     fmt: str | None,
     cloud_wanted: set[str] | Everything,
+    stats: SourceStats,
+    held: Untimed,
+    path: Path,
+    report: Callable[[int], None] | None = None,
     spill_dir: str | None = None,
     run: int | None = None,
 ) -> tuple[list[Run], Anchors]:
@@ -32,22 +43,36 @@ def sort_source(
 
     `rank`: the rank of the source's name among every source's (equal names, equal ranks);
     `sidx`: its index among the sources; `fmt`: the output format lines are rendered in (None: the
-    event as JSON). With `spill_dir` (a worker's), every run goes to a named file there, closed
-    (`run_names` gives the names); else runs beyond the first go to unnamed temporary files."""
+    event as JSON). Events are counted into `stats` (`report(count)` at most every EVERY_S
+    seconds); untimed ones are held back in `held`, in their order. With `spill_dir` (a worker's),
+    every run goes to a named file there, closed (`run_names` gives the names); else runs beyond
+    the first go to unnamed temporary files."""
     size = run or merge.RUN
     anchors = Anchors()
     note = anchors.note
     runs: list[Run] = []
     buffer: list[Record] = []
     append = buffer.append
-    for nth, e in enumerate(events):
+    count = nth = 0
+    due = time.monotonic() + EVERY_S
+    for e in events:
+        count += 1
+        if report is not None and not count & 1023 and time.monotonic() >= due:
+            stats.events = count
+            report(count)
+            due = time.monotonic() + EVERY_S
+        if e.get("untimed"):
+            held.hold([e], path)
+            continue
         facts = tool_facts(e) if e["kind"] in TOOL_KINDS else None
         note(e, facts, cloud_wanted)
         append(record(e, facts, key(rank, e["seq"], sidx, nth), fmt))
+        nth += 1
         if len(buffer) >= size:
             runs.append(_spill(buffer, spill_dir))
             buffer = []
             append = buffer.append
+    stats.events = count
     if buffer:
         if runs or spill_dir:
             runs.append(_spill(buffer, spill_dir))

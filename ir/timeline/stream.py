@@ -3,9 +3,9 @@
 Every source's sorted runs of records are merged (`merge.merged_blocks`); a tool call seen in
 several sources (same call id, within `DEDUP_WINDOW_NS`) becomes one event whose `evidence` lists
 the other raw records; the analyser tags each event in time order from its facts; untimed events
-come last, placed. An event nothing changed leaves as the line its worker rendered; one that was
-changed is read back (`records.materialize`), changed, redacted and rendered again — as the
-pipeline always wrote it.
+come last, placed. An event nothing changed leaves as the line its worker rendered; one that only
+gained tags has them put in its line (`records.spliced`); any other change reads the event back
+(`records.materialize`), changes, redacts and renders it again — as the pipeline always wrote it.
 """
 
 from __future__ import annotations
@@ -15,15 +15,31 @@ from collections.abc import Iterator
 from typing import Any
 
 from ir.core.redaction import might_hold_secret, redact, redact_text
-from ir.timeline.analyse import Analyzer
-from ir.timeline.detect import event_info, might_hold, texts
+from ir.timeline.analyse import Analyzer, Tags
+from ir.timeline.detect import TOOL_KINDS, event_info, might_hold, texts
 from ir.timeline.merge import DEDUP_MAX, DEDUP_WINDOW_NS, SortedSource, merged_blocks
 from ir.timeline.model import Event
-from ir.timeline.records import CALL, INFO, KEY, KIND, LINE, SECRET, TS, Record, materialize, rank_of, render, sidx_of
+from ir.timeline.records import (
+    AT,
+    CALL,
+    INFO,
+    KEY,
+    KIND,
+    LINE,
+    SECRET,
+    TS,
+    Record,
+    materialize,
+    rank_of,
+    render,
+    sidx_of,
+    spliced,
+)
 from ir.timeline.untimed import Untimed
 
-Released = tuple[Record, Event | None]
-"""A record leaving the merge, with its event when the parent already holds it as a dict."""
+SPLICED = frozenset({"jsonl", "timesketch"})
+"""Formats whose lines take tags in place (`records.spliced`)."""
+_ANALYSED = TOOL_KINDS | {"cloud_api_call", "net_egress"}
 
 
 def redacted(e: Event) -> Event:
@@ -46,7 +62,7 @@ def redacted(e: Event) -> Event:
 
 
 class Stream:
-    """One pass over the merged sources (`lines` or `events`, once)."""
+    """One pass over the merged sources (`chunks` or `events`, once)."""
 
     def __init__(self, sources: list[SortedSource], analyzer: Analyzer, untimed: Untimed, fmt: str | None) -> None:
         self.sources = sources
@@ -56,6 +72,7 @@ class Stream:
         self._offsets = [src.offset_ns for src in sources]
         self._r: Record = ()
         self._e: Event | None = None
+        self._folded: dict[int, Event] = {}
 
     def _offset(self, r: Record) -> int:
         return self._offsets[sidx_of(r[KEY])] if r[KEY] >= 0 else 0
@@ -66,72 +83,107 @@ class Stream:
             self._e = materialize(self._r, self._offset(self._r))
         return self._e
 
-    def lines(self, fmt: str) -> Iterator[bytes]:
-        """Every event's output line in `fmt`, in time order, tagged and redacted."""
+    def chunks(self, fmt: str) -> Iterator[list[bytes]]:
+        """Every event's output line in `fmt`, in time order, tagged and redacted, a batch at a time."""
         apply = self.analyzer.apply
+        plain = self.analyzer.plain
+        folded = self._folded
         own = fmt == self.fmt
-        for r, e in self._released():
-            self._r, self._e = r, e
-            untimed = e is not None and bool(e.get("untimed"))
-            tags = apply(r[TS], r[KIND], r[INFO] if e is None else event_info(e, None), untimed, self._event)
-            e = self._e
-            if e is None and not tags and own and r[LINE] is not None:
-                yield r[LINE]
-                continue
-            e = self._finish(tags)
-            yield render(e, fmt)
+        splice = own and fmt in SPLICED
+        for batch in self._released():
+            out: list[bytes] = []
+            append = out.append
+            for r in batch:
+                e = folded.pop(id(r), None) if folded else None
+                if e is None:
+                    kind = r[KIND]
+                    info = r[INFO]
+                    if info is None and kind not in _ANALYSED:
+                        tags = plain(r[TS], kind)
+                        if tags is None and own and r[LINE] is not None:
+                            append(r[LINE])
+                            continue
+                        self._r, self._e = r, None
+                    else:
+                        self._r, self._e = r, None
+                        tags = apply(r[TS], kind, info, False, self._event)
+                        if not tags and own and self._e is None and r[LINE] is not None:
+                            append(r[LINE])
+                            continue
+                    if tags and splice and self._e is None and r[LINE] is not None and r[AT] >= 0:
+                        for t in tags:
+                            t["why"] = redact_text(t["why"])
+                        append(spliced(r, tags, fmt))
+                        continue
+                else:
+                    self._r, self._e = r, e
+                    tags = apply(r[TS], r[KIND], event_info(e, None), bool(e.get("untimed")), self._event)
+                append(render(self._finish(tags), fmt))
+            yield out
 
     def events(self) -> Iterator[Event]:
         """Every event as a dict, in time order, tagged and redacted."""
         apply = self.analyzer.apply
-        for r, e in self._released():
-            self._r, self._e = r, e
-            untimed = e is not None and bool(e.get("untimed"))
-            tags = apply(r[TS], r[KIND], r[INFO] if e is None else event_info(e, None), untimed, self._event)
-            yield self._finish(tags)
+        folded = self._folded
+        for batch in self._released():
+            for r in batch:
+                e = folded.pop(id(r), None) if folded else None
+                self._r, self._e = r, e
+                info = r[INFO] if e is None else event_info(e, None)
+                untimed = e is not None and bool(e.get("untimed"))
+                yield self._finish(apply(r[TS], r[KIND], info, untimed, self._event))
 
-    def _finish(self, tags: list[dict[str, str]]) -> Event:
+    def _finish(self, tags: Tags | None) -> Event:
         e = self._event()
         if tags:
             e["tags"] = tags
         return redacted(e)
 
-    def _released(self) -> Iterator[Released]:
-        """Records in time order, a tool call seen again in another source folded into the first
-        (which is then held as a dict), then the untimed events, placed."""
+    def _released(self) -> Iterator[list[Record]]:
+        """Records in time order, a batch at a time; a tool call seen again in another source is
+        folded into the first (then held as a dict in `_folded`); last the untimed events, placed
+        (records of their own, each event in `_folded`)."""
         pending: deque[Record] = deque()
         by_call: dict[tuple[str, str], Record] = {}
-        folded: dict[int, Event] = {}
+        folded = self._folded
         last: int | None = None
         for batch in merged_blocks(self.sources):
+            ready: list[Record] = []
             for r in batch:
                 call = r[CALL]
                 if call is not None:
                     ck = (call, r[KIND])
                     first = by_call.get(ck)
                     if first is not None and rank_of(first[KEY]) != rank_of(r[KEY]):
-                        self._fold(first, r, folded)
+                        self._fold(first, r)
                         continue
                 ts = r[TS]
                 while pending and (pending[0][TS] < ts - DEDUP_WINDOW_NS or len(pending) >= DEDUP_MAX):
                     out = pending.popleft()
                     if out[CALL] is not None:
                         by_call.pop((out[CALL], out[KIND]), None)
-                    last = out[TS]
-                    yield out, folded.pop(id(out), None) if folded else None
+                    ready.append(out)
                 pending.append(r)
                 if call is not None:
                     by_call.setdefault(ck, r)
-        while pending:
-            out = pending.popleft()
-            last = out[TS]
-            yield out, folded.pop(id(out), None) if folded else None
+            if ready:
+                last = ready[-1][TS]
+                yield ready
+        if pending:
+            last = pending[-1][TS]
+            yield list(pending)
+        held: list[Record] = []
         for e in self.untimed.place(last):
-            yield (e["ts"], -1, e["kind"], None, None, None, None, None), e
+            r = (e["ts"], -1, e["kind"], None, None, None, None, None, -1)
+            folded[id(r)] = e
+            held.append(r)
+        if held:
+            yield held
 
-    def _fold(self, first: Record, r: Record, folded: dict[int, Event]) -> None:
+    def _fold(self, first: Record, r: Record) -> None:
         """The same tool call from another source: its raw record is evidence of the first, and
         fills in the first's arguments or result when those are missing."""
+        folded = self._folded
         e = folded.get(id(first))
         if e is None:
             e = folded[id(first)] = materialize(first, self._offset(first), unredacted=True)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,13 @@ from typing import Any
 from ir.core import redaction
 from ir.timeline.merge import Anchors, Everything
 from ir.timeline.model import Event
-from ir.timeline.runs import run_names, sort_source
+from ir.timeline.runs import EVERY_S, run_names, sort_source
 from ir.timeline.sources import PARSERS
 from ir.timeline.sources.base import SourceStats
 from ir.timeline.untimed import Untimed
 
 Progress = Callable[[str, int, bool], None]
 """progress(source, events read so far, finished): called in the parent at most ~10×/s per source."""
-EVERY_S = 0.1
 POOL_MIN_BYTES = 8 * 1024 * 1024
 """Inputs smaller than this are parsed in-process (starting workers costs more than it saves)."""
 
@@ -43,24 +41,6 @@ def cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
-
-
-def counted(
-    events: Iterator[Event], stats: SourceStats, report: Callable[[int], None] | None = None
-) -> Iterator[Event]:
-    """Count events into `stats`; `report(count)` at most every EVERY_S seconds."""
-    if report is None:
-        for e in events:
-            stats.events += 1
-            yield e
-        return
-    due = time.monotonic() + EVERY_S
-    for e in events:
-        stats.events += 1
-        if not stats.events & 1023 and time.monotonic() >= due:
-            report(stats.events)
-            due = time.monotonic() + EVERY_S
-        yield e
 
 
 def _start(reports: Any, known: list[str]) -> None:
@@ -87,9 +67,18 @@ def _sort(index: int, path: str, fmt: str, rank: int, out_fmt: str | None, run: 
             _reports.put((index, count))
 
     held = Untimed()
-    events = held.split(counted(PARSERS[fmt](where, stats), stats, report), where)
     runs, anchors = sort_source(
-        events, rank=rank, sidx=index, fmt=out_fmt, cloud_wanted=Everything(), spill_dir=spill_dir, run=run
+        PARSERS[fmt](where, stats),
+        rank=rank,
+        sidx=index,
+        fmt=out_fmt,
+        cloud_wanted=Everything(),
+        stats=stats,
+        held=held,
+        path=where,
+        report=report,
+        spill_dir=spill_dir,
+        run=run,
     )
     return run_names(runs), stats, anchors, [e for events in held.held.values() for e in events]
 
