@@ -15,7 +15,8 @@ from typing import Any
 
 import msgspec
 
-from ir.timeline.model import Event, event, parse_time
+from ir.core.redaction import could_hold_secret
+from ir.timeline.model import CLEAN, Event, dumps, event, parse_time
 from ir.timeline.sources.base import SourceStats, as_text, lines, loads, maybe_json, shown
 from ir.timeline.sources.sample import Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
@@ -150,11 +151,30 @@ def record_event(r: Record, source: str, seq: int, ref: str, stats: SourceStats)
         "links": {},
         "tags": [],
         "raw_ref": ref,
-        "message": f"{name} {as_text(arguments if kind == 'tool_call' else result, 160)}",
+        "message": "",
     }
+    brief = _whole(arguments if kind == "tool_call" else result)
+    if brief is None:  # (beyond the encoders: as_text shows it its own way)
+        made["message"] = f"{name} {as_text(arguments if kind == 'tool_call' else result, 160)}"
+    else:
+        made["message"] = f"{name} {brief if len(brief) <= 160 else brief[:160] + '…'}"
     if when[1]:
         made["assumed_utc"] = True
+    tool = made["tool"]
+    pieces = [name, *(_whole(tool[k]) for k in ("call_id", "arguments", "result", "success"))]
+    if None not in pieces:  # every text redaction looks at is made of these pieces
+        made[CLEAN] = not could_hold_secret("\0".join(pieces))  # type: ignore[arg-type]
     return made
+
+
+def _whole(value: Any) -> str | None:
+    """A value as text, whole (as_text without the cut), or None when no encoder writes it."""
+    if isinstance(value, str):
+        return value
+    try:
+        return dumps(value).decode()
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
 def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
