@@ -84,19 +84,32 @@ class Analyzer:
         """Analyse one event (in time order) from its facts; returns its tags (`tags`, added to)."""
         tags = [] if tags is None else tags
         self.total += 1
-        self.counts[kind] = self.counts.get(kind, 0) + 1
+        counts = self.counts
+        counts[kind] = counts.get(kind, 0) + 1
         if kind in TOOL_KINDS:
             if info is not None:
                 self._tool(tags, ts, kind, info, untimed, event)
-            elif kind == "tool_call":
+            elif kind == "tool_call" and self.recent_calls:
                 self._forget_calls(ts)
         elif kind == "cloud_api_call":
-            if info is not None:
+            # user, key, action, destructive: nothing to do unless ours, a secret API or destructive
+            if info is not None and (
+                info[0] in self.principals or info[1] in self.keys or info[3] in SECRET_APIS or info[6]
+            ):
                 self._cloud(tags, ts, info, event)
         elif kind == "net_egress" and info is not None:
             self._egress(tags, ts, untimed, info[0], info[1], event)
-        if not untimed:
-            self._rate(tags, ts)
+        if not untimed:  # untimed events are placed, not timed: they would all fall in one minute
+            minute = ts // MINUTE_NS
+            minutes = self.minutes
+            count = minutes.get(minute, 0) + 1
+            minutes[minute] = count
+            if count == 1 and len(minutes) > 1440:  # (only a new minute makes it longer)
+                minutes.pop(next(iter(minutes)))
+            if count >= 20 and (
+                self._typical[0] != minute or (self._typical[1] is not None and count >= 5 * self._typical[1])
+            ):
+                self._spike(tags, minute, count)
         if tags:
             for t in tags:
                 self.tag_counts[t["tag"]] = self.tag_counts.get(t["tag"], 0) + 1
@@ -236,18 +249,6 @@ class Analyzer:
                     break
 
     # -- rate -------------------------------------------------------------------------------
-    def _rate(self, tags: Tags, ts: int) -> None:
-        # untimed events are placed, not timed: they would all fall in one minute (not counted)
-        minute = ts // MINUTE_NS
-        minutes = self.minutes
-        count = minutes.get(minute, 0) + 1
-        minutes[minute] = count
-        if count == 1 and len(minutes) > 1440:  # (only a new minute makes it longer)
-            minutes.pop(next(iter(minutes)))
-        if count < 20 or (self._typical[0] == minute and (self._typical[1] is None or count < 5 * self._typical[1])):
-            return  # (what `_spike` would decide, without the call)
-        self._spike(tags, minute, count)
-
     def _spike(self, tags: Tags, minute: int, count: int) -> None:
         if self._typical[0] != minute:
             earlier = [c for m, c in self.minutes.items() if m < minute]

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ir.core.redaction import might_hold_secret
-from ir.timeline.model import Event, dumps
+from ir.timeline.model import ARGS_TEXT, Event, dumps
 
 INJECTION = re.compile(
     r"(?i)(ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|prompts|rules)"
@@ -127,9 +127,11 @@ def tool_facts(e: Event) -> Facts:
         if match:
             quote = " ".join(text[match.start() : match.start() + 120].split())
             injections.append(f"{where} of {tool.get('name')} carries an instruction: {quote!r}")
+    args = e.pop(ARGS_TEXT, None)
     if e["kind"] != "tool_call":
         return injections, None, None, [], None, []
-    args = _text(tool.get("arguments"))
+    if args is None:
+        args = _text(tool.get("arguments"))
     low = args.lower()
     secret = SECRET_PATH.search(args) if _holds_any(low, _SECRET_PATH_WORDS) else None
     destructive = None

@@ -35,6 +35,9 @@ import msgspec
 import orjson
 
 Event = dict[str, Any]
+ARGS_TEXT = "_args_text"
+"""Set by a parser that wrote the tool's arguments as text (`detect.tool_facts` takes it instead of
+writing them again); taken off before the event goes anywhere."""
 CLEAN = "_clean"
 """Set (True) by a parser that knows none of the event's texts can hold a secret (the redaction
 pre-check is then skipped); taken off before the event goes anywhere (`records.record`)."""

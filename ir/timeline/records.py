@@ -27,7 +27,7 @@ from ir.core.redaction import might_hold_secret, redact, redact_text
 from ir.core.text import json_safe
 from ir.timeline.detect import Facts, event_info, might_hold, texts
 from ir.timeline.export import TIMESKETCH_FIELDS, csv_row, table_line, timesketch_row
-from ir.timeline.model import CLEAN, Event, dumps, iso
+from ir.timeline.model import ARGS_TEXT, CLEAN, Event, dumps, iso
 
 TS, KEY, KIND, CALL, INFO, LINE, EVJ, ORIG, AT = range(9)
 """A record: (time, tie-breaking key, kind, tool call id or None, analyser facts, output line or
@@ -68,6 +68,7 @@ def record(e: Event, facts: Facts | None, tie: int, fmt: str | None) -> Record:
     kind = e["kind"]
     tool = e.get("tool")
     call = str(tool["call_id"]) if tool and tool.get("call_id") else None
+    e.pop(ARGS_TEXT, None)
     shown = e if e.pop(CLEAN, False) or not might_hold(e) else _redacted_copy(e)
     orig = dumps(e) if shown is not e else None
     if fmt is None:

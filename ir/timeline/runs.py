@@ -16,7 +16,7 @@ from typing import IO
 from ir.timeline import merge
 from ir.timeline.detect import TOOL_KINDS, tool_facts
 from ir.timeline.merge import Anchors, Everything, Run
-from ir.timeline.model import Event
+from ir.timeline.model import ARGS_TEXT, CLEAN, Event
 from ir.timeline.records import Record, key, record, write_run
 from ir.timeline.sources.base import SourceStats
 from ir.timeline.untimed import Untimed
@@ -62,6 +62,8 @@ def sort_source(
             report(count)
             due = time.monotonic() + EVERY_S
         if e.get("untimed"):
+            e.pop(ARGS_TEXT, None)  # (what a parser left for this loop: an untimed event does not pass it)
+            e.pop(CLEAN, None)
             held.hold([e], path)
             continue
         facts = tool_facts(e) if e["kind"] in TOOL_KINDS else None

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from ir.core.redaction import could_hold_secret
-from ir.timeline.model import CLEAN, Event, dumps, event, parse_time
+from ir.timeline.model import ARGS_TEXT, CLEAN, Event, dumps, event, parse_time
 from ir.timeline.sources.base import SourceStats, as_text, lines, loads, maybe_json, shown
 from ir.timeline.sources.sample import Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
@@ -153,18 +153,29 @@ def record_event(r: Record, source: str, seq: int, ref: str, stats: SourceStats)
         "raw_ref": ref,
         "message": "",
     }
-    brief = _whole(arguments if kind == "tool_call" else result)
+    args_text = _whole(arguments)
+    result_text = _whole(result)
+    brief = args_text if kind == "tool_call" else result_text
     if brief is None:  # (beyond the encoders: as_text shows it its own way)
         made["message"] = f"{name} {as_text(arguments if kind == 'tool_call' else result, 160)}"
     else:
         made["message"] = f"{name} {brief if len(brief) <= 160 else brief[:160] + '…'}"
     if when[1]:
         made["assumed_utc"] = True
+    if args_text is not None:
+        made[ARGS_TEXT] = args_text
     tool = made["tool"]
-    pieces = [name, *(_whole(tool[k]) for k in ("call_id", "arguments", "result", "success"))]
-    if None not in pieces:  # every text redaction looks at is made of these pieces
-        made[CLEAN] = not could_hold_secret("\0".join(pieces))  # type: ignore[arg-type]
+    call_id, success = tool["call_id"], tool["success"]
+    call_text = call_id if type(call_id) is str else "" if type(call_id) in _NO_STEMS else _whole(call_id)
+    success_text = "" if type(success) in _NO_STEMS else _whole(success)
+    if args_text is not None and result_text is not None and call_text is not None and success_text is not None:
+        # every text redaction looks at (message, tool as JSON, target) is made of these pieces
+        made[CLEAN] = not could_hold_secret("\0".join((name, call_text, args_text, result_text, success_text)))
     return made
+
+
+_NO_STEMS = (type(None), bool, int, float)
+"""Values whose JSON holds no letters but `e` of an exponent, `true`, `false`, `null`: no stem."""
 
 
 def _whole(value: Any) -> str | None:
