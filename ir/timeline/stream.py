@@ -10,7 +10,6 @@ gained tags has them put in its line (`records.spliced`); any other change reads
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -142,40 +141,63 @@ class Stream:
     def _released(self) -> Iterator[list[Record]]:
         """Records in time order, a batch at a time; a tool call seen again in another source is
         folded into the first (then held as a dict in `_folded`); last the untimed events, placed
-        (records of their own, each event in `_folded`)."""
-        pending: deque[Record] = deque()
+        (records of their own, each event in `_folded`).
+
+        A record is released once DEDUP_WINDOW_NS have passed after it, or when DEDUP_MAX are
+        waiting: until then a later record of the same call from another source folds into it.
+        Releases are made a batch at a time, and whenever a call id is seen again, first those
+        due by then: the same releases, in the same order, as one record at a time."""
+        pending: list[Record] = []
         by_call: dict[tuple[str, str], Record] = {}
-        folded = self._folded
+        head = 0
         last: int | None = None
+
+        def release(now: int, most: int) -> list[Record]:
+            """Release, oldest first, what is older than `now` less the window, and beyond `most`."""
+            nonlocal head
+            start = head
+            limit = now - DEDUP_WINDOW_NS
+            end = len(pending)
+            while head < end and (pending[head][TS] < limit or end - head > most):
+                out = pending[head]
+                if out[CALL] is not None:
+                    by_call.pop((out[CALL], out[KIND]), None)
+                head += 1
+            return pending[start:head]
+
         for batch in merged_blocks(self.sources):
             ready: list[Record] = []
             for r in batch:
                 call = r[CALL]
                 if call is not None:
                     ck = (call, r[KIND])
-                    first = by_call.get(ck)
-                    if first is not None and rank_of(first[KEY]) != rank_of(r[KEY]):
-                        self._fold(first, r)
-                        continue
-                ts = r[TS]
-                while pending and (pending[0][TS] < ts - DEDUP_WINDOW_NS or len(pending) >= DEDUP_MAX):
-                    out = pending.popleft()
-                    if out[CALL] is not None:
-                        by_call.pop((out[CALL], out[KIND]), None)
-                    ready.append(out)
+                    if ck in by_call:  # the call again: first what one record at a time had released
+                        if last is not None:
+                            ready += release(last, DEDUP_MAX)
+                        first = by_call.get(ck)
+                        if first is not None and rank_of(first[KEY]) != rank_of(r[KEY]):
+                            self._fold(first, r)
+                            continue
+                        ready += release(r[TS], DEDUP_MAX - 1)
+                        if first is None:
+                            by_call[ck] = r
+                    else:
+                        by_call[ck] = r
                 pending.append(r)
-                if call is not None:
-                    by_call.setdefault(ck, r)
+                last = r[TS]
+            if last is not None:
+                ready += release(last, DEDUP_MAX)
+            if head > 4096:
+                del pending[:head]
+                head = 0
             if ready:
-                last = ready[-1][TS]
                 yield ready
-        if pending:
-            last = pending[-1][TS]
-            yield list(pending)
+        if head < len(pending):
+            yield pending[head:]
         held: list[Record] = []
-        for e in self.untimed.place(last):
+        for e in self.untimed.place(pending[-1][TS] if pending else None):
             r = (e["ts"], -1, e["kind"], None, None, None, None, None, -1)
-            folded[id(r)] = e
+            self._folded[id(r)] = e
             held.append(r)
         if held:
             yield held
