@@ -41,6 +41,8 @@ SECRET = "_secret"
 BLOCK = 1024
 """Records per marshal block in a run file."""
 _SEQ_BITS, _SIDX_BITS, _NTH_BITS = 48, 20, 44
+SEQ_SHIFT, SEQ_MAX = _SIDX_BITS + _NTH_BITS, (1 << _SEQ_BITS) - 1
+"""`key(rank, seq, sidx, nth) == key(rank, 0, sidx, 0) | seq << SEQ_SHIFT | nth` for 0 <= seq <= SEQ_MAX."""
 _LENGTH = struct.Struct("<Q")
 _DECODE = msgspec.json.Decoder()
 
@@ -75,25 +77,21 @@ def record(e: Event, facts: Facts | None, tie: int, fmt: str | None) -> Record:
         return (e["ts"], tie, kind, call, event_info(e, facts), None, dumps(shown), orig, -1)
     info = event_info(e, facts)
     evj = None if fmt == "jsonl" else dumps(shown)
-    marker = _MARKERS.get(fmt)
-    if marker is None or shown["tags"]:
-        return (e["ts"], tie, kind, call, info, render(shown, fmt), evj, orig, -1)
-    shown["tags"] = _MARK
-    try:
-        line = render(shown, fmt)
-    finally:
-        shown["tags"] = []
-    at = line.find(marker)
-    if at < 0 or line.find(marker, at + 1) >= 0:  # the event itself holds the marker: no splicing
-        return (e["ts"], tie, kind, call, info, render(shown, fmt), evj, orig, -1)
-    line = b"".join((line[:at], _EMPTY[fmt], line[at + len(marker) :]))
+    line = render(shown, fmt)
+    needle = _TAGS.get(fmt)
+    at = -1
+    if needle is not None and not shown["tags"]:
+        at = line.find(needle)
+        if at >= 0 and line.find(needle, at + 1) < 0:
+            at += 7  # (`"tags":`) where the empty tags are: one place, so the event's own
+        else:
+            at = -1  # (nested objects of its own with the same keys: no splicing)
     return (e["ts"], tie, kind, call, info, line, evj, orig, at)
 
 
-_MARK = [{"tag": "\0ir-tags\0", "why": ""}]
-"""Rendered in place of an event's (empty) tags, to find where they are in its line."""
-_MARKERS = {"jsonl": b'[{"tag":"\\u0000ir-tags\\u0000","why":""}]', "timesketch": b'"\\u0000ir-tags\\u0000"'}
-_EMPTY = {"jsonl": b"[]", "timesketch": b'""'}
+_TAGS = {"jsonl": b'"tags":[],"raw_ref":', "timesketch": b'"tags":"","raw_ref":'}
+"""An event's empty tags, and the key after them, as its line writes them (quotes unescaped:
+structure, never inside a string)."""
 
 
 def spliced(r: Record, tags: list[dict[str, str]], fmt: str) -> bytes:

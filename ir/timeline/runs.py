@@ -17,7 +17,7 @@ from ir.timeline import merge
 from ir.timeline.detect import TOOL_KINDS, tool_facts
 from ir.timeline.merge import Anchors, Everything, Run
 from ir.timeline.model import ARGS_TEXT, CLEAN, Event
-from ir.timeline.records import Record, key, record, write_run
+from ir.timeline.records import SEQ_MAX, SEQ_SHIFT, Record, key, record, write_run
 from ir.timeline.sources.base import SourceStats
 from ir.timeline.untimed import Untimed
 
@@ -54,6 +54,7 @@ def sort_source(
     buffer: list[Record] = []
     append = buffer.append
     count = nth = 0
+    base = key(rank, 0, sidx, 0)
     due = time.monotonic() + EVERY_S
     for e in events:
         count += 1
@@ -68,7 +69,9 @@ def sort_source(
             continue
         facts = tool_facts(e) if e["kind"] in TOOL_KINDS else None
         note(e, facts, cloud_wanted)
-        append(record(e, facts, key(rank, e["seq"], sidx, nth), fmt))
+        seq = e["seq"]
+        plain = type(seq) is int and 0 <= seq <= SEQ_MAX
+        append(record(e, facts, base | seq << SEQ_SHIFT | nth if plain else key(rank, seq, sidx, nth), fmt))
         nth += 1
         if len(buffer) >= size:
             runs.append(_spill(buffer, spill_dir))
