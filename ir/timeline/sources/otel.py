@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ir.timeline.model import Event, event, parse_time
 from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, maybe_json, shown
 from ir.timeline.sources.sample import NO, Sample, Score
@@ -194,11 +196,12 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     docs: Iterator[tuple[str, Any]]
     start = head(path, 64).lstrip()[:1]
     # stdlib json, not orjson: the SDK writes 128-bit trace ids as integers, which orjson turns into floats
-    parsed = json_document(path, SourceStats(str(path), FORMAT), json.loads) if start in (b"{", b"[") else None
+    whole = start in (b"{", b"[") and not _surely_lines(path)
+    parsed = json_document(path, SourceStats(str(path), FORMAT), json.loads) if whole else None
     if parsed is not None:
         docs = iter([(str(path), parsed)])
     else:
-        docs = ((f"{path}:{lineno}", obj) for lineno, obj in json_lines(path, stats, json.loads))
+        docs = ((f"{path}:{lineno}", obj) for lineno, obj in json_lines(path, stats, _loads))
     seq = 0
     for base, doc in docs:
         for where, span, resource in _spans(doc):
@@ -207,6 +210,31 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
             seq += 1
             if made is not None:
                 yield made
+
+
+def _surely_lines(path: Path) -> bool:
+    """Whether the file cannot be one JSON document: its first line is a whole JSON value and more
+    follows (then reading it whole, as a document, would only fail at the end of that line)."""
+    first, newline, rest = head(path, 65536).lstrip().partition(b"\n")
+    if not newline or not rest.strip():
+        return False
+    try:
+        _DECODE.decode(first)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return False
+    return True
+
+
+_DECODE = msgspec.json.Decoder()
+
+
+def _loads(raw: bytes) -> Any:
+    """json.loads (its values, its errors), faster: msgspec first (the same values for the JSON it
+    reads; big integers exact too), the standard library for anything it refuses."""
+    try:
+        return _DECODE.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return json.loads(raw)
 
 
 def _is_span_line(obj: dict[str, Any]) -> bool:
