@@ -101,6 +101,9 @@ _DESTRUCTIVE_WORDS = ("rm", "drop", "mkfs", "shred", "dd", "truncate")
 substring test, a few dozen nanoseconds)."""
 
 
+_SEND_FLAGS = ("-d @", "--data", "--upload-file", "-F ")
+
+
 def _holds_any(text: str, words: tuple[str, ...]) -> bool:
     for word in words:  # noqa: SIM110 (a loop: no generator per call on the hot path)
         if word in text:
@@ -144,7 +147,7 @@ def tool_facts(e: Event) -> Facts:
         if len(_NAME_SENDS) < 10_000:
             _NAME_SENDS[name] = by_name
     urls = URL.findall(args) if "://" in args else []
-    sends = by_name[0] or any(flag in args for flag in ("-d @", "--data", "--upload-file", "-F "))
+    sends = by_name[0] or _holds_any(args, _SEND_FLAGS)
     egress = urls if urls and sends else []
     what = str(e.get("target") or args[:120]) if not egress and (by_name[1] or secret) else None
     return (
@@ -231,4 +234,6 @@ def texts(e: Event) -> tuple[str, str, str]:
 def might_hold(e: Event) -> bool:
     """The redaction pre-check over all of an event's texts at once (`\\0` joins them: no hint and
     no registered value holds one)."""
+    if not e.get("tool") and not isinstance(e.get("target"), str):
+        return might_hold_secret(e["message"])  # (the only text: joined with two empty ones, the same)
     return might_hold_secret("\0".join(texts(e)))

@@ -27,7 +27,7 @@ from ir.core.redaction import might_hold_secret, redact, redact_text
 from ir.core.text import json_safe
 from ir.timeline.detect import Facts, event_info, might_hold, texts
 from ir.timeline.export import TIMESKETCH_FIELDS, csv_row, table_line, timesketch_row
-from ir.timeline.model import ARGS_TEXT, CLEAN, Event, dumps, iso
+from ir.timeline.model import ARGS_TEXT, CLEAN, Event, dumps, iso_bytes
 
 TS, KEY, KIND, CALL, INFO, LINE, EVJ, ORIG, AT = range(9)
 """A record: (time, tie-breaking key, kind, tool call id or None, analyser facts, output line or
@@ -130,9 +130,7 @@ def _redacted_copy(e: Event) -> Event:
 def render(e: Event, fmt: str) -> bytes:
     """One event's output line in `fmt` (newline included), as `export.write` writes it."""
     if fmt == "jsonl":
-        body = dumps(e)
-        stamp = iso(e["ts"]).encode()
-        line = b"".join((body[:-1], b',"datetime":"', stamp, b'"}\n'))
+        line = b"".join((dumps(e)[:-1], b',"datetime":"', iso_bytes(e["ts"]), b'"}\n'))
         if line.isascii() and b"\x7f" not in line:
             return line
         return json_safe(line.decode()).encode()
