@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import queue
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -94,23 +93,27 @@ def sort_in_pool(
 ) -> list[Sorted]:
     """Every chosen source parsed and sorted by `workers` processes; results in `chosen` order
     (`ranks`: each source name's rank; `out_fmt`: the format lines are rendered in)."""
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    reports = (context or multiprocessing).Queue()
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    reports = context.Queue()
     results: dict[int, Sorted] = {}
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start, initargs=(reports, sorted(redaction.known()))
+    # a fresh process per source (maxtasksperchild=1): what one source's parse left in the memory
+    # of its process never adds to the next one's (the peak stays one source's)
+    with context.Pool(
+        workers, initializer=_start, initargs=(reports, sorted(redaction.known())), maxtasksperchild=1
     ) as pool:
         # the largest first: two workers finish together more often
         order = sorted(range(len(chosen)), key=lambda i: -_size(chosen[i][0]))
-        pending: dict[Future[Sorted], int] = {
-            pool.submit(_sort, i, str(chosen[i][0]), chosen[i][1], ranks[i], out_fmt, run, spill_dir): i for i in order
+        pending = {
+            i: pool.apply_async(_sort, (i, str(chosen[i][0]), chosen[i][1], ranks[i], out_fmt, run, spill_dir))
+            for i in order
         }
         while pending:
-            done, _ = wait(pending, timeout=EVERY_S, return_when=FIRST_COMPLETED)
+            next(iter(pending.values())).wait(EVERY_S)
+            done = [i for i, result in pending.items() if result.ready()]
             _drain(reports, chosen, progress, results)
-            for future in done:
-                i = pending.pop(future)
-                results[i] = future.result()
+            for i in done:
+                results[i] = pending.pop(i).get()
                 if progress is not None:
                     progress(str(chosen[i][0]), results[i][1].events, True)
     reports.close()
