@@ -89,6 +89,7 @@ class Stream:
         folded = self._folded
         own = fmt == self.fmt
         splice = own and fmt in SPLICED
+        shown: dict[str, str] = {}  # tags' reasons redacted (they repeat: host, seconds, what was read)
         for batch in self._released():
             out: list[bytes] = []
             append = out.append
@@ -111,7 +112,13 @@ class Stream:
                             continue
                     if tags and splice and self._e is None and r[LINE] is not None and r[AT] >= 0:
                         for t in tags:
-                            t["why"] = redact_text(t["why"])
+                            why = t["why"]
+                            masked = shown.get(why)
+                            if masked is None:
+                                masked = redact_text(why)
+                                if len(shown) < 10_000:
+                                    shown[why] = masked
+                            t["why"] = masked
                         append(spliced(r, tags, fmt))
                         continue
                 else:
