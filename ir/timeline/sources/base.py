@@ -76,21 +76,67 @@ def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
     """(line number, line) for every line that is not blank; over-long lines are counted bad and skipped."""
     try:
         with open_maybe_gzip(path) as fh:
-            lineno = 0
-            while True:
-                chunk = fh.readline(MAX_LINE + 1)
-                if not chunk:
-                    return
-                lineno += 1
-                if len(chunk) > MAX_LINE and not chunk.endswith(b"\n"):
-                    while chunk and not chunk.endswith(b"\n"):
-                        chunk = fh.readline(MAX_LINE)
-                    stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
-                    continue
-                if not chunk.isspace():
-                    yield lineno, chunk
+            if isinstance(fh, gzip.GzipFile):  # line by line: a cut stream still gives every line before the cut
+                yield from _gzip_lines(fh, path, stats)
+            else:
+                yield from _plain_lines(fh, path, stats)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         stats.bad_record(str(path), f"unreadable: {exc}")
+
+
+READ_BYTES = 1 << 20
+"""Bytes read at a time from a plain file (its lines split out in C)."""
+
+
+def _plain_lines(fh: BinaryIO, path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
+    """`_gzip_lines` read a block at a time: the same lines, numbers and bad records."""
+    lineno = 0
+    rest = b""  # the start of a line the next block ends
+    skipping = False  # inside a line longer than MAX_LINE (counted bad when it passed the limit)
+    while block := fh.read(READ_BYTES):
+        pieces = block.split(b"\n")
+        tail = pieces.pop()
+        for k, piece in enumerate(pieces):
+            if k == 0:
+                if skipping:
+                    skipping = False
+                    continue
+                if rest:
+                    piece, rest = rest + piece, b""
+            lineno += 1
+            if len(piece) > MAX_LINE:
+                stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
+                continue
+            line = piece + b"\n"
+            if not line.isspace():
+                yield lineno, line
+        if skipping:
+            continue
+        rest = rest + tail if not pieces else tail
+        if len(rest) > MAX_LINE:
+            lineno += 1
+            stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
+            rest, skipping = b"", True
+    if rest and not skipping:
+        lineno += 1
+        if not rest.isspace():
+            yield lineno, rest
+
+
+def _gzip_lines(fh: BinaryIO, path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
+    lineno = 0
+    while True:
+        chunk = fh.readline(MAX_LINE + 1)
+        if not chunk:
+            return
+        lineno += 1
+        if len(chunk) > MAX_LINE and not chunk.endswith(b"\n"):
+            while chunk and not chunk.endswith(b"\n"):
+                chunk = fh.readline(MAX_LINE)
+            stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
+            continue
+        if not chunk.isspace():
+            yield lineno, chunk
 
 
 Loads = Callable[[bytes], Any]
