@@ -76,9 +76,7 @@ class Timeline:
         try:
             yield from stream.events()  # untimed events: after the timed ones
         finally:
-            cleanup(self.sources)
-            if enabled:
-                gc.enable()
+            _release(self.sources, enabled)
 
     def write(self, out: TextIO, fmt: str) -> int:
         """Write every event in `fmt` (as `export.write` does); returns how many. Lines the workers
@@ -103,9 +101,7 @@ class Timeline:
             _put(out, binary, gathered)
             return count
         finally:
-            cleanup(self.sources)
-            if enabled:
-                gc.enable()
+            _release(self.sources, enabled)
 
     def summary(self) -> dict[str, Any]:
         """The analyser's findings plus what was read, skipped, bad, and corrected (secrets masked:
@@ -122,6 +118,14 @@ class Timeline:
             }
         )
         return found
+
+
+def _release(sources: list[SortedSource], enabled: bool) -> None:
+    """Close the runs; the collector back as it was, scanning again what `build` held back."""
+    cleanup(sources)
+    gc.unfreeze()
+    if enabled:
+        gc.enable()
 
 
 def agent_facts(agent: Agent | None) -> tuple[tuple[str, ...], frozenset[str]]:
@@ -162,6 +166,10 @@ def build(
         return _build(detections, agent, Untimed(at=untimed_at), progress, workers, fmt)
     finally:
         if enabled:
+            # what the build holds (sorted runs in memory, anchors) has no cycles: kept out of the
+            # collector's scans until the timeline is read (`_release`), not scanned at the first
+            # allocation after this
+            gc.freeze()
             gc.enable()
 
 
