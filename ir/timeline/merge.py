@@ -41,8 +41,6 @@ class Anchors:
 
     calls: dict[tuple[str, str], int] = field(default_factory=dict)
     aws: list[tuple[str, int]] = field(default_factory=list)
-    aws_groups: list[int] = field(default_factory=list)
-    """How many of `aws` each tool call noted (pieces of a file are joined by them: `chunks`)."""
     cloud: dict[str, list[int]] = field(default_factory=dict)
 
     def keep(self, cloud_wanted: set[str]) -> None:
@@ -57,7 +55,6 @@ class Anchors:
             self.calls.setdefault((str(tool["call_id"]), kind), e["ts"])
         if kind == "tool_call" and facts is not None and facts[5] and len(self.aws) < ANCHORS_MAX:
             self.aws.extend((op, e["ts"]) for op in facts[5])
-            self.aws_groups.append(len(facts[5]))
         if kind == "cloud_api_call":
             name = e["action"].split(":", 1)[-1]
             if name in cloud_wanted and len(self.cloud.get(name, [])) < ANCHORS_MAX:

@@ -38,7 +38,6 @@ def sort_source(
     report: Callable[[int], None] | None = None,
     spill_dir: str | None = None,
     run: int | None = None,
-    nth: int = 0,
 ) -> tuple[list[Run], Anchors]:
     """One source's events as sorted runs of records, and its clock anchors.
 
@@ -47,15 +46,14 @@ def sort_source(
     event as JSON). Events are counted into `stats` (`report(count)` at most every EVERY_S
     seconds); untimed ones are held back in `held`, in their order. With `spill_dir` (a worker's),
     every run goes to a named file there, closed (`run_names` gives the names); else runs beyond
-    the first go to unnamed temporary files. `nth`: where the order read starts (a piece of a
-    file: its first line number, after every earlier piece's)."""
+    the first go to unnamed temporary files."""
     size = run or merge.RUN
     anchors = Anchors()
     note = anchors.note
     runs: list[Run] = []
     buffer: list[Record] = []
     append = buffer.append
-    count = 0
+    count = nth = 0
     base = key(rank, 0, sidx, 0)
     due = time.monotonic() + EVERY_S
     for e in events:

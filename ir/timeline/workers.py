@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from ir.core import redaction
-from ir.timeline.chunks import cuts, joined, piece
 from ir.timeline.merge import Anchors, Everything
 from ir.timeline.model import Event
 from ir.timeline.runs import EVERY_S, run_names, sort_source
@@ -54,28 +53,23 @@ Sorted = tuple[list[str], SourceStats, Anchors, list[Event]]
 back, in their order: they never take part in the time sort or the clock anchors)."""
 
 
-Task = tuple[int, str, str, tuple[int, int, int] | None]
-"""(source index, path, format, (start, end, first line number) of a piece, or None: the whole file)."""
-
-
-def _sort(task: int, source: Task, rank: int, out_fmt: str | None, run: int, spill_dir: str) -> Sorted:
-    """In a worker: parse one source (or a piece of one), its events as records in sorted run files."""
+def _sort(index: int, path: str, fmt: str, rank: int, out_fmt: str | None, run: int, spill_dir: str) -> Sorted:
+    """In a worker: parse one source, its events as records in sorted run files."""
     import gc
 
     gc.disable()  # events hold no cycles; the collector only costs time here
-    sidx, path, fmt, span = source
     stats = SourceStats(path, fmt)
-    where = Path(path) if span is None else piece(Path(path), *span)
+    where = Path(path)
 
     def report(count: int) -> None:
         if _reports is not None:
-            _reports.put((task, count))
+            _reports.put((index, count))
 
     held = Untimed()
     runs, anchors = sort_source(
         PARSERS[fmt](where, stats),
         rank=rank,
-        sidx=sidx,
+        sidx=index,
         fmt=out_fmt,
         cloud_wanted=Everything(),
         stats=stats,
@@ -84,7 +78,6 @@ def _sort(task: int, source: Task, rank: int, out_fmt: str | None, run: int, spi
         report=report,
         spill_dir=spill_dir,
         run=run,
-        nth=0 if span is None else span[2],
     )
     return run_names(runs), stats, anchors, [e for events in held.held.values() for e in events]
 
@@ -99,77 +92,46 @@ def sort_in_pool(
     progress: Progress | None,
 ) -> list[Sorted]:
     """Every chosen source parsed and sorted by `workers` processes; results in `chosen` order
-    (`ranks`: each source name's rank; `out_fmt`: the format lines are rendered in). A large
-    tool log is parsed in pieces (`chunks`), whole sources first, largest first, the pieces last:
-    the workers finish together."""
-    whole: list[Task] = []
-    pieces: list[Task] = []
-    for i, (path, fmt) in enumerate(chosen):
-        spans = cuts(path, fmt, workers)
-        if spans is None:
-            whole.append((i, str(path), fmt, None))
-        else:
-            pieces += [(i, str(path), fmt, span) for span in spans]
-    tasks = sorted(whole, key=lambda t: -_size(Path(t[1]))) + pieces
+    (`ranks`: each source name's rank; `out_fmt`: the format lines are rendered in)."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     reports = context.Queue()
-    done: dict[int, Sorted] = {}
-    counts: dict[int, int] = {}
-    said: dict[int, int | None] = {}
-    # a fresh process per task (maxtasksperchild=1): what one source's parse left in the memory
+    results: dict[int, Sorted] = {}
+    # a fresh process per source (maxtasksperchild=1): what one source's parse left in the memory
     # of its process never adds to the next one's (the peak stays one source's)
     with context.Pool(
         workers, initializer=_start, initargs=(reports, sorted(redaction.known())), maxtasksperchild=1
     ) as pool:
+        # the largest first: two workers finish together more often
+        order = sorted(range(len(chosen)), key=lambda i: -_size(chosen[i][0]))
         pending = {
-            n: pool.apply_async(_sort, (n, task, ranks[task[0]], out_fmt, run, spill_dir))
-            for n, task in enumerate(tasks)
+            i: pool.apply_async(_sort, (i, str(chosen[i][0]), chosen[i][1], ranks[i], out_fmt, run, spill_dir))
+            for i in order
         }
         while pending:
             next(iter(pending.values())).wait(EVERY_S)
-            finished = [n for n, result in pending.items() if result.ready()]
-            _drain(reports, counts)
-            for n in finished:
-                done[n] = pending.pop(n).get()
-                counts[n] = done[n][1].events
-            if progress is not None:
-                _report(progress, tasks, counts, done, said)
+            done = [i for i, result in pending.items() if result.ready()]
+            _drain(reports, chosen, progress, results)
+            for i in done:
+                results[i] = pending.pop(i).get()
+                if progress is not None:
+                    progress(str(chosen[i][0]), results[i][1].events, True)
     reports.close()
-    parts: dict[int, list[Sorted]] = {}
-    for n, task in enumerate(tasks):
-        parts.setdefault(task[0], []).append(done[n])
-    return [parts[i][0] if len(parts[i]) == 1 else joined(parts[i]) for i in range(len(chosen))]
+    return [results[i] for i in range(len(chosen))]
 
 
-def _drain(reports: Any, counts: dict[int, int]) -> None:
-    """The latest count each running task reported."""
+def _drain(reports: Any, chosen: list[tuple[Path, str]], progress: Progress | None, finished: dict[int, Any]) -> None:
+    latest: dict[int, int] = {}
     try:
         while True:
-            task, count = reports.get_nowait()
-            counts[task] = max(count, counts.get(task, 0))
+            index, count = reports.get_nowait()
+            latest[index] = max(count, latest.get(index, 0))
     except queue.Empty:
         pass
-
-
-def _report(
-    progress: Progress, tasks: list[Task], counts: dict[int, int], done: dict[int, Any], said: dict[int, int | None]
-) -> None:
-    """Each source's events read so far (its pieces' together) when it grew, then its end once
-    every piece is done (`said`: what was last said per source; None once its end was)."""
-    sources: dict[int, list[int]] = {}
-    for n, task in enumerate(tasks):
-        sources.setdefault(task[0], []).append(n)
-    for sidx, ns in sources.items():
-        if sidx in said and said[sidx] is None:
-            continue  # nothing after a source's end
-        total = sum(counts.get(n, 0) for n in ns)
-        if all(n in done for n in ns):
-            progress(tasks[ns[0]][1], total, True)
-            said[sidx] = None
-        elif any(n in counts for n in ns) and total != said.get(sidx):
-            progress(tasks[ns[0]][1], total, False)
-            said[sidx] = total
+    if progress is not None:
+        for index, count in latest.items():
+            if index not in finished:  # a late count never follows the source's last call
+                progress(str(chosen[index][0]), count, False)
 
 
 def _size(path: Path) -> int:

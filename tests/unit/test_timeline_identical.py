@@ -34,18 +34,11 @@ GOLDEN["bench-3000-spilled"] = GOLDEN["bench-3000"]  # spilling in runs changes 
 
 
 @pytest.mark.parametrize("lines", [False, True], ids=["events", "lines"])
-@pytest.mark.parametrize("workers", [1, 2, 3], ids=["in-process", "pool", "pool-pieces"])
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_output_is_todays(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, workers: int, lines: bool
-) -> None:
-    """In this process and in a pool of workers (the tool log cut in pieces too), spilled in runs
-    or not, each event read as a dict or its line rendered by a worker (as `ir timeline` writes):
-    the same bytes as before."""
-    from ir.timeline import chunks
-
-    if workers == 3:  # every tool log of more than 8 KiB in pieces (the bench's is a few hundred)
-        monkeypatch.setattr(chunks, "SPLIT_FROM", 8 * 1024)
+def test_output_is_todays(tmp_path: Path, name: str, workers: int, lines: bool) -> None:
+    """In this process and in a pool of workers, spilled in runs or not, each event read as a dict
+    or its line rendered by a worker (as `ir timeline` writes): the same bytes as before."""
     events, run, extras = CASES[name]
     folder, agent = make(tmp_path / "logs", events, extras)
     assert render(folder, agent, run=run, workers=workers, lines=lines) == GOLDEN[name]
@@ -60,15 +53,9 @@ def test_grouped_hints_are_every_hint() -> None:
     assert not might_hold_secret("fs.read /data/12.txt https://support.example.com/t")
 
 
-@pytest.mark.parametrize("workers", [1, 2, 3], ids=["in-process", "pool", "pool-pieces"])
-def test_progress_reports_each_source_then_its_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
-) -> None:
-    from ir.timeline import chunks
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
+def test_progress_reports_each_source_then_its_end(tmp_path: Path, workers: int) -> None:
     from ir.timeline.pipeline import build
-
-    if workers == 3:  # the tool log read in pieces: one count for the file, its end once
-        monkeypatch.setattr(chunks, "SPLIT_FROM", 8 * 1024)
 
     folder, _agent = make(tmp_path / "logs", 3000, False)
     calls: list[tuple[str, int, bool]] = []

@@ -74,13 +74,9 @@ def head(path: Path, size: int = 65536) -> bytes:
 
 def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
     """(line number, line) for every line that is not blank; over-long lines are counted bad and skipped."""
-    span = getattr(path, "span", None)  # a piece of a plain file (chunks.Piece): its bytes, its line numbers
     try:
         with open_maybe_gzip(path) as fh:
-            if span is not None:
-                fh.seek(span[0])
-                yield from _plain_lines(fh, path, stats, span[1] - span[0], span[2] - 1)
-            elif isinstance(fh, gzip.GzipFile):  # line by line: a cut stream still gives every line before the cut
+            if isinstance(fh, gzip.GzipFile):  # line by line: a cut stream still gives every line before the cut
                 yield from _gzip_lines(fh, path, stats)
             else:
                 yield from _plain_lines(fh, path, stats)
@@ -92,15 +88,12 @@ READ_BYTES = 1 << 20
 """Bytes read at a time from a plain file (its lines split out in C)."""
 
 
-def _plain_lines(
-    fh: BinaryIO, path: Path, stats: SourceStats, size: int = -1, lineno: int = 0
-) -> Iterator[tuple[int, bytes]]:
-    """`_gzip_lines` read a block at a time: the same lines, numbers and bad records (`size`: bytes
-    to read, -1 all; `lineno`: lines before the first)."""
+def _plain_lines(fh: BinaryIO, path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
+    """`_gzip_lines` read a block at a time: the same lines, numbers and bad records."""
+    lineno = 0
     rest = b""  # the start of a line the next block ends
     skipping = False  # inside a line longer than MAX_LINE (counted bad when it passed the limit)
-    while block := fh.read(READ_BYTES if size < 0 else min(READ_BYTES, size)):
-        size -= len(block)
+    while block := fh.read(READ_BYTES):
         pieces = block.split(b"\n")
         tail = pieces.pop()
         for k, piece in enumerate(pieces):
