@@ -182,6 +182,8 @@ def _whole(value: Any) -> str | None:
     """A value as text, whole (as_text without the cut), or None when no encoder writes it."""
     if isinstance(value, str):
         return value
+    if value is None:
+        return "null"
     try:
         return dumps(value).decode()
     except (TypeError, ValueError, RecursionError):
