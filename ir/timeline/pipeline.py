@@ -9,10 +9,9 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from ir.core.errors import InputError
-from ir.core.inventory import Agent
 from ir.core.redaction import redact
 from ir.timeline import merge
 from ir.timeline.analyse import Analyzer
@@ -25,6 +24,9 @@ from ir.timeline.sources.base import SourceStats
 from ir.timeline.stream import Stream
 from ir.timeline.untimed import Untimed
 from ir.timeline.workers import POOL_MIN_BYTES, Progress, cpus, sort_in_pool
+
+if TYPE_CHECKING:  # (not imported to run: the inventory's models cost a fifth of a second to load)
+    from ir.core.inventory import Agent
 
 WRITE_EVERY = 4096
 """Lines gathered before each write to the output."""
