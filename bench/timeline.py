@@ -143,6 +143,16 @@ def run(total: int, baseline: Path | None = None) -> dict[str, Any]:
         return result
 
 
+def calibrate() -> float:
+    """CPU seconds of a fixed pure-Python loop (20M additions): how fast this machine is right now.
+    On a shared VM it moves by a third between minutes; figures are comparable at equal readings."""
+    start = time.process_time()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    return time.process_time() - start
+
+
 def stages(total: int, workers: int = 1) -> dict[str, float]:
     """Microseconds per event of each pipeline stage, on `total` generated events (`workers`: 1 =
     all in this process, so every stage's CPU is timed here).
@@ -203,9 +213,12 @@ def main() -> None:
             print(f"{name:<36} {micros:6.2f} µs/event")
         print(f"{'total':<36} {sum(costs.values()):6.2f} µs/event = {1e6 / sum(costs.values()):,.0f} events/s")
         return
+    before = calibrate()
     with _worktree(args.baseline) as baseline:
         rows = [run(args.small, baseline), run(args.events, baseline)]
-    print(f"machine: {os.cpu_count()} cpus, Python {sys.version.split()[0]}; baseline {args.baseline or '-'}\n")
+    after = calibrate()
+    print(f"machine: {os.cpu_count()} cpus, Python {sys.version.split()[0]}; baseline {args.baseline or '-'}")
+    print(f"speed reading (a 20M-addition Python loop, CPU s): {before:.2f} before, {after:.2f} after\n")
     print("| events | MB | command | cores | time | events/s | peak RSS |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
