@@ -165,14 +165,18 @@ def build(
     gc.disable()  # a million small dicts and no cycles: the collector would only cost time
     try:
         detections = detect_all(expand(paths), format_override, file_formats or {})
-        return _build(detections, agent, Untimed(at=untimed_at), progress, workers, fmt)
-    finally:
+        timeline = _build(detections, agent, Untimed(at=untimed_at), progress, workers, fmt)
+    except BaseException:
         if enabled:
-            # what the build holds (sorted runs in memory, anchors) has no cycles: kept out of the
-            # collector's scans until the timeline is read (`_release`), not scanned at the first
-            # allocation after this
-            gc.freeze()
             gc.enable()
+        raise
+    if enabled:
+        # what the timeline holds (sorted runs in memory, anchors) has no cycles: kept out of the
+        # collector's scans until it is read (`_release` puts it back), instead of all of it being
+        # scanned at the first allocation after this
+        gc.freeze()
+        gc.enable()
+    return timeline
 
 
 def _build(
