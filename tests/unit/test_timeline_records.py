@@ -106,3 +106,22 @@ def test_could_hold_secret_says_yes_whenever_a_text_made_of_the_pieces_might(
         assert said_no > 100  # (the shortcut is taken: the test is not empty)
     else:  # a registered value with a space could span pieces: the shortcut is never taken
         assert said_no == 0
+
+
+def test_a_read_with_null_arguments_reads_nothing_named(tmp_path: Path) -> None:
+    """`"arguments": null` is no text to the detectors (as before the workers wrote the arguments
+    once for them): the read is recorded with an empty what, in the tool log and in OTel spans."""
+    log = tmp_path / "tools.jsonl"
+    log.write_text(json.dumps({"ts": "2026-11-20T03:00:00Z", "tool": "fs.read", "call_id": "a", "arguments": None}))
+    spans = tmp_path / "spans.jsonl"
+    span = {
+        "name": "execute_tool crm.export",
+        "context": {"trace_id": 1, "span_id": 2},
+        "start_time": 1795662000000000000,
+        "attributes": {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "crm.export"},
+    }
+    spans.write_text(json.dumps(span) + "\n" + json.dumps({**span, "start_time": 1795662001000000000}) + "\n")
+    for path in (log, spans):
+        timeline = build([path], fmt="jsonl")
+        timeline.write(io.StringIO(), "jsonl")
+        assert [read["what"] for read in timeline.summary()["read"]] == [""] * (1 if path is log else 2)

@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 import msgspec
 import orjson
 
+from ir.core.redaction import could_hold_secret
 from ir.timeline.model import Event, dumps, event
 
 MAX_LINE = 16 * 1024 * 1024
@@ -197,6 +198,31 @@ def as_text(value: Any, limit: int = 4096) -> str:
             except RecursionError:
                 text = "(too deeply nested to show)"
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def whole(value: Any) -> str | None:
+    """A value as text, whole (`as_text` without the cut), or None when no encoder writes it."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    try:
+        return dumps(value).decode()
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def clean(*pieces: str | None) -> bool | None:
+    """Whether no text put together from these pieces (with spaces, quotes, JSON punctuation) can
+    hold a secret (`redaction.could_hold_secret`); None when a piece has no text. A parser that
+    builds an event's message, tool and target only from such pieces sets `model.CLEAN` to it."""
+    if None in pieces:
+        return None
+    return not could_hold_secret("\0".join(pieces))  # type: ignore[arg-type]
+
+
+NO_STEMS = (type(None), bool, int, float)
+"""Values whose JSON holds no letters but `e` of an exponent, `true`, `false`, `null`: no stem."""
 
 
 def shown(value: Any, limit: int = 60) -> str:

@@ -16,8 +16,19 @@ from typing import Any
 
 import msgspec
 
-from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, maybe_json, shown
+from ir.timeline.model import ARGS_TEXT, CLEAN, Event, event, parse_time
+from ir.timeline.sources.base import (
+    NO_STEMS,
+    SourceStats,
+    as_text,
+    clean,
+    head,
+    json_document,
+    json_lines,
+    maybe_json,
+    shown,
+    whole,
+)
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -60,8 +71,8 @@ def _attributes(pairs: Any) -> dict[Any, Any]:
 def _hex_id(value: Any, width: int) -> str | None:
     if value is None or value == "":
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return f"{value:0{width}x}"
+    if type(value) is int and value >= 0:
+        return format(value, _HEX[width]) if width in _HEX else f"{value:0{width}x}"
     text = str(value)
     if len(text) == width and all(c in "0123456789abcdefABCDEF" for c in text):
         return text.lower()
@@ -69,6 +80,9 @@ def _hex_id(value: Any, width: int) -> str | None:
         return base64.b64decode(text).hex()
     except (binascii.Error, ValueError):
         return text
+
+
+_HEX = {16: "016x", 32: "032x"}
 
 
 def _spans(doc: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -152,20 +166,38 @@ def to_event(
             "description": a.get("gen_ai.tool.description"),
             "success": (span.get("status") or {}).get("status_code") not in ("error", "ERROR", 2),
         }
-        return event(
-            ts=when[0],
-            ts_raw=raw,
-            source=source,
-            seq=seq,
-            kind="tool_call",
-            action=str(tool_name),
-            raw_ref=ref,
-            actor=actor,
-            tool=tool,
-            links=links,
-            message=f"{tool_name} {as_text(arguments, 160)}",
-            assumed_utc=when[1],
-        )
+        made: Event = {  # what model.event builds, written out: this runs for every span
+            "ts": when[0],
+            "ts_raw": raw,
+            "source": source,
+            "seq": seq,
+            "kind": "tool_call",
+            "actor": actor,
+            "action": str(tool_name),
+            "target": None,
+            "tool": tool,
+            "links": links,
+            "tags": [],
+            "raw_ref": ref,
+            "message": f"{tool_name} {as_text(arguments, 160)}",
+        }
+        if when[1]:
+            made["assumed_utc"] = True
+        args_text = whole(arguments)
+        if args_text is not None:  # (as detect.tool_facts writes them: no arguments, no text)
+            made[ARGS_TEXT] = "" if arguments is None else args_text
+        if type(tool_name) is str:  # (a name of another type is shown by repr in the message)
+            call_id, description = tool["call_id"], tool["description"]
+            verdict = clean(
+                tool_name,
+                "" if type(call_id) in NO_STEMS else whole(call_id),
+                args_text,
+                whole(tool["result"]),
+                "" if type(description) in NO_STEMS else whole(description),
+            )
+            if verdict is not None:  # every text redaction looks at is made of these pieces
+                made[CLEAN] = verdict
+        return made
     model = a.get("gen_ai.request.model") or a.get("llm.model_name") or ""
     provider = a.get("gen_ai.provider.name") or a.get("gen_ai.system") or ""
     made = event(
