@@ -57,8 +57,12 @@ class Anchors:
             self.aws.extend((op, e["ts"]) for op in facts[5])
         if kind == "cloud_api_call":
             name = e["action"].split(":", 1)[-1]
-            if name in cloud_wanted and len(self.cloud.get(name, [])) < ANCHORS_MAX:
-                self.cloud.setdefault(name, []).append(e["ts"])
+            times = self.cloud.get(name)
+            if times is None:
+                if name in cloud_wanted:
+                    self.cloud[name] = [e["ts"]]
+            elif len(times) < ANCHORS_MAX:  # (wanted when first noted: what is wanted only grows)
+                times.append(e["ts"])
 
 
 class Everything:
