@@ -143,36 +143,61 @@ def run(total: int, baseline: Path | None = None) -> dict[str, Any]:
         return result
 
 
-def stages(total: int) -> dict[str, float]:
-    """Microseconds per event of each pipeline stage, in this process, on `total` generated events.
+def calibrate() -> float:
+    """CPU seconds of a fixed pure-Python loop (20M additions): how fast this machine is right now.
+    On a shared VM it moves by a third between minutes; figures are comparable at equal readings."""
+    start = time.process_time()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    return time.process_time() - start
 
-    The stages are run one after the other over a materialised list (so each is timed alone):
-    parse + per-source sort, merge, analyse, redact, export. Where the time goes, for whoever
-    takes the throughput further.
+
+def stages(total: int, workers: int = 1) -> dict[str, float]:
+    """Microseconds per event of each pipeline stage, on `total` generated events (`workers`: 1 =
+    all in this process, so every stage's CPU is timed here).
+
+    The workers' half: parse, the detectors' per-event facts, redaction of the event's own texts,
+    its JSON line, sort in runs (`build`). The parent's half, each timed on a fresh build: reading
+    the runs back and merging them in sorted blocks; the dedup window (folding repeated tool calls);
+    the analyser, tags put into lines, and writing. Where the time goes, for whoever takes the
+    throughput further.
     """
-    from ir.timeline.export import write
-    from ir.timeline.merge import merged
-    from ir.timeline.pipeline import _redacted, build
+    from ir.timeline.merge import cleanup, merged_blocks
+    from ir.timeline.pipeline import build
+    from ir.timeline.stream import Stream
+
+    def fresh() -> Any:
+        return build([folder], workers=workers, fmt="jsonl")
+
+    def timed(work: Any) -> float:
+        start = time.process_time()
+        work()
+        return time.process_time() - start
 
     with tempfile.TemporaryDirectory(prefix="ir-tl-stages-") as tmp:
         folder = Path(tmp) / "logs"
         generate(folder, total)
-        marks = [time.perf_counter()]
-        timeline = build([folder])
-        marks.append(time.perf_counter())
-        events = list(merged(timeline.sources))
-        marks.append(time.perf_counter())
-        for e in events:
-            timeline.analyzer(e)
-        marks.append(time.perf_counter())
-        for e in events:
-            _redacted(e)
-        marks.append(time.perf_counter())
+        start = time.process_time()
+        timeline = fresh()
+        parse = time.process_time() - start
+        events = sum(st.events for st in timeline.stats)
+        cleanup(timeline.sources)
+        timeline = fresh()
+        merge = timed(lambda: sum(len(b) for b in merged_blocks(timeline.sources)))
+        timeline = fresh()
+        stream = Stream(timeline.sources, timeline.analyzer, timeline.untimed, timeline.fmt)
+        released = timed(lambda: sum(len(b) for b in stream._released()))
+        timeline = fresh()
         with open(os.devnull, "w", encoding="utf-8") as sink:
-            write(iter(events), sink, "jsonl")
-        marks.append(time.perf_counter())
-    names = ("parse + sort", "merge", "analyse", "redact", "export")
-    return {name: (marks[i + 1] - marks[i]) * 1e6 / len(events) for i, name in enumerate(names)}
+            whole = timed(lambda: timeline.write(sink, "jsonl"))
+    costs = {
+        "parse, facts, line, sort (workers)": parse,
+        "read runs + merge": merge,
+        "dedup window": released - merge,
+        "analyse + tags + write": whole - released,
+    }
+    return {name: seconds * 1e6 / events for name, seconds in costs.items()}
 
 
 def main() -> None:
@@ -185,12 +210,15 @@ def main() -> None:
     if args.stages:
         costs = stages(args.stages)
         for name, micros in costs.items():
-            print(f"{name:<14} {micros:6.2f} µs/event")
-        print(f"{'total':<14} {sum(costs.values()):6.2f} µs/event = {1e6 / sum(costs.values()):,.0f} events/s")
+            print(f"{name:<36} {micros:6.2f} µs/event")
+        print(f"{'total':<36} {sum(costs.values()):6.2f} µs/event = {1e6 / sum(costs.values()):,.0f} events/s")
         return
+    before = calibrate()
     with _worktree(args.baseline) as baseline:
         rows = [run(args.small, baseline), run(args.events, baseline)]
-    print(f"machine: {os.cpu_count()} cpus, Python {sys.version.split()[0]}; baseline {args.baseline or '-'}\n")
+    after = calibrate()
+    print(f"machine: {os.cpu_count()} cpus, Python {sys.version.split()[0]}; baseline {args.baseline or '-'}")
+    print(f"speed reading (a 20M-addition Python loop, CPU s): {before:.2f} before, {after:.2f} after\n")
     print("| events | MB | command | cores | time | events/s | peak RSS |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:

@@ -120,7 +120,7 @@ def timeline_cmd(
 ) -> None:
     """Merge an agent's logs into one ordered, deduplicated, tagged timeline."""
     from ir.cli.progress import source_progress
-    from ir.timeline.export import summary_text, write
+    from ir.timeline.export import summary_text
     from ir.timeline.inputs import case_inputs
     from ir.timeline.pipeline import build
     from ir.timeline.untimed import anchor_time
@@ -148,7 +148,13 @@ def timeline_cmd(
     progress = source_progress(quiet=as_json)  # on a terminal only: events read per source, and the rate
     try:
         timeline = build(
-            paths, agent=agent, format_override=every, file_formats=per_file, untimed_at=anchor, progress=progress
+            paths,
+            agent=agent,
+            format_override=every,
+            file_formats=per_file,
+            untimed_at=anchor,
+            progress=progress,
+            fmt=fmt,  # the workers render the lines
         )
     finally:
         if progress is not None:
@@ -156,9 +162,9 @@ def timeline_cmd(
     _refuse_when_nothing_read(timeline)
     if out:
         with open(out, "w", encoding="utf-8", newline="") as fh:
-            count = write(timeline.events(), fh, fmt)
+            count = timeline.write(fh, fmt)
     else:
-        count = write(timeline.events(), sys.stdout, fmt)
+        count = timeline.write(sys.stdout, fmt)
     summary = timeline.summary()
     if summary_json:
         Path(summary_json).write_text(json.dumps(summary, indent=2, sort_keys=True, default=str), encoding="utf-8")

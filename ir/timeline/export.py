@@ -8,6 +8,7 @@ neutralised for a terminal.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -63,6 +64,18 @@ def timesketch_row(e: Event) -> dict[str, Any]:
     }
 
 
+def csv_row(e: Event) -> dict[str, Any]:
+    """The Timesketch row with every text made safe for a CSV cell."""
+    return {k: csv_cell(v) if isinstance(v, str) else v for k, v in timesketch_row(e).items()}
+
+
+def csv_header() -> str:
+    """The Timesketch CSV header line, as csv.DictWriter writes it."""
+    buffer = io.StringIO()
+    csv.DictWriter(buffer, fieldnames=TIMESKETCH_FIELDS).writeheader()
+    return buffer.getvalue()
+
+
 def _desc(e: Event) -> str:
     """What the timestamp means; for an untimed event, that it was placed, and how."""
     desc = str(DESC.get(e["kind"], e["kind"]))
@@ -78,7 +91,7 @@ def write(events: Iterable[Event], out: TextIO, fmt: str) -> int:
         writer = csv.DictWriter(out, fieldnames=TIMESKETCH_FIELDS, extrasaction="ignore")
         writer.writeheader()
         for e in events:
-            writer.writerow({k: csv_cell(v) if isinstance(v, str) else v for k, v in timesketch_row(e).items()})
+            writer.writerow(csv_row(e))
             count += 1
         return count
     for e in events:

@@ -35,6 +35,12 @@ import msgspec
 import orjson
 
 Event = dict[str, Any]
+ARGS_TEXT = "_args_text"
+"""Set by a parser that wrote the tool's arguments as text (`detect.tool_facts` takes it instead of
+writing them again); taken off before the event goes anywhere."""
+CLEAN = "_clean"
+"""Set (True) by a parser that knows none of the event's texts can hold a secret (the redaction
+pre-check is then skipped); taken off before the event goes anywhere (`records.record`)."""
 
 _ISO = re.compile(
     r"^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9})\d*)?"
@@ -49,6 +55,16 @@ _FAST = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$")
 def parse_time(value: Any) -> tuple[int, bool] | None:
     """(UTC nanoseconds, assumed_utc) for ISO 8601 text or a Unix time in s/ms/µs/ns; None if not a time."""
     if type(value) is str:
+        if value[-1:] == "Z":  # RFC 3339 UTC of a second seen before (checked when it was cached)
+            seconds = _SECONDS.get(value[:19])
+            if seconds is not None:
+                size = len(value)
+                if size == 20:
+                    return seconds * 1_000_000_000, False
+                if 22 <= size <= 30 and value[19] == ".":
+                    fraction = value[20:-1]
+                    if fraction.isdecimal():  # (what `\d` matches)
+                        return seconds * 1_000_000_000 + int(fraction.ljust(9, "0")), False
         fast = _FAST.match(value)
         if fast:  # the common case: RFC 3339 UTC; whole seconds are cached (logs repeat them a lot)
             whole, fraction = fast.groups()
@@ -135,6 +151,19 @@ def _from_number(value: float | int) -> int:
 
 
 _ISO_SECONDS: dict[int, str] = {}
+_ISO_BYTES: dict[int, bytes] = {}
+
+
+def iso_bytes(ns: int) -> bytes:
+    """`iso(ns)` as UTF-8 bytes."""
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    prefix = _ISO_BYTES.get(seconds)
+    if prefix is None:
+        prefix = iso(seconds * 1_000_000_000)[:-13].encode()
+        if len(_ISO_BYTES) > 100_000:
+            _ISO_BYTES.clear()
+        _ISO_BYTES[seconds] = prefix
+    return b"%s.%06d+00:00" % (prefix, nanos // 1000)
 
 
 def iso(ns: int) -> str:

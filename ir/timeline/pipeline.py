@@ -3,30 +3,55 @@
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from ir.core.errors import InputError
-from ir.core.inventory import Agent
-from ir.core.redaction import might_hold_secret, redact, redact_text
+from ir.core.redaction import redact
 from ir.timeline import merge
-from ir.timeline.detect import Analyzer
-from ir.timeline.merge import Anchors, SortedSource, cleanup, estimate_offsets, merged
+from ir.timeline.analyse import Analyzer
+from ir.timeline.export import csv_header
+from ir.timeline.merge import SortedSource, cleanup, estimate_offsets
 from ir.timeline.model import Event
-from ir.timeline.prepare import SECRET, might_hold, prepare, texts
+from ir.timeline.runs import sort_source
 from ir.timeline.sources import PARSERS, Detection, detect_file, expand
 from ir.timeline.sources.base import SourceStats
+from ir.timeline.stream import Stream
 from ir.timeline.untimed import Untimed
-from ir.timeline.workers import POOL_MIN_BYTES, Progress, counted, cpus, sort_in_pool
+from ir.timeline.workers import POOL_MIN_BYTES, Progress, cpus, sort_in_pool
+
+if TYPE_CHECKING:  # (not imported to run: the inventory's models cost a fifth of a second to load)
+    from ir.core.inventory import Agent
+
+WRITE_EVERY = 4096
+"""Lines gathered before each write to the output."""
+
+
+def _binary(out: TextIO) -> BinaryIO | None:
+    """The byte stream under a UTF-8 text stream that writes newlines as they are, else None (the
+    lines are then written as text)."""
+    raw = getattr(out, "buffer", None)
+    encoding = str(getattr(out, "encoding", "") or "").lower().replace("-", "")
+    if raw is None or encoding != "utf8" or os.linesep != "\n":
+        return None
+    return raw  # type: ignore[no-any-return]
+
+
+def _put(out: TextIO, binary: BinaryIO | None, lines: list[bytes]) -> None:
+    if binary is not None:
+        binary.write(b"".join(lines))
+    else:
+        out.write(b"".join(lines).decode())
 
 
 @dataclass
 class Timeline:
-    """A merged, tagged timeline: iterate `events()` once, then read `summary()`."""
+    """A merged, tagged timeline: read `events()` or `write()` once, then `summary()`."""
 
     sources: list[SortedSource]
     stats: list[SourceStats]
@@ -35,23 +60,50 @@ class Timeline:
     analyzer: Analyzer
     untimed: Untimed = field(default_factory=Untimed)
     detections: list[Detection] = field(default_factory=list)
+    fmt: str | None = None
+    """The export format the workers rendered lines in (None: none)."""
     _used: bool = field(default=False)
 
-    def events(self) -> Iterator[Event]:
-        """Every event in time order, tagged; streams (memory stays bounded)."""
+    def _stream(self) -> Stream:
         if self._used:
             raise RuntimeError("a timeline's events can be read once")
         self._used = True
+        return Stream(self.sources, self.analyzer, self.untimed, self.fmt)
+
+    def events(self) -> Iterator[Event]:
+        """Every event in time order, tagged; streams (memory stays bounded)."""
+        stream = self._stream()
         enabled = gc.isenabled()
         gc.disable()  # (while this generator runs; the consumer's code in between too)
         try:
-            analyse = self.analyzer
-            for e in self.untimed.after(merged(self.sources)):  # untimed events: after the timed ones
-                yield _redacted(analyse(e))  # detectors see everything; nothing secret leaves
+            yield from stream.events()  # untimed events: after the timed ones
         finally:
-            cleanup(self.sources)
-            if enabled:
-                gc.enable()
+            _release(self.sources, enabled)
+
+    def write(self, out: TextIO, fmt: str) -> int:
+        """Write every event in `fmt` (as `export.write` does); returns how many. Lines the workers
+        rendered in `fmt` (`build(..., fmt=)`) are written as they are unless an event changed."""
+        stream = self._stream()
+        enabled = gc.isenabled()
+        gc.disable()
+        count = 0
+        try:
+            if fmt == "timesketch-csv":
+                out.write(csv_header())
+            binary = _binary(out)
+            if binary is not None:
+                out.flush()
+            gathered: list[bytes] = []
+            for chunk in stream.chunks(fmt):
+                count += len(chunk)
+                gathered += chunk
+                if len(gathered) >= WRITE_EVERY:
+                    _put(out, binary, gathered)
+                    gathered = []
+            _put(out, binary, gathered)
+            return count
+        finally:
+            _release(self.sources, enabled)
 
     def summary(self) -> dict[str, Any]:
         """The analyser's findings plus what was read, skipped, bad, and corrected (secrets masked:
@@ -70,22 +122,12 @@ class Timeline:
         return found
 
 
-def _redacted(e: Event) -> Event:
-    """The event with secret-named tool fields, known secret shapes and values masked."""
-    hold = e.pop(SECRET, None)
-    if hold is None:
-        hold = might_hold(e)
-    if hold:  # one test of the three texts at once (the common case: none holds anything), then each
-        message, tool_text, target = texts(e)
-        if might_hold_secret(message):
-            e["message"] = redact_text(message)
-        if tool_text and might_hold_secret(tool_text):
-            e["tool"] = redact(e["tool"])
-        if target and might_hold_secret(target):
-            e["target"] = redact_text(target)
-    for t in e["tags"]:
-        t["why"] = redact_text(t["why"])
-    return e
+def _release(sources: list[SortedSource], enabled: bool) -> None:
+    """Close the runs; the collector back as it was, scanning again what `build` held back."""
+    cleanup(sources)
+    gc.unfreeze()
+    if enabled:
+        gc.enable()
 
 
 def agent_facts(agent: Agent | None) -> tuple[tuple[str, ...], frozenset[str]]:
@@ -108,6 +150,7 @@ def build(
     untimed_at: int | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    fmt: str | None = None,
 ) -> Timeline:
     """Parse and sort every source; files that are no known format are listed as skipped, with why.
 
@@ -116,15 +159,24 @@ def build(
     `progress(source path, events read so far, finished)` is called in this process while the
     sources are parsed, at most ~10 times a second per source, and once with finished=True.
     `workers`: processes parsing sources in parallel (None: one per CPU this process may use,
-    when there are several sources and enough bytes; 0 or 1: all in this process)."""
+    when there are several sources and enough bytes; 0 or 1: all in this process).
+    `fmt`: the export format `Timeline.write` will write (the workers render the lines)."""
     enabled = gc.isenabled()
     gc.disable()  # a million small dicts and no cycles: the collector would only cost time
     try:
         detections = detect_all(expand(paths), format_override, file_formats or {})
-        return _build(detections, agent, Untimed(at=untimed_at), progress, workers)
-    finally:
+        timeline = _build(detections, agent, Untimed(at=untimed_at), progress, workers, fmt)
+    except BaseException:
         if enabled:
             gc.enable()
+        raise
+    if enabled:
+        # what the timeline holds (sorted runs in memory, anchors) has no cycles: kept out of the
+        # collector's scans until it is read (`_release` puts it back), instead of all of it being
+        # scanned at the first allocation after this
+        gc.freeze()
+        gc.enable()
+    return timeline
 
 
 def _build(
@@ -133,24 +185,26 @@ def _build(
     untimed: Untimed,
     progress: Progress | None,
     workers: int | None,
+    out_fmt: str | None,
 ) -> Timeline:
     chosen = [(d.path, d.format) for d in detections if d.format]
     skipped = [f"{d.path}: {d.why}" for d in detections if not d.format]
     chosen.sort(key=lambda item: item[1] == "cloudtrail")  # tool sources first: they say which API calls matter
+    names = [f"{fmt}:{path.name}" for path, fmt in chosen]
+    rank = {name: i for i, name in enumerate(sorted(set(names)))}  # the merge's order of equal times
+    ranks = [rank[name] for name in names]
     wanted: set[str] = set()
     sources: list[SortedSource] = []
     stats: list[SourceStats] = []
     if workers is None:
         big = sum(path.stat().st_size for path, _fmt in chosen) >= POOL_MIN_BYTES
         workers = min(cpus(), len(chosen)) if big else 1
-    spill_dir = None
     if workers > 1 and len(chosen) > 1:
         spill_dir = tempfile.mkdtemp(prefix="ir-timeline-")
         try:
-            for (path, fmt), (runs, st, anchors, held) in zip(
-                chosen, sort_in_pool(chosen, merge.RUN, spill_dir, workers, progress), strict=True
-            ):
-                sources.append(SortedSource.from_files(f"{fmt}:{path.name}", runs, anchors))
+            done = sort_in_pool(chosen, ranks, out_fmt, merge.RUN, spill_dir, workers, progress)
+            for name, (path, _fmt), (files, st, anchors, held) in zip(names, chosen, done, strict=True):
+                sources.append(SortedSource.from_files(name, files, anchors))
                 stats.append(st)
                 untimed.hold(held, path)
         except BaseException:
@@ -164,26 +218,39 @@ def _build(
         for src in sources:
             src.anchors.keep(wanted)
     else:
-        for path, fmt in chosen:
-            st = SourceStats(str(path), fmt)
-            name = str(path)
+        try:
+            for sidx, (path, fmt) in enumerate(chosen):
+                st = SourceStats(str(path), fmt)
+                where = str(path)
 
-            def report(count: int, name: str = name) -> None:
+                def report(count: int, where: str = where) -> None:
+                    if progress is not None:
+                        progress(where, count, False)
+
+                runs, anchors = sort_source(
+                    PARSERS[fmt](path, st),
+                    rank=ranks[sidx],
+                    sidx=sidx,
+                    fmt=out_fmt,
+                    cloud_wanted=wanted,
+                    stats=st,
+                    held=untimed,
+                    path=path,
+                    report=report if progress else None,
+                )
                 if progress is not None:
-                    progress(name, count, False)
-
-            events = untimed.split(counted(PARSERS[fmt](path, st), st, report if progress else None), path)
-            src = SortedSource(f"{fmt}:{path.name}", events, Anchors(), wanted, prepare=prepare)
-            if progress is not None:
-                progress(name, st.events, True)
-            for op, _ts in src.anchors.aws:
-                wanted.add(op)
-            sources.append(src)
-            stats.append(st)
+                    progress(where, st.events, True)
+                for op, _ts in anchors.aws:
+                    wanted.add(op)
+                sources.append(SortedSource(names[sidx], anchors, runs))
+                stats.append(st)
+        except BaseException:
+            cleanup(sources)
+            raise
     offsets = estimate_offsets(sources)
     allowlist, principals = agent_facts(agent)
     analyzer = Analyzer(allowlist=allowlist, principals=principals)
-    return Timeline(sources, stats, skipped, offsets, analyzer, untimed=untimed, detections=detections)
+    return Timeline(sources, stats, skipped, offsets, analyzer, untimed=untimed, detections=detections, fmt=out_fmt)
 
 
 def detect_all(files: list[Path], every: str | None, per_file: dict[Path, str]) -> list[Detection]:

@@ -66,6 +66,10 @@ class Untimed:
         for e in timed:
             last = e["ts"]
             yield e
+        yield from self.place(last)
+
+    def place(self, last: int | None) -> Iterator[Event]:
+        """Every held untimed event, placed (`last`: the last timed event's time, None if none)."""
         for source, events in self.held.items():
             ts, basis = self._time(source, last)
             self.placed[source] = {"events": len(events), "placed_at": iso(ts), "basis": basis}

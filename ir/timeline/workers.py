@@ -1,9 +1,10 @@
 """Parse and sort sources in parallel: one source per task in a process pool.
 
-Each worker parses one file, sorts it in runs written to named files in a folder the parent
-owns, and returns the file names, the source's statistics and its clock anchors. The parent
-merges the runs (merge.SortedSource.from_files); everything that needs more than one source
-(clock offsets, deduplication, the detectors) stays in the parent. Workers report how many
+Each worker parses one file, turns its events into records (`runs.sort_source`: facts worked out,
+lines rendered), sorts them in runs written to named files in a folder the parent owns, and
+returns the file names, the source's statistics and its clock anchors. The parent merges the runs
+(merge.SortedSource.from_files); everything that needs more than one source (clock offsets,
+deduplication, the detectors' state) stays in the parent. Workers report how many
 events they have read through a queue; the parent passes that on to a progress callback.
 """
 
@@ -12,23 +13,20 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ir.core import redaction
-from ir.timeline.merge import Anchors, Everything, SortedSource
+from ir.timeline.merge import Anchors, Everything
 from ir.timeline.model import Event
-from ir.timeline.prepare import prepare
+from ir.timeline.runs import EVERY_S, run_names, sort_source
 from ir.timeline.sources import PARSERS
 from ir.timeline.sources.base import SourceStats
 from ir.timeline.untimed import Untimed
 
 Progress = Callable[[str, int, bool], None]
 """progress(source, events read so far, finished): called in the parent at most ~10×/s per source."""
-EVERY_S = 0.1
 POOL_MIN_BYTES = 8 * 1024 * 1024
 """Inputs smaller than this are parsed in-process (starting workers costs more than it saves)."""
 
@@ -44,24 +42,6 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
-def counted(
-    events: Iterator[Event], stats: SourceStats, report: Callable[[int], None] | None = None
-) -> Iterator[Event]:
-    """Count events into `stats`; `report(count)` at most every EVERY_S seconds."""
-    if report is None:
-        for e in events:
-            stats.events += 1
-            yield e
-        return
-    due = time.monotonic() + EVERY_S
-    for e in events:
-        stats.events += 1
-        if not stats.events & 1023 and time.monotonic() >= due:
-            report(stats.events)
-            due = time.monotonic() + EVERY_S
-        yield e
-
-
 def _start(reports: Any, known: list[str]) -> None:
     global _reports
     _reports = reports
@@ -73,8 +53,8 @@ Sorted = tuple[list[str], SourceStats, Anchors, list[Event]]
 back, in their order: they never take part in the time sort or the clock anchors)."""
 
 
-def _sort(index: int, path: str, fmt: str, run: int, spill_dir: str) -> Sorted:
-    """In a worker: parse and sort one source into run files."""
+def _sort(index: int, path: str, fmt: str, rank: int, out_fmt: str | None, run: int, spill_dir: str) -> Sorted:
+    """In a worker: parse one source, its events as records in sorted run files."""
     import gc
 
     gc.disable()  # events hold no cycles; the collector only costs time here
@@ -86,34 +66,54 @@ def _sort(index: int, path: str, fmt: str, run: int, spill_dir: str) -> Sorted:
             _reports.put((index, count))
 
     held = Untimed()
-    events = held.split(counted(PARSERS[fmt](where, stats), stats, report), where)
-    src = SortedSource(
-        f"{fmt}:{where.name}", events, Anchors(), Everything(), run=run, spill_dir=spill_dir, prepare=prepare
+    runs, anchors = sort_source(
+        PARSERS[fmt](where, stats),
+        rank=rank,
+        sidx=index,
+        fmt=out_fmt,
+        cloud_wanted=Everything(),
+        stats=stats,
+        held=held,
+        path=where,
+        report=report,
+        spill_dir=spill_dir,
+        run=run,
     )
-    return src.files(), stats, src.anchors, [e for events in held.held.values() for e in events]
+    return run_names(runs), stats, anchors, [e for events in held.held.values() for e in events]
 
 
 def sort_in_pool(
-    chosen: list[tuple[Path, str]], run: int, spill_dir: str, workers: int, progress: Progress | None
+    chosen: list[tuple[Path, str]],
+    ranks: list[int],
+    out_fmt: str | None,
+    run: int,
+    spill_dir: str,
+    workers: int,
+    progress: Progress | None,
 ) -> list[Sorted]:
-    """Every chosen source parsed and sorted by `workers` processes; results in `chosen` order."""
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    reports = (context or multiprocessing).Queue()
+    """Every chosen source parsed and sorted by `workers` processes; results in `chosen` order
+    (`ranks`: each source name's rank; `out_fmt`: the format lines are rendered in)."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    reports = context.Queue()
     results: dict[int, Sorted] = {}
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start, initargs=(reports, sorted(redaction.known()))
+    # a fresh process per source (maxtasksperchild=1): what one source's parse left in the memory
+    # of its process never adds to the next one's (the peak stays one source's)
+    with context.Pool(
+        workers, initializer=_start, initargs=(reports, sorted(redaction.known())), maxtasksperchild=1
     ) as pool:
         # the largest first: two workers finish together more often
         order = sorted(range(len(chosen)), key=lambda i: -_size(chosen[i][0]))
-        pending: dict[Future[Sorted], int] = {
-            pool.submit(_sort, i, str(chosen[i][0]), chosen[i][1], run, spill_dir): i for i in order
+        pending = {
+            i: pool.apply_async(_sort, (i, str(chosen[i][0]), chosen[i][1], ranks[i], out_fmt, run, spill_dir))
+            for i in order
         }
         while pending:
-            done, _ = wait(pending, timeout=EVERY_S, return_when=FIRST_COMPLETED)
+            next(iter(pending.values())).wait(EVERY_S)
+            done = [i for i, result in pending.items() if result.ready()]
             _drain(reports, chosen, progress, results)
-            for future in done:
-                i = pending.pop(future)
-                results[i] = future.result()
+            for i in done:
+                results[i] = pending.pop(i).get()
                 if progress is not None:
                     progress(str(chosen[i][0]), results[i][1].events, True)
     reports.close()

@@ -33,13 +33,15 @@ GOLDEN = {
 GOLDEN["bench-3000-spilled"] = GOLDEN["bench-3000"]  # spilling in runs changes nothing
 
 
+@pytest.mark.parametrize("lines", [False, True], ids=["events", "lines"])
 @pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_output_is_todays(tmp_path: Path, name: str, workers: int) -> None:
-    """In this process and in a pool of workers, spilled in runs or not: the same bytes as before."""
+def test_output_is_todays(tmp_path: Path, name: str, workers: int, lines: bool) -> None:
+    """In this process and in a pool of workers, spilled in runs or not, each event read as a dict
+    or its line rendered by a worker (as `ir timeline` writes): the same bytes as before."""
     events, run, extras = CASES[name]
     folder, agent = make(tmp_path / "logs", events, extras)
-    assert render(folder, agent, run=run, workers=workers) == GOLDEN[name]
+    assert render(folder, agent, run=run, workers=workers, lines=lines) == GOLDEN[name]
 
 
 def test_grouped_hints_are_every_hint() -> None:

@@ -105,8 +105,14 @@ NEW_SUMMARY_KEYS = ("detected", "files_skipped", "untimed")
 left out of the comparison, which holds for every other key and every event."""
 
 
-def render(folder: Path, agent: Any = None, run: int | None = None, **options: Any) -> dict[str, Any]:
-    """Events and sha256 per format (the folder's path replaced by `DIR`), and of the summary."""
+def render(
+    folder: Path, agent: Any = None, run: int | None = None, lines: bool = False, **options: Any
+) -> dict[str, Any]:
+    """Events and sha256 per format (the folder's path replaced by `DIR`), and of the summary.
+
+    `lines`: as `ir timeline` writes them (the workers render each format's lines, the timeline
+    writes them: `build(..., fmt=)`, `Timeline.write`), else every event read as a dict and
+    written by `export.write`."""
     import ir.timeline.merge as merge
     from ir.timeline.export import write
     from ir.timeline.pipeline import build
@@ -117,9 +123,13 @@ def render(folder: Path, agent: Any = None, run: int | None = None, **options: A
         if run:
             merge.RUN = run
         for fmt in FORMATS:
-            timeline = build([folder], agent=agent, **options)
             buffer = io.StringIO()
-            out["events"] = write(timeline.events(), buffer, fmt)
+            if lines:
+                timeline = build([folder], agent=agent, fmt=fmt, **options)
+                out["events"] = timeline.write(buffer, fmt)
+            else:
+                timeline = build([folder], agent=agent, **options)
+                out["events"] = write(timeline.events(), buffer, fmt)
             text = buffer.getvalue().replace(str(folder), "DIR")
             out[fmt] = hashlib.sha256(text.encode()).hexdigest()
         found = timeline.summary()

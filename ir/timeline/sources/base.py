@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 import msgspec
 import orjson
 
-from ir.core.redaction import redact_text
+from ir.core.redaction import could_hold_secret, redact_text
 from ir.timeline.model import Event, dumps, event
 
 MAX_LINE = 16 * 1024 * 1024
@@ -131,22 +131,73 @@ def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
     lineno = 0
     try:
         with open_maybe_gzip(path) as fh:
-            while True:
-                chunk = fh.readline(MAX_LINE + 1)
-                if not chunk:
-                    return
-                if not lineno and chunk.startswith(BOM):  # Windows tools write one; it is not part of the line
-                    chunk = chunk[len(BOM) :]
-                lineno += 1
-                if len(chunk) > MAX_LINE and not chunk.endswith(b"\n"):
-                    while chunk and not chunk.endswith(b"\n"):
-                        chunk = fh.readline(MAX_LINE)
-                    stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
-                    continue
-                if not chunk.isspace():
-                    yield lineno, chunk
+            source = _gzip_lines(fh, path, stats) if isinstance(fh, gzip.GzipFile) else _plain_lines(fh, path, stats)
+            first = next(source, None)  # gzip line by line: a cut stream still gives every line before the cut
+            if first is None:
+                return
+            lineno, line = first
+            if line.startswith(BOM):  # Windows tools write one; it is not part of the line
+                line = line[len(BOM) :]
+            if not line.isspace():
+                yield lineno, line
+            yield from source
     except READ_ERRORS as exc:
         stats.bad_record(str(path), unreadable(exc) + (" (the lines before it were read)" if lineno else ""))
+
+
+READ_BYTES = 1 << 20
+"""Bytes read at a time from a plain file (its lines split out in C)."""
+
+
+def _plain_lines(fh: BinaryIO, path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
+    """`_gzip_lines` read a block at a time: the same lines, numbers and bad records."""
+    lineno = 0
+    rest = b""  # the start of a line the next block ends
+    skipping = False  # inside a line longer than MAX_LINE (counted bad when it passed the limit)
+    while block := fh.read(READ_BYTES):
+        pieces = block.split(b"\n")
+        tail = pieces.pop()
+        for k, piece in enumerate(pieces):
+            if k == 0:
+                if skipping:
+                    skipping = False
+                    continue
+                if rest:
+                    piece, rest = rest + piece, b""
+            lineno += 1
+            if len(piece) > MAX_LINE:
+                stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
+                continue
+            line = piece + b"\n"
+            if not line.isspace():
+                yield lineno, line
+        if skipping:
+            continue
+        rest = rest + tail if not pieces else tail
+        if len(rest) > MAX_LINE:
+            lineno += 1
+            stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
+            rest, skipping = b"", True
+    if rest and not skipping:
+        lineno += 1
+        if not rest.isspace():
+            yield lineno, rest
+
+
+def _gzip_lines(fh: BinaryIO, path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
+    lineno = 0
+    while True:
+        chunk = fh.readline(MAX_LINE + 1)
+        if not chunk:
+            return
+        lineno += 1
+        if len(chunk) > MAX_LINE and not chunk.endswith(b"\n"):
+            while chunk and not chunk.endswith(b"\n"):
+                chunk = fh.readline(MAX_LINE)
+            stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
+            continue
+        if not chunk.isspace():
+            yield lineno, chunk
 
 
 Loads = Callable[[bytes], Any]
@@ -253,6 +304,31 @@ def as_text(value: Any, limit: int = 4096) -> str:
             except RecursionError:
                 text = "(too deeply nested to show)"
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def whole(value: Any) -> str | None:
+    """A value as text, whole (`as_text` without the cut), or None when no encoder writes it."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    try:
+        return dumps(value).decode()
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def clean(*pieces: str | None) -> bool | None:
+    """Whether no text put together from these pieces (with spaces, quotes, JSON punctuation) can
+    hold a secret (`redaction.could_hold_secret`); None when a piece has no text. A parser that
+    builds an event's message, tool and target only from such pieces sets `model.CLEAN` to it."""
+    if None in pieces:
+        return None
+    return not could_hold_secret("\0".join(pieces))  # type: ignore[arg-type]
+
+
+NO_STEMS = (type(None), bool, int, float)
+"""Values whose JSON holds no letters but `e` of an exponent, `true`, `false`, `null`: no stem."""
 
 
 def shown(value: Any, limit: int = 60) -> str:

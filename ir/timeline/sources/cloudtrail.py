@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from ir.timeline.model import Event, event, parse_time
+from ir.timeline.model import Event, parse_time
 from ir.timeline.sources.base import SourceStats, first_line, json_document, json_lines, loads
 from ir.timeline.sources.sample import NO, Sample, Score
 
@@ -93,7 +93,10 @@ def records(path: Path, stats: SourceStats) -> Iterator[tuple[str, dict[str, Any
     """(raw reference, record) for every CloudTrail record in a file, whatever its packaging."""
     if not _one_document(path):
         for lineno, obj in json_lines(path, stats):
-            yield from _unwrap(obj, f"{path}:{lineno}", stats, True)
+            if "Records" in obj or "Events" in obj or "CloudTrailEvent" in obj or "detail-type" in obj:
+                yield from _unwrap(obj, f"{path}:{lineno}", stats, True)
+            else:  # a record (what _unwrap yields for one, without a generator per line)
+                yield f"{path}:{lineno}", obj
         return
     doc = json_document(path, stats)
     if doc is None:
@@ -120,54 +123,85 @@ def _object(rec: dict[str, Any], key: str, ref: str, stats: SourceStats) -> dict
     return None
 
 
+_TARGET_KEYS = ("bucketName", "secretId", "userName", "roleName", "functionName", "instanceId", "name", "key")
+
+
 def to_event(rec: dict[str, Any], source: str, seq: int, ref: str, stats: SourceStats) -> Event | None:
     """One CloudTrail record as a cloud_api_call event; None (counted bad, with why) when it cannot be."""
-    raw = rec.get("eventTime")
+    get = rec.get
+    raw = get("eventTime")
     when = parse_time(raw)
-    name = rec.get("eventName")
-    if when is None or not isinstance(name, str) or not name:
+    name = get("eventName")
+    if when is None or type(name) is not str or not name:
         stats.bad_record(ref, "no eventTime or eventName")
         return None
-    ident = _object(rec, "userIdentity", ref, stats)
+    ident = get("userIdentity")
+    if ident is None:
+        ident = {}
+    elif type(ident) is not dict:
+        ident = _object(rec, "userIdentity", ref, stats)
     context = None if ident is None else _object(ident, "sessionContext", ref, stats)
     issuer = None if context is None else _object(context, "sessionIssuer", ref, stats)
-    params = _object(rec, "requestParameters", ref, stats)
+    params = get("requestParameters")
+    if params is None:
+        params = {}
+    elif type(params) is not dict:
+        params = _object(rec, "requestParameters", ref, stats)
     if ident is None or issuer is None or params is None:
         return None
-    actor = {
-        "user": _text(ident.get("userName")) or _text(issuer.get("userName")) or _text(ident.get("arn")),
-        "arn": _text(ident.get("arn")),
-        "access_key": _text(ident.get("accessKeyId")),
-        "ip": _text(rec.get("sourceIPAddress")),
-        "user_agent": _text(rec.get("userAgent")),
-        "type": _text(ident.get("type")),
-    }
-    service = (_text(rec.get("eventSource")) or "").split(".")[0]
+    arn = ident.get("arn")
+    arn = arn if type(arn) is str and arn else None
+    user = ident.get("userName")
+    if type(user) is not str or not user:
+        user = issuer.get("userName")
+        if type(user) is not str or not user:
+            user = arn
+    actor = {}
+    for k, v in (
+        ("user", user),
+        ("arn", arn),
+        ("access_key", ident.get("accessKeyId")),
+        ("ip", get("sourceIPAddress")),
+        ("user_agent", get("userAgent")),
+        ("type", ident.get("type")),
+    ):
+        if type(v) is str and v:
+            actor[k] = v
+    source_name = get("eventSource")
+    service = source_name.split(".")[0] if type(source_name) is str else ""
     action = f"{service}:{name}"
     target = None
-    for key in ("bucketName", "secretId", "userName", "roleName", "functionName", "instanceId", "name", "key"):
-        if isinstance(params.get(key), str):
-            target = params[key] if key != "key" or target is None else f"{target}/{params[key]}"
+    for key in _TARGET_KEYS:
+        value = params.get(key)
+        if type(value) is str:
+            target = value if key != "key" or target is None else f"{target}/{value}"
             if key != "bucketName":
                 break
-    error = rec.get("errorCode")
-    error = error if error is None or isinstance(error, str) else orjson.dumps(error, default=str).decode()
-    message = f"{actor['user']} {action}" + (f" {target}" if target else "") + (f" ERROR {error}" if error else "")
-    made = event(
-        ts=when[0],
-        ts_raw=raw,
-        source=source,
-        seq=seq,
-        kind="cloud_api_call",
-        action=action,
-        raw_ref=ref,
-        actor={k: v for k, v in actor.items() if v},
-        target=target,
-        links={"request_id": _text(rec.get("requestID")), "event_id": _text(rec.get("eventID"))},
-        message=message,
-        assumed_utc=when[1],
-    )
-    made["cloud"] = {"params": params, "error": error, "read_only": rec.get("readOnly"), "region": rec.get("awsRegion")}
+    error = get("errorCode")
+    error = error if error is None or type(error) is str else orjson.dumps(error, default=str).decode()
+    message = f"{user} {action}" + (f" {target}" if target else "") + (f" ERROR {error}" if error else "")
+    request_id, event_id = get("requestID"), get("eventID")
+    made: Event = {  # what model.event builds, written out: this runs for every record
+        "ts": when[0],
+        "ts_raw": raw,
+        "source": source,
+        "seq": seq,
+        "kind": "cloud_api_call",
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "tool": None,
+        "links": {
+            "request_id": request_id if type(request_id) is str and request_id else None,
+            "event_id": event_id if type(event_id) is str and event_id else None,
+        },
+        "tags": [],
+        "raw_ref": ref,
+        "message": message,
+    }
+    if when[1]:
+        made["assumed_utc"] = True
+    made["cloud"] = {"params": params, "error": error, "read_only": get("readOnly"), "region": get("awsRegion")}
     return made
 
 

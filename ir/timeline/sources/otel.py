@@ -14,8 +14,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, head, json_document, json_lines, maybe_json, shown
+import msgspec
+
+from ir.timeline.model import ARGS_TEXT, CLEAN, Event, event, parse_time
+from ir.timeline.sources.base import (
+    NO_STEMS,
+    SourceStats,
+    as_text,
+    clean,
+    head,
+    json_document,
+    json_lines,
+    maybe_json,
+    shown,
+    whole,
+)
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -61,8 +74,8 @@ def _attributes(pairs: Any) -> dict[Any, Any]:
 def _hex_id(value: Any, width: int) -> str | None:
     if value is None or value == "":
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return f"{value:0{width}x}"
+    if type(value) is int and value >= 0:
+        return format(value, _HEX[width]) if width in _HEX else f"{value:0{width}x}"
     text = str(value)
     if len(text) == width and all(c in "0123456789abcdefABCDEF" for c in text):
         return text.lower()
@@ -70,6 +83,9 @@ def _hex_id(value: Any, width: int) -> str | None:
         return base64.b64decode(text).hex()
     except (binascii.Error, ValueError):
         return text
+
+
+_HEX = {16: "016x", 32: "032x"}
 
 
 def _spans(doc: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -153,20 +169,38 @@ def to_event(
             "description": a.get("gen_ai.tool.description"),
             "success": (span.get("status") or {}).get("status_code") not in ("error", "ERROR", 2),
         }
-        return event(
-            ts=when[0],
-            ts_raw=raw,
-            source=source,
-            seq=seq,
-            kind="tool_call",
-            action=str(tool_name),
-            raw_ref=ref,
-            actor=actor,
-            tool=tool,
-            links=links,
-            message=f"{tool_name} {as_text(arguments, 160)}",
-            assumed_utc=when[1],
-        )
+        made: Event = {  # what model.event builds, written out: this runs for every span
+            "ts": when[0],
+            "ts_raw": raw,
+            "source": source,
+            "seq": seq,
+            "kind": "tool_call",
+            "actor": actor,
+            "action": str(tool_name),
+            "target": None,
+            "tool": tool,
+            "links": links,
+            "tags": [],
+            "raw_ref": ref,
+            "message": f"{tool_name} {as_text(arguments, 160)}",
+        }
+        if when[1]:
+            made["assumed_utc"] = True
+        args_text = whole(arguments)
+        if args_text is not None:  # (as detect.tool_facts writes them: no arguments, no text)
+            made[ARGS_TEXT] = "" if arguments is None else args_text
+        if type(tool_name) is str:  # (a name of another type is shown by repr in the message)
+            call_id, description = tool["call_id"], tool["description"]
+            verdict = clean(
+                tool_name,
+                "" if type(call_id) in NO_STEMS else whole(call_id),
+                args_text,
+                whole(tool["result"]),
+                "" if type(description) in NO_STEMS else whole(description),
+            )
+            if verdict is not None:  # every text redaction looks at is made of these pieces
+                made[CLEAN] = verdict
+        return made
     model = a.get("gen_ai.request.model") or a.get("llm.model_name") or ""
     provider = a.get("gen_ai.provider.name") or a.get("gen_ai.system") or ""
     made = event(
@@ -197,11 +231,12 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     docs: Iterator[tuple[str, Any]]
     start = head(path, 64).lstrip()[:1]
     # stdlib json, not orjson: the SDK writes 128-bit trace ids as integers, which orjson turns into floats
-    parsed = json_document(path, SourceStats(str(path), FORMAT), json.loads) if start in (b"{", b"[") else None
+    whole = start in (b"{", b"[") and not _surely_lines(path)
+    parsed = json_document(path, SourceStats(str(path), FORMAT), json.loads) if whole else None
     if parsed is not None:
         docs = iter([(str(path), parsed)])
     else:
-        docs = ((f"{path}:{lineno}", obj) for lineno, obj in json_lines(path, stats, json.loads))
+        docs = ((f"{path}:{lineno}", obj) for lineno, obj in json_lines(path, stats, _loads))
     seq = 0
     for base, doc in docs:
         for where, span, resource in _spans(doc):
@@ -210,6 +245,31 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
             seq += 1
             if made is not None:
                 yield made
+
+
+def _surely_lines(path: Path) -> bool:
+    """Whether the file cannot be one JSON document: its first line is a whole JSON value and more
+    follows (then reading it whole, as a document, would only fail at the end of that line)."""
+    first, newline, rest = head(path, 65536).lstrip().partition(b"\n")
+    if not newline or not rest.strip():
+        return False
+    try:
+        _DECODE.decode(first)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return False
+    return True
+
+
+_DECODE = msgspec.json.Decoder()
+
+
+def _loads(raw: bytes) -> Any:
+    """json.loads (its values, its errors), faster: msgspec first (the same values for the JSON it
+    reads; big integers exact too), the standard library for anything it refuses."""
+    try:
+        return _DECODE.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return json.loads(raw)
 
 
 def _is_span_line(obj: dict[str, Any]) -> bool:

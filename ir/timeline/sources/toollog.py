@@ -15,8 +15,8 @@ from typing import Any
 
 import msgspec
 
-from ir.timeline.model import Event, event, parse_time
-from ir.timeline.sources.base import SourceStats, as_text, lines, loads, maybe_json, shown
+from ir.timeline.model import ARGS_TEXT, CLEAN, Event, event, parse_time
+from ir.timeline.sources.base import NO_STEMS, SourceStats, as_text, clean, lines, loads, maybe_json, shown, whole
 from ir.timeline.sources.sample import Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -150,10 +150,26 @@ def record_event(r: Record, source: str, seq: int, ref: str, stats: SourceStats)
         "links": {},
         "tags": [],
         "raw_ref": ref,
-        "message": f"{name} {as_text(arguments if kind == 'tool_call' else result, 160)}",
+        "message": "",
     }
+    args_text = whole(arguments)
+    result_text = whole(result)
+    brief = args_text if kind == "tool_call" else result_text
+    if brief is None:  # (beyond the encoders: as_text shows it its own way)
+        made["message"] = f"{name} {as_text(arguments if kind == 'tool_call' else result, 160)}"
+    else:
+        made["message"] = f"{name} {brief if len(brief) <= 160 else brief[:160] + '…'}"
     if when[1]:
         made["assumed_utc"] = True
+    if args_text is not None:  # (as detect.tool_facts writes them: no arguments, no text)
+        made[ARGS_TEXT] = "" if arguments is None else args_text
+    tool = made["tool"]
+    call_id, success = tool["call_id"], tool["success"]
+    call_text = call_id if type(call_id) is str else "" if type(call_id) in NO_STEMS else whole(call_id)
+    success_text = "" if type(success) in NO_STEMS else whole(success)
+    verdict = clean(name, call_text, args_text, result_text, success_text)
+    if verdict is not None:  # every text redaction looks at (message, tool as JSON, target) is made of these
+        made[CLEAN] = verdict
     return made
 
 
