@@ -185,7 +185,7 @@ def event_info(e: Event, facts: Facts | None) -> Info | None:
         return (
             actor.get("user"),
             actor.get("access_key"),
-            (str(actor.get("ip", "?")), str(actor.get("user_agent", "?"))),
+            (str(actor.get("ip", "?")), client(str(actor.get("user_agent", "?")))),
             action,
             e.get("target"),
             bool((e.get("cloud") or {}).get("error")),
@@ -194,6 +194,23 @@ def event_info(e: Event, facts: Facts | None) -> Info | None:
     if kind == "net_egress" and e.get("target"):
         return (host(str(e["target"])), e["action"])
     return None
+
+
+_PER_CALL = re.compile(r"\s+(?:md/command#|command/|m/)\S*")
+"""User-agent tokens that change from one call to the next of the same client: AWS CLI v2 names the
+command (`md/command#s3.ls`), botocore lists the features a request used (`m/E,J`)."""
+_CLIENTS: dict[str, str] = {}
+
+
+def client(user_agent: str) -> str:
+    """The client a user agent names, without what changes per call (a key used by one AWS CLI for
+    several commands is used from one place)."""
+    found = _CLIENTS.get(user_agent)
+    if found is None:
+        found = _PER_CALL.sub("", user_agent)
+        if len(_CLIENTS) < 10_000:
+            _CLIENTS[user_agent] = found
+    return found
 
 
 _DESTRUCTIVE: dict[str, bool] = {}

@@ -172,6 +172,8 @@ class Stream:
                 head += 1
             return pending[start:head]
 
+        anchor = self.untimed.at  # --untimed-at: the untimed events go in where that time falls
+        placed = False
         for batch in merged_blocks(self.sources):
             ready: list[Record] = []
             for r in batch:
@@ -197,12 +199,30 @@ class Stream:
             if head > 4096:
                 del pending[:head]
                 head = 0
+            if ready and anchor is not None and not placed and ready[-1][TS] > anchor:
+                cut = next(i for i, r in enumerate(ready) if r[TS] > anchor)
+                if cut:
+                    yield ready[:cut]
+                placed, ready = True, ready[cut:]
+                yield from self._placed(None)
             if ready:
                 yield ready
         if head < len(pending):
-            yield pending[head:]
+            rest = pending[head:]
+            if anchor is not None and not placed and rest[-1][TS] > anchor:
+                cut = next(i for i, r in enumerate(rest) if r[TS] > anchor)
+                if cut:
+                    yield rest[:cut]
+                placed, rest = True, rest[cut:]
+                yield from self._placed(None)
+            yield rest
+        if not placed:
+            yield from self._placed(pending[-1][TS] if pending else None)
+
+    def _placed(self, last: int | None) -> Iterator[list[Record]]:
+        """The untimed events, placed (`last`: the last timed event's time), as records of their own."""
         held: list[Record] = []
-        for e in self.untimed.place(pending[-1][TS] if pending else None):
+        for e in self.untimed.place(last):
             r = (e["ts"], -1, e["kind"], None, None, None, None, None, -1)
             self._folded[id(r)] = e
             held.append(r)

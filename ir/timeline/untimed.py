@@ -70,8 +70,10 @@ class Untimed:
 
     def place(self, last: int | None) -> Iterator[Event]:
         """Every held untimed event, placed (`last`: the last timed event's time, None if none)."""
-        for source, events in self.held.items():
-            ts, basis = self._time(source, last)
+        times = {source: self._time(source, last) for source in self.held}
+        for source in sorted(self.held, key=lambda name: times[name][0]):  # (files' times differ)
+            events = self.held[source]
+            ts, basis = times[source]
             self.placed[source] = {"events": len(events), "placed_at": iso(ts), "basis": basis}
             for e in events:
                 e["ts"], e["ts_raw"], e["untimed"], e["placed"] = ts, None, True, basis

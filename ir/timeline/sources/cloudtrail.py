@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 
-from ir.timeline.model import Event, parse_time
+from ir.core.redaction import might_hold_secret, redact
+from ir.timeline.model import Event, dumps, parse_time
 from ir.timeline.sources.base import SourceStats, first_line, json_document, json_lines, loads
 from ir.timeline.sources.sample import NO, Sample, Score
 
@@ -201,6 +202,8 @@ def to_event(rec: dict[str, Any], source: str, seq: int, ref: str, stats: Source
     }
     if when[1]:
         made["assumed_utc"] = True
+    if params and might_hold_secret(dumps(params).decode()):  # a password or secret string passed to the API
+        params = redact(params)
     made["cloud"] = {"params": params, "error": error, "read_only": get("readOnly"), "region": get("awsRegion")}
     return made
 
