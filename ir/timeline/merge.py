@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import statistics
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ class Anchors:
     calls: dict[tuple[str, str], int] = field(default_factory=dict)
     aws: list[tuple[str, int]] = field(default_factory=list)
     cloud: dict[str, list[int]] = field(default_factory=dict)
+    call_keys: bytes | None = b""
+    """`hash((call id, kind))` of every record with a call id (an array of int64), or None when
+    there were too many to hand over (`may_fold` then says yes)."""
 
     def keep(self, cloud_wanted: set[str]) -> None:
         """Forget cloud anchors of API names no tool source wants (a worker noted them all)."""
@@ -111,6 +115,30 @@ class SortedSource:
             if not isinstance(run, list):
                 run.close()
         self.runs = []
+
+
+CALL_KEYS_MAX = 2_000_000
+"""More call ids than this in a source: not handed over (memory stays flat), dedup kept on."""
+
+
+def may_fold(sources: list[SortedSource], ranks: list[int]) -> bool:
+    """Whether a tool call of one source can be folded into one of another: some call id (with its
+    kind) is in sources of two different names. When none is, the dedup window has nothing to do
+    (hashes equal for equal calls: a collision only keeps it on)."""
+    by_rank: dict[int, set[int]] = {}
+    for src, rank in zip(sources, ranks, strict=True):
+        keys = src.anchors.call_keys
+        src.anchors.call_keys = b""
+        if keys is None:
+            return True
+        if keys:
+            by_rank.setdefault(rank, set()).update(array("q", keys))
+    seen: set[int] = set()
+    for found in by_rank.values():
+        if not seen.isdisjoint(found):
+            return True
+        seen |= found
+    return False
 
 
 def estimate_offsets(sources: list[SortedSource]) -> dict[str, dict[str, Any]]:

@@ -63,11 +63,15 @@ def redacted(e: Event) -> Event:
 class Stream:
     """One pass over the merged sources (`chunks` or `events`, once)."""
 
-    def __init__(self, sources: list[SortedSource], analyzer: Analyzer, untimed: Untimed, fmt: str | None) -> None:
+    def __init__(
+        self, sources: list[SortedSource], analyzer: Analyzer, untimed: Untimed, fmt: str | None, dedup: bool = True
+    ) -> None:
         self.sources = sources
         self.analyzer = analyzer
         self.untimed = untimed
         self.fmt = fmt
+        self.dedup = dedup
+        """False when no call id is in two sources (`merge.may_fold`): records pass straight on."""
         self._offsets = [src.offset_ns for src in sources]
         self._r: Record = ()
         self._e: Event | None = None
@@ -154,10 +158,16 @@ class Stream:
         waiting: until then a later record of the same call from another source folds into it.
         Releases are made a batch at a time, and whenever a call id is seen again, first those
         due by then: the same releases, in the same order, as one record at a time."""
+        last: int | None = None
+        if not self.dedup:  # no call id in two sources: nothing to fold, nothing to hold back
+            for batch in merged_blocks(self.sources):
+                last = batch[-1][TS]
+                yield batch
+            yield from self._untimed(last)
+            return
         pending: list[Record] = []
         by_call: dict[tuple[str, str], Record] = {}
         head = 0
-        last: int | None = None
 
         def release(now: int, most: int) -> list[Record]:
             """Release, oldest first, what is older than `now` less the window, and beyond `most`."""
@@ -201,8 +211,13 @@ class Stream:
                 yield ready
         if head < len(pending):
             yield pending[head:]
+        yield from self._untimed(pending[-1][TS] if pending else None)
+
+    def _untimed(self, last: int | None) -> Iterator[list[Record]]:
+        """The untimed events, placed (`last`: the last timed event's time): records of their own,
+        each event in `_folded`."""
         held: list[Record] = []
-        for e in self.untimed.place(pending[-1][TS] if pending else None):
+        for e in self.untimed.place(last):
             r = (e["ts"], -1, e["kind"], None, None, None, None, None, -1)
             self._folded[id(r)] = e
             held.append(r)
