@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import statistics
-from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -124,20 +123,27 @@ CALL_KEYS_MAX = 2_000_000
 def may_fold(sources: list[SortedSource], ranks: list[int]) -> bool:
     """Whether a tool call of one source can be folded into one of another: some call id (with its
     kind) is in sources of two different names. When none is, the dedup window has nothing to do
-    (hashes equal for equal calls: a collision only keeps it on)."""
-    by_rank: dict[int, set[int]] = {}
+    (hashes equal for equal calls: a collision only keeps it on). Only the smaller names' keys are
+    held in a set; the largest's are only looked up."""
+    by_rank: dict[int, list[bytes]] = {}
     for src, rank in zip(sources, ranks, strict=True):
         keys = src.anchors.call_keys
         src.anchors.call_keys = b""
         if keys is None:
             return True
         if keys:
-            by_rank.setdefault(rank, set()).update(array("q", keys))
+            by_rank.setdefault(rank, []).append(keys)
+    if len(by_rank) < 2:
+        return False
+    names = sorted(by_rank.values(), key=lambda found: sum(len(keys) for keys in found))
     seen: set[int] = set()
-    for found in by_rank.values():
-        if not seen.isdisjoint(found):
-            return True
-        seen |= found
+    for n, found in enumerate(names):
+        for keys in found:
+            if not seen.isdisjoint(memoryview(keys).cast("q")):
+                return True
+        if n < len(names) - 1:
+            for keys in found:
+                seen.update(memoryview(keys).cast("q"))
     return False
 
 
