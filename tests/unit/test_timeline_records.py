@@ -17,6 +17,7 @@ from ir.timeline.pipeline import build
 from tests.unit.test_timeline_incident import AGENT, incident  # noqa: F401 (the fixture)
 
 SECRET_NAMES = ("password", "api_key", "apiKey", "X-Api-Key", "session_key", "client_secret", "db_password")
+SECRET_NAMES += ("api__key", "apis_key", "session2-key", "private . key")  # joined as no single hint is
 
 
 def _both(paths: list[Path], fmt: str, workers: int, agent: object = None) -> tuple[str, str, int, int]:
