@@ -186,7 +186,7 @@ def stages(total: int, workers: int = 1) -> dict[str, float]:
         timeline = fresh()
         merge = timed(lambda: sum(len(b) for b in merged_blocks(timeline.sources)))
         timeline = fresh()
-        stream = Stream(timeline.sources, timeline.analyzer, timeline.untimed, timeline.fmt)
+        stream = Stream(timeline.sources, timeline.analyzer, timeline.untimed, timeline.fmt, dedup=timeline.dedup)
         released = timed(lambda: sum(len(b) for b in stream._released()))
         timeline = fresh()
         with open(os.devnull, "w", encoding="utf-8") as sink:
@@ -194,7 +194,7 @@ def stages(total: int, workers: int = 1) -> dict[str, float]:
     costs = {
         "parse, facts, line, sort (workers)": parse,
         "read runs + merge": merge,
-        "dedup window": released - merge,
+        "dedup window (when a call id is in two sources)": released - merge,
         "analyse + tags + write": whole - released,
     }
     return {name: seconds * 1e6 / events for name, seconds in costs.items()}
@@ -210,8 +210,8 @@ def main() -> None:
     if args.stages:
         costs = stages(args.stages)
         for name, micros in costs.items():
-            print(f"{name:<36} {micros:6.2f} µs/event")
-        print(f"{'total':<36} {sum(costs.values()):6.2f} µs/event = {1e6 / sum(costs.values()):,.0f} events/s")
+            print(f"{name:<50} {micros:6.2f} µs/event")
+        print(f"{'total':<50} {sum(costs.values()):6.2f} µs/event = {1e6 / sum(costs.values()):,.0f} events/s")
         return
     before = calibrate()
     with _worktree(args.baseline) as baseline:

@@ -269,6 +269,10 @@ _HINT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
 """The hints grouped by a common stem: text without the stem holds none of its hints (half the scans)."""
 
 
+_PAIRED = re.compile(r"(?:api|private|session)s?[-._\s\d]*key")
+"""Two-word secret names however joined (`api__key`, `apis_key`, `session2-key`), as `name_words` reads them."""
+
+
 def _hinted(text: str) -> bool:
     low = text.lower()
     for stem, group in _HINT_GROUPS:
@@ -276,6 +280,8 @@ def _hinted(text: str) -> bool:
             for hint in group:
                 if hint in low:
                     return True
+            if stem in ("api", "private", "session") and _PAIRED.search(low):
+                return True
     return False
 
 

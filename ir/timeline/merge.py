@@ -42,6 +42,9 @@ class Anchors:
     calls: dict[tuple[str, str], int] = field(default_factory=dict)
     aws: list[tuple[str, int]] = field(default_factory=list)
     cloud: dict[str, list[int]] = field(default_factory=dict)
+    call_keys: bytes | None = b""
+    """`hash((call id, kind))` of every record with a call id (an array of int64), or None when
+    there were too many to hand over (`may_fold` then says yes)."""
 
     def keep(self, cloud_wanted: set[str]) -> None:
         """Forget cloud anchors of API names no tool source wants (a worker noted them all)."""
@@ -111,6 +114,37 @@ class SortedSource:
             if not isinstance(run, list):
                 run.close()
         self.runs = []
+
+
+CALL_KEYS_MAX = 2_000_000
+"""More call ids than this in a source: not handed over (memory stays flat), dedup kept on."""
+
+
+def may_fold(sources: list[SortedSource], ranks: list[int]) -> bool:
+    """Whether a tool call of one source can be folded into one of another: some call id (with its
+    kind) is in sources of two different names. When none is, the dedup window has nothing to do
+    (hashes equal for equal calls: a collision only keeps it on). Only the smaller names' keys are
+    held in a set; the largest's are only looked up."""
+    by_rank: dict[int, list[bytes]] = {}
+    for src, rank in zip(sources, ranks, strict=True):
+        keys = src.anchors.call_keys
+        src.anchors.call_keys = b""
+        if keys is None:
+            return True
+        if keys:
+            by_rank.setdefault(rank, []).append(keys)
+    if len(by_rank) < 2:
+        return False
+    names = sorted(by_rank.values(), key=lambda found: sum(len(keys) for keys in found))
+    seen: set[int] = set()
+    for n, found in enumerate(names):
+        for keys in found:
+            if not seen.isdisjoint(memoryview(keys).cast("q")):
+                return True
+        if n < len(names) - 1:
+            for keys in found:
+                seen.update(memoryview(keys).cast("q"))
+    return False
 
 
 def estimate_offsets(sources: list[SortedSource]) -> dict[str, dict[str, Any]]:

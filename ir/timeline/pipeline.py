@@ -16,7 +16,7 @@ from ir.core.redaction import redact
 from ir.timeline import merge
 from ir.timeline.analyse import Analyzer
 from ir.timeline.export import csv_header
-from ir.timeline.merge import SortedSource, cleanup, estimate_offsets
+from ir.timeline.merge import SortedSource, cleanup, estimate_offsets, may_fold
 from ir.timeline.model import Event
 from ir.timeline.runs import sort_source
 from ir.timeline.sources import PARSERS, Detection, detect_file, expand
@@ -62,13 +62,15 @@ class Timeline:
     detections: list[Detection] = field(default_factory=list)
     fmt: str | None = None
     """The export format the workers rendered lines in (None: none)."""
+    dedup: bool = True
+    """Whether a tool call can be folded across sources (`merge.may_fold`)."""
     _used: bool = field(default=False)
 
     def _stream(self) -> Stream:
         if self._used:
             raise RuntimeError("a timeline's events can be read once")
         self._used = True
-        return Stream(self.sources, self.analyzer, self.untimed, self.fmt)
+        return Stream(self.sources, self.analyzer, self.untimed, self.fmt, dedup=self.dedup)
 
     def events(self) -> Iterator[Event]:
         """Every event in time order, tagged; streams (memory stays bounded)."""
@@ -248,9 +250,12 @@ def _build(
             cleanup(sources)
             raise
     offsets = estimate_offsets(sources)
+    dedup = may_fold(sources, ranks)
     allowlist, principals = agent_facts(agent)
     analyzer = Analyzer(allowlist=allowlist, principals=principals)
-    return Timeline(sources, stats, skipped, offsets, analyzer, untimed=untimed, detections=detections, fmt=out_fmt)
+    return Timeline(
+        sources, stats, skipped, offsets, analyzer, untimed=untimed, detections=detections, fmt=out_fmt, dedup=dedup
+    )
 
 
 def detect_all(files: list[Path], every: str | None, per_file: dict[Path, str]) -> list[Detection]:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import tempfile
 import time
+from array import array
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
 from ir.timeline import merge
 from ir.timeline.detect import TOOL_KINDS, tool_facts
-from ir.timeline.merge import Anchors, Everything, Run
+from ir.timeline.merge import CALL_KEYS_MAX, Anchors, Everything, Run
 from ir.timeline.model import ARGS_TEXT, CLEAN, Event
-from ir.timeline.records import SEQ_MAX, SEQ_SHIFT, Record, key, record, write_run
+from ir.timeline.records import CALL, KIND, SEQ_MAX, SEQ_SHIFT, Record, key, record, write_run
 from ir.timeline.sources.base import SourceStats
 from ir.timeline.untimed import Untimed
 
@@ -55,6 +56,7 @@ def sort_source(
     append = buffer.append
     count = nth = 0
     base = key(rank, 0, sidx, 0)
+    calls = array("q")  # hash((call id, kind)) of each record with one (merge.may_fold)
     due = time.monotonic() + EVERY_S
     for e in events:
         count += 1
@@ -71,13 +73,17 @@ def sort_source(
         note(e, facts, cloud_wanted)
         seq = e["seq"]
         plain = type(seq) is int and 0 <= seq <= SEQ_MAX
-        append(record(e, facts, base | seq << SEQ_SHIFT | nth if plain else key(rank, seq, sidx, nth), fmt))
+        made = record(e, facts, base | seq << SEQ_SHIFT | nth if plain else key(rank, seq, sidx, nth), fmt)
+        append(made)
+        if made[CALL] is not None:
+            calls.append(hash((made[CALL], made[KIND])))
         nth += 1
         if len(buffer) >= size:
             runs.append(_spill(buffer, spill_dir))
             buffer = []
             append = buffer.append
     stats.events = count
+    anchors.call_keys = calls.tobytes() if len(calls) <= CALL_KEYS_MAX else None
     if buffer:
         if runs or spill_dir:
             runs.append(_spill(buffer, spill_dir))

@@ -63,11 +63,15 @@ def redacted(e: Event) -> Event:
 class Stream:
     """One pass over the merged sources (`chunks` or `events`, once)."""
 
-    def __init__(self, sources: list[SortedSource], analyzer: Analyzer, untimed: Untimed, fmt: str | None) -> None:
+    def __init__(
+        self, sources: list[SortedSource], analyzer: Analyzer, untimed: Untimed, fmt: str | None, dedup: bool = True
+    ) -> None:
         self.sources = sources
         self.analyzer = analyzer
         self.untimed = untimed
         self.fmt = fmt
+        self.dedup = dedup
+        """False when no call id is in two sources (`merge.may_fold`): records pass straight on."""
         self._offsets = [src.offset_ns for src in sources]
         self._r: Record = ()
         self._e: Event | None = None
@@ -146,18 +150,42 @@ class Stream:
         return redacted(e)
 
     def _released(self) -> Iterator[list[Record]]:
+        """The timed records (`_timed`), with the untimed events placed: at `--untimed-at` among
+        them where that time falls (after those at the same instant), else after the last."""
+        anchor = self.untimed.at
+        last: int | None = None
+        placed = False
+        for batch in self._timed():
+            if not batch:
+                continue
+            if anchor is not None and not placed and batch[-1][TS] > anchor:
+                cut = next(i for i, r in enumerate(batch) if r[TS] > anchor)
+                if cut:
+                    yield batch[:cut]
+                placed, batch = True, batch[cut:]
+                yield from self._untimed(None)
+            last = batch[-1][TS]
+            yield batch
+        if not placed:
+            yield from self._untimed(last)
+
+    def _timed(self) -> Iterator[list[Record]]:
         """Records in time order, a batch at a time; a tool call seen again in another source is
-        folded into the first (then held as a dict in `_folded`); last the untimed events, placed
-        (records of their own, each event in `_folded`).
+        folded into the first (then held as a dict in `_folded`).
 
         A record is released once DEDUP_WINDOW_NS have passed after it, or when DEDUP_MAX are
         waiting: until then a later record of the same call from another source folds into it.
         Releases are made a batch at a time, and whenever a call id is seen again, first those
         due by then: the same releases, in the same order, as one record at a time."""
+        last: int | None = None
+        if not self.dedup:  # no call id in two sources: nothing to fold, nothing to hold back
+            for batch in merged_blocks(self.sources):
+                last = batch[-1][TS]
+                yield batch
+            return
         pending: list[Record] = []
         by_call: dict[tuple[str, str], Record] = {}
         head = 0
-        last: int | None = None
 
         def release(now: int, most: int) -> list[Record]:
             """Release, oldest first, what is older than `now` less the window, and beyond `most`."""
@@ -172,8 +200,6 @@ class Stream:
                 head += 1
             return pending[start:head]
 
-        anchor = self.untimed.at  # --untimed-at: the untimed events go in where that time falls
-        placed = False
         for batch in merged_blocks(self.sources):
             ready: list[Record] = []
             for r in batch:
@@ -199,28 +225,14 @@ class Stream:
             if head > 4096:
                 del pending[:head]
                 head = 0
-            if ready and anchor is not None and not placed and ready[-1][TS] > anchor:
-                cut = next(i for i, r in enumerate(ready) if r[TS] > anchor)
-                if cut:
-                    yield ready[:cut]
-                placed, ready = True, ready[cut:]
-                yield from self._placed(None)
             if ready:
                 yield ready
         if head < len(pending):
-            rest = pending[head:]
-            if anchor is not None and not placed and rest[-1][TS] > anchor:
-                cut = next(i for i, r in enumerate(rest) if r[TS] > anchor)
-                if cut:
-                    yield rest[:cut]
-                placed, rest = True, rest[cut:]
-                yield from self._placed(None)
-            yield rest
-        if not placed:
-            yield from self._placed(pending[-1][TS] if pending else None)
+            yield pending[head:]
 
-    def _placed(self, last: int | None) -> Iterator[list[Record]]:
-        """The untimed events, placed (`last`: the last timed event's time), as records of their own."""
+    def _untimed(self, last: int | None) -> Iterator[list[Record]]:
+        """The untimed events, placed (`last`: the last timed event's time): records of their own,
+        each event in `_folded`."""
         held: list[Record] = []
         for e in self.untimed.place(last):
             r = (e["ts"], -1, e["kind"], None, None, None, None, None, -1)

@@ -117,6 +117,9 @@ def sort_in_pool(
                 if progress is not None:
                     progress(str(chosen[i][0]), results[i][1].events, True)
     reports.close()
+    if "fork" not in methods:  # call keys are str hashes, equal only in processes forked from this one
+        for _files, _stats, anchors, _held in results.values():
+            anchors.call_keys = None
     return [results[i] for i in range(len(chosen))]
 
 

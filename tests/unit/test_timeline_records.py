@@ -17,6 +17,7 @@ from ir.timeline.pipeline import build
 from tests.unit.test_timeline_incident import AGENT, incident  # noqa: F401 (the fixture)
 
 SECRET_NAMES = ("password", "api_key", "apiKey", "X-Api-Key", "session_key", "client_secret", "db_password")
+SECRET_NAMES += ("api__key", "apis_key", "session2-key", "private . key")  # joined as no single hint is
 
 
 def _both(paths: list[Path], fmt: str, workers: int, agent: object = None) -> tuple[str, str, int, int]:
@@ -125,3 +126,20 @@ def test_a_read_with_null_arguments_reads_nothing_named(tmp_path: Path) -> None:
         timeline = build([path], fmt="jsonl")
         timeline.write(io.StringIO(), "jsonl")
         assert [read["what"] for read in timeline.summary()["read"]] == [""] * (1 if path is log else 2)
+
+
+def test_the_dedup_window_is_kept_only_when_a_call_id_is_in_two_sources(
+    tmp_path: Path,
+    incident: Path,  # noqa: F811
+) -> None:
+    from tests.unit.timeline_golden import make
+
+    def dedup(path: Path, workers: int) -> bool:
+        timeline = build([path], workers=workers)
+        kept = timeline.dedup
+        assert sum(1 for _ in timeline.events())  # (read: its runs closed)
+        return kept
+
+    assert dedup(incident, 1) and dedup(incident, 2)  # the container log and the spans share calls
+    folder, _agent = make(tmp_path / "logs", 3000, False)  # call ids c… in the tool log, o… in the spans
+    assert not dedup(folder, 1) and not dedup(folder, 2)
