@@ -69,11 +69,9 @@ class Engine:
         self.approvers = dict(approvers or {})
         self.on_event = on_event or (lambda _e: None)
         self.sleep = sleep
-        self.trust = trust
-        """The allowed signers: who signs heads, which decisions release (None: nobody; no release)."""
+        self.trust = trust  # the allowed signers: who signs heads, which decisions release (None: nobody)
         self.signing_key = signing_key
-        self.on_capture = on_capture
-        """Told the bytes of each evidence stream as it is read (a terminal's progress line)."""
+        self.on_capture = on_capture  # told the bytes of each evidence stream as it is read (progress)
 
     def start(
         self,
