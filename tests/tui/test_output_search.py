@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from click.testing import CliRunner
 from rich.style import Style
 from textual.widgets import Input, Static
 
+from ir.cli.main import cli
 from ir.tui.screens.help import help_lines
 from ir.tui.screens.output_search import OutputSearchBar
 from ir.tui.screens.run import RunScreen
 from ir.tui.widgets.run_log import CURRENT_STYLE, MATCH_STYLE, RunLog
 from tests.cli.test_interventions import waiting_case
-from tests.conftest import ir_cmd
 from tests.tui.test_console import app_for
 from tests.tui.test_run_keys import open_newest_case
 
@@ -32,9 +33,11 @@ def on_screen(log: RunLog) -> str:
 
 def test_search_the_output_count_and_move_between_matches_then_escape_closes_it(tmp_path: Path) -> None:
     ws, case = waiting_case(tmp_path)
+    runner = CliRunner()  # `ir note` in this process: forty interpreter starts were most of this test's time
     for n in range(40):  # a log longer than the screen, with two notes far apart that say "[red]marker[/red]"
         text = "[red]marker[/red] first" if n == 3 else "[red]marker[/red] last" if n == 36 else f"filler {n}"
-        ir_cmd("note", case.name, text, cwd=ws, check=True)
+        done = runner.invoke(cli, ["-w", str(ws), "note", case.name, text], env={"IR_USER": "tester"})
+        assert done.exit_code == 0, done.output
 
     async def scenario() -> None:
         app = app_for(ws)
