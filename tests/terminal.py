@@ -4,7 +4,15 @@ assert what a person would see once the output has stopped."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
 import re
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
 
 _SEQUENCE = re.compile(r"\x1b\[(\d*)([A-Za-z])")
 
@@ -54,3 +62,27 @@ class Screen:
     def text(self) -> str:
         """The screen's lines, trailing spaces and empty last lines dropped."""
         return "\n".join(line.rstrip() for line in self.lines).rstrip("\n")
+
+
+def ir_in_terminal(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run the real `ir` with stdin, stdout and stderr on a 40×120 pseudo-terminal; (exit code, all
+    it wrote, decoded)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    full_env = {**os.environ, "IR_USER": "tester", "TERM": "xterm-256color", **(env or {})}
+    full_env.pop("IR_WORKSPACE", None)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ir"), *args], cwd=cwd, env=full_env, stdin=slave, stdout=slave, stderr=slave
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: every writer has closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=120), b"".join(chunks).decode()

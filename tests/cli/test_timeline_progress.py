@@ -4,46 +4,18 @@ nothing extra is written."""
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
 import re
-import struct
-import subprocess
-import sys
-import termios
 from pathlib import Path
 
 from tests.conftest import ir_cmd
-from tests.terminal import Screen
+from tests.terminal import Screen, ir_in_terminal
 from tests.unit.timeline_golden import make
-
-IR = str(Path(sys.executable).parent / "ir")
-
-
-def _in_terminal(*args: str, cwd: Path) -> tuple[int, str]:
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color"}
-    proc = subprocess.Popen([IR, *args], cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: every writer has closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    return proc.wait(timeout=120), b"".join(chunks).decode()
 
 
 def test_sources_read_show_on_a_terminal_and_are_gone_after(tmp_path: Path) -> None:
     folder, _agent = make(tmp_path / "logs", 60_000, False)  # a few seconds of reading: long enough to show
     out = tmp_path / "events.jsonl"
-    code, written = _in_terminal("timeline", str(folder), "--format", "jsonl", "--out", str(out), cwd=tmp_path)
+    code, written = ir_in_terminal("timeline", str(folder), "--format", "jsonl", "--out", str(out), cwd=tmp_path)
     assert code == 0, written
     shown = re.findall(r"reading \S+  ([\d,.]+k?) events  [\d,.]+k? events/s", written)
     assert shown, written
@@ -59,6 +31,6 @@ def test_nothing_extra_in_pipes_or_with_json(tmp_path: Path) -> None:
     piped = ir_cmd("timeline", str(folder), "--format", "jsonl", "--out", str(out), cwd=tmp_path)
     assert piped.returncode == 0, piped.stderr
     assert piped.stderr == "" and "\x1b" not in piped.stdout and "\r" not in piped.stdout
-    code, written = _in_terminal("timeline", str(folder), "--out", str(out), "--json", cwd=tmp_path)
+    code, written = ir_in_terminal("timeline", str(folder), "--out", str(out), "--json", cwd=tmp_path)
     assert code == 0, written
     assert "\x1b" not in written and "events/s" not in written, written[:300]

@@ -4,20 +4,14 @@ terminal, and in pipes, nothing but the usual output is written."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import re
-import struct
-import subprocess
-import sys
-import termios
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import terminal
 from tests.conftest import ir_cmd, make_workspace
 from tests.terminal import Screen
 
@@ -41,26 +35,8 @@ def big_agent_ws(tmp_path: Path, docker_api: Any, agent_container: dict[str, Any
 
 
 def ir_in_terminal(*args: str, cwd: Path, dockerd: str) -> tuple[int, str]:
-    """Run `ir` with stdin, stdout and stderr on a 120-column pseudo-terminal; (exit code, all it wrote)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    env = {**os.environ, "IR_USER": "tester", "TERM": "xterm-256color", "DOCKER_HOST": dockerd}
-    env.pop("IR_WORKSPACE", None)
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "ir"), *args], cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave
-    )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: every writer has closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    return proc.wait(timeout=120), b"".join(chunks).decode()
+    """`ir` on a pseudo-terminal, talking to the private dockerd."""
+    return terminal.ir_in_terminal(*args, cwd=cwd, env={"DOCKER_HOST": dockerd})
 
 
 def test_bytes_captured_show_on_a_terminal_and_are_gone_after(big_agent_ws: Path, dockerd: str) -> None:
