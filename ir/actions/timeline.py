@@ -16,9 +16,42 @@ from typing import Any
 from pydantic import Field
 
 from ir.core.action import Action, ActionParams, Check, Plan, StepContext
-from ir.timeline.export import write
+from ir.core.errors import IrError
+from ir.core.redaction import redact_text
 from ir.timeline.inputs import case_inputs
-from ir.timeline.pipeline import build
+from ir.timeline.pipeline import Timeline, build
+
+SHOWN_REASONS = 5
+"""Files whose reasons the step's error names (the summary in the case lists every one)."""
+
+
+class NothingRead(IrError):
+    """Files held something and none gave an event: the timeline is empty and says nothing of what
+    the agent did. The step fails (the empty timeline and its summary, with every file's reason,
+    are still kept)."""
+
+    def __init__(self, message: str, outputs: Mapping[str, object]) -> None:
+        super().__init__(message)
+        self.outputs = dict(outputs)
+
+
+def unread(timeline: Timeline) -> list[str]:
+    """Why each file that held something gave no event: not a known format, unreadable, or read
+    with every record bad. (An empty file is no loss: a container that logged nothing.)"""
+    found = [f"skipped {d.path}: {d.why}" for d in timeline.detections if not d.format and _holds_something(d.path)]
+    for st in timeline.stats:
+        if not st.events and st.records:
+            first = f"; first: {st.bad_refs[0]}" if st.bad_refs else ""
+            found.append(f"{st.path}: read as {st.format}, {st.records} records, {st.bad} bad, no events{first}")
+    return [redact_text(why) for why in found]  # (a reason may quote a line of the file)
+
+
+def _holds_something(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return not fh.read(1 << 16).isspace() if path.stat().st_size else False
+    except OSError:
+        return True  # unreadable: whatever it holds was not read
 
 
 class TimelineParams(ActionParams):
@@ -54,7 +87,8 @@ class Reconstruct(Action[TimelineParams]):
 
     def execute(self, ctx: StepContext, params: TimelineParams) -> Mapping[str, Any]:
         assert ctx.evidence is not None and ctx.case_dir is not None
-        timeline = build(self._paths(ctx, params), agent=ctx.agent)
+        paths = self._paths(ctx, params)
+        timeline = build(paths, agent=ctx.agent, fmt="jsonl")
         for stale in ctx.case_dir.glob(".timeline-*.part"):  # left by a run killed mid-write
             stale.unlink(missing_ok=True)
         final = ctx.case_dir / "timeline.jsonl"
@@ -62,7 +96,7 @@ class Reconstruct(Action[TimelineParams]):
             "w+", encoding="utf-8", dir=ctx.case_dir, prefix=".timeline-", suffix=".part", delete=False
         ) as fh:
             try:
-                count = write(timeline.events(), fh, "jsonl")  # type: ignore[arg-type]
+                count = timeline.write(fh, "jsonl")  # (the lines the workers rendered)
                 fh.flush()
                 os.fsync(fh.fileno())
                 fh.seek(0)
@@ -83,13 +117,22 @@ class Reconstruct(Action[TimelineParams]):
         first = summary["first_suspicious"]
         if first:
             ctx.output(f"first suspicious event: {first['ts']} {first['message'][:120]}")
-        return {
+        why = unread(timeline)
+        outputs = {
             "events": count,
             "sha256": item.sha256,
             "by_tag": summary["by_tag"],
             "first_suspicious": first,
             "likely_injection": summary["likely_injection"],
         }
+        if why:
+            outputs["not_read"] = why
+        if not count and why:
+            more = f" (and {len(why) - SHOWN_REASONS} more)" if len(why) > SHOWN_REASONS else ""
+            raise NothingRead(f"no events in any source: {'; '.join(why[:SHOWN_REASONS])}{more}", outputs)
+        for line in why:
+            ctx.output(f"not read: {line}")
+        return outputs
 
     def verify(self, ctx: StepContext, params: TimelineParams) -> Check:
         return Check(False, "derived from files: build again")

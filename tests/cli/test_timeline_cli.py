@@ -72,3 +72,25 @@ def test_a_case_whose_run_started_names_no_valid_agent_is_one_line(tmp_path: Pat
     (line,) = out.stderr.splitlines()
     assert line.startswith(f"ir: error: {case / 'journal.jsonl'}: run.started records an agent that is not valid")
     assert "Traceback" not in out.stderr
+
+
+def test_a_timeline_step_that_reads_no_event_fails_and_says_why(tmp_path: Path) -> None:
+    """The agent's container logs captured by the run are no log format: the timeline step must not
+    report success with an empty timeline — it fails, naming the file and why, and keeps the
+    (empty) timeline and its summary as evidence. The rest of the playbook still runs."""
+    ws = demo_workspace(tmp_path)
+    (ws / "demo" / "logs" / "support-bot.docker.log").write_text("hello\nthis is not a log\n")
+    run = ir_cmd("run", "agent-compromise", "--agent", "support-bot", "--yes", "--json", cwd=ws)
+    assert run.returncode != 0, run.stdout + run.stderr
+    done = json.loads(run.stdout.splitlines()[-1])
+    case = Path(done["case"])
+    records = [json.loads(line) for line in (case / "journal.jsonl").read_text().splitlines()]
+    (ended,) = [r for r in records if r["type"] == "step.result" and r["data"]["step"] == "timeline"]
+    assert ended["data"]["status"] == "failed", ended
+    error = ended["data"]["error"]
+    assert error.startswith("step timeline: no events in any source: skipped ") and "(first line: 'hello')" in error
+    assert ended["data"]["outputs"]["events"] == 0
+    assert (case / "timeline.jsonl").read_text() == ""  # kept, hashed: it is true that nothing was read
+    finished = records[-1]["data"]
+    assert finished["status"] == "failed" and finished["still_live"] == []
+    assert finished["steps"]["keys"] == "succeeded"  # on_failure: continue — the revocation still ran
