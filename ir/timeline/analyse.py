@@ -44,6 +44,18 @@ def tag(tags: Tags, name: str, why: str) -> None:
         tags.append({"tag": name, "why": why})
 
 
+def read_of(kind: str, info: Info | None) -> str | None:
+    """What a timed event reads, as the analyser keeps it for an egress to follow, for an agent
+    without principals (`Analyzer.prime`); None when it reads nothing."""
+    if info is None:
+        return None
+    if kind == "tool_call":
+        return info[4] if not info[3] else None
+    if kind == "cloud_api_call" and info[3] in SECRET_APIS:
+        return f"{info[3]} {info[4] or ''}".strip()
+    return None
+
+
 @dataclass
 class Analyzer:
     """Tags events as they stream past and keeps what the summary needs."""
@@ -247,6 +259,55 @@ class Analyzer:
                             }
                         )
                     break
+
+    # -- a later part of the timeline, analysed elsewhere (`partition`) -----------------------
+    def prime(self, ts: int, kind: str, info: Info | None) -> None:
+        """Take in the last read before the part this analyser starts at (if within the
+        exfiltration window): the only state an agent without principals carries across a time
+        but events per minute (`seed_minutes`). An egress looks at the last read only, if recent;
+        no cloud call is the agent's, so none has a key to follow or a tool call as its cause."""
+        what = read_of(kind, info)
+        if what is not None:
+            self.reads.append((ts, what))
+
+    def seed_minutes(self, minutes: dict[int, int]) -> None:
+        """Events per minute of every event before this part (as `apply` would have counted them)."""
+        ordered = sorted(minutes.items())[-1440:]
+        self.minutes = dict(ordered)
+
+    def findings(self) -> dict[str, Any]:
+        """What this analyser found, for `absorb` in the one that analysed the part before."""
+        return {
+            "total": self.total,
+            "counts": self.counts,
+            "tag_counts": self.tag_counts,
+            "read_targets": self.read_targets,
+            "sent_to": self.sent_to,
+            "caused": self.caused,
+            "first_suspicious": self.first_suspicious,
+            "injection_source": self.injection_source,
+            "last_injection": self.last_injection,
+        }
+
+    def absorb(self, later: dict[str, Any]) -> None:
+        """Add the `findings` of the part after this one: the summary becomes what one pass over
+        both would have made."""
+        self.total += later["total"]
+        for mine, theirs in ((self.counts, later["counts"]), (self.tag_counts, later["tag_counts"])):
+            for name, n in theirs.items():
+                mine[name] = mine.get(name, 0) + n
+        for kept, more in (
+            (self.read_targets, later["read_targets"]),
+            (self.sent_to, later["sent_to"]),
+            (self.caused, later["caused"]),
+        ):
+            kept += more[: max(KEEP - len(kept), 0)]
+        if self.first_suspicious is None and later["first_suspicious"] is not None:
+            self.first_suspicious = later["first_suspicious"]
+            source = later["injection_source"]  # (its own last injection before it, else ours)
+            self.injection_source = source if source is not None else self.last_injection
+        if later["last_injection"] is not None:
+            self.last_injection = later["last_injection"]
 
     # -- rate -------------------------------------------------------------------------------
     def _spike(self, tags: Tags, minute: int, count: int) -> None:

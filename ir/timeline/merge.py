@@ -181,15 +181,19 @@ def estimate_offsets(sources: list[SortedSource]) -> dict[str, dict[str, Any]]:
 
 
 def merged_blocks(sources: list[SortedSource]) -> Iterator[list[Record]]:
-    """Every record of every source, in sorted batches: each round takes, from every run, the
-    records up to the smallest last record of the blocks in hand (no record left behind can be
-    smaller) and sorts them together."""
+    """Every record of every source, in sorted batches (`merged`)."""
+    return merged([run for src in sources for run in src.blocks()])
+
+
+def merged(runs: list[Iterator[list[Record]]]) -> Iterator[list[Record]]:
+    """Every record of sorted runs (each a series of sorted blocks), in sorted batches: each round
+    takes, from every run, the records up to the smallest last record of the blocks in hand (no
+    record left behind can be smaller) and sorts them together."""
     hand: list[list[Any]] = []  # [block, position, the run's further blocks]
-    for src in sources:
-        for run in src.blocks():
-            first = next(run, None)
-            if first:
-                hand.append([first, 0, run])
+    for run in runs:
+        first = next(run, None)
+        if first:
+            hand.append([first, 0, run])
     while hand:
         bound = min(held[0][-1] for held in hand)
         batch: list[Record] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gc
 import os
 import shutil
@@ -18,6 +19,7 @@ from ir.timeline.analyse import Analyzer
 from ir.timeline.export import csv_header
 from ir.timeline.merge import SortedSource, cleanup, estimate_offsets, may_fold
 from ir.timeline.model import Event
+from ir.timeline.partition import Split, pivot, write_in_two
 from ir.timeline.runs import sort_source
 from ir.timeline.sources import PARSERS, Detection, detect_file, expand
 from ir.timeline.sources.base import SourceStats
@@ -64,6 +66,8 @@ class Timeline:
     """The export format the workers rendered lines in (None: none)."""
     dedup: bool = True
     """Whether a tool call can be folded across sources (`merge.may_fold`)."""
+    split: Split = field(default_factory=Split)
+    """When `write` splits the timeline in two (`partition`)."""
     _used: bool = field(default=False)
 
     def _stream(self) -> Stream:
@@ -84,26 +88,33 @@ class Timeline:
 
     def write(self, out: TextIO, fmt: str) -> int:
         """Write every event in `fmt` (as `export.write` does); returns how many. Lines the workers
-        rendered in `fmt` (`build(..., fmt=)`) are written as they are unless an event changed."""
-        stream = self._stream()
+        rendered in `fmt` (`build(..., fmt=)`) are written as they are unless an event changed.
+        A large timeline is written on two cores, split at a time (`partition`)."""
+        if self._used:
+            raise RuntimeError("a timeline's events can be read once")
+        self._used = True
         enabled = gc.isenabled()
         gc.disable()
-        count = 0
         try:
             if fmt == "timesketch-csv":
                 out.write(csv_header())
             binary = _binary(out)
-            if binary is not None:
-                out.flush()
-            gathered: list[bytes] = []
-            for chunk in stream.chunks(fmt):
-                count += len(chunk)
-                gathered += chunk
-                if len(gathered) >= WRITE_EVERY:
-                    _put(out, binary, gathered)
-                    gathered = []
-            _put(out, binary, gathered)
-            return count
+            out.flush()  # (also: nothing buffered is copied into a forked child)
+            whole = self.dedup or bool(self.untimed.held) or bool(self.analyzer.principals)
+            at = pivot(self.sources, self.split, cpus(), whole)
+            if at is None:
+                stream = Stream(self.sources, self.analyzer, self.untimed, self.fmt, dedup=self.dedup)
+                return _emit(stream.chunks(fmt), out, binary)
+            return write_in_two(
+                self.sources,
+                self.analyzer,
+                self.untimed,
+                self.fmt,
+                fmt,
+                at,
+                lambda chunks: _emit(chunks, out, binary),
+                lambda fd: _append(out, binary, fd),
+            )
         finally:
             _release(self.sources, enabled)
 
@@ -122,6 +133,52 @@ class Timeline:
             }
         )
         return found
+
+
+def _emit(chunks: Iterator[list[bytes]], out: TextIO, binary: BinaryIO | None) -> int:
+    """Write the lines of `chunks`, `WRITE_EVERY` at a time; returns how many."""
+    count = 0
+    gathered: list[bytes] = []
+    for chunk in chunks:
+        count += len(chunk)
+        gathered += chunk
+        if len(gathered) >= WRITE_EVERY:
+            _put(out, binary, gathered)
+            gathered = []
+    _put(out, binary, gathered)
+    return count
+
+
+def _append(out: TextIO, binary: BinaryIO | None, fd: int) -> None:
+    """Add the whole file `fd` (lines in UTF-8) to the output: in the kernel when the output is a
+    file descriptor (`os.sendfile`), else copied."""
+    size = os.fstat(fd).st_size
+    done = 0
+    if binary is not None:
+        binary.flush()
+        try:
+            target = binary.fileno()
+        except (AttributeError, OSError, ValueError):
+            target = -1
+        if target >= 0:
+            try:
+                while done < size:
+                    sent = os.sendfile(target, fd, done, size - done)
+                    if not sent:
+                        break
+                    done += sent
+            except OSError:
+                pass  # (not a descriptor sendfile writes to: copied below, from where it stopped)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    while done < size:
+        piece = os.pread(fd, min(size - done, 1 << 20), done)
+        if not piece:
+            raise OSError(f"the timeline's later part ended early ({done} of {size} bytes)")
+        done += len(piece)
+        if binary is not None:
+            binary.write(piece)
+        else:
+            out.write(decoder.decode(piece, final=done >= size))
 
 
 def _release(sources: list[SortedSource], enabled: bool) -> None:

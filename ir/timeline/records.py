@@ -8,8 +8,9 @@ change, writes the line as it is. The few it changes (tags added, a clock offset
 folded in from another source, a cause linked) are read back into an event dict (`materialize`)
 and rendered again, exactly as before.
 
-Sorted runs of records are written to files as marshal blocks with a length before each; the
-files stay in a private temporary folder of this process and its workers.
+Sorted runs of records are written to files as marshal blocks, each after a small head (its first
+and last time, its events per minute: what `partition` needs to split the timeline without
+reading every block); the files stay in a private temporary folder of this process and its workers.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ from __future__ import annotations
 import csv
 import io
 import marshal
+import os
 import struct
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import IO, Any
 
 import msgspec
 
 from ir.core.redaction import might_hold_secret, redact, redact_text
 from ir.core.text import json_safe
-from ir.timeline.detect import Facts, event_info, might_hold, texts
+from ir.timeline.detect import MINUTE_NS, Facts, event_info, might_hold, texts
 from ir.timeline.export import TIMESKETCH_FIELDS, csv_row, table_line, timesketch_row
 from ir.timeline.model import ARGS_TEXT, CLEAN, Event, dumps, iso_bytes
 
@@ -43,7 +47,8 @@ BLOCK = 1024
 _SEQ_BITS, _SIDX_BITS, _NTH_BITS = 48, 20, 44
 SEQ_SHIFT, SEQ_MAX = _SIDX_BITS + _NTH_BITS, (1 << _SEQ_BITS) - 1
 """`key(rank, seq, sidx, nth) == key(rank, 0, sidx, 0) | seq << SEQ_SHIFT | nth` for 0 <= seq <= SEQ_MAX."""
-_LENGTH = struct.Struct("<Q")
+_LENGTHS = struct.Struct("<QQ")
+"""Before each block of a run file: the lengths of its head and of the block."""
 _DECODE = msgspec.json.Decoder()
 
 
@@ -171,10 +176,13 @@ def materialize(r: Record, offset: int, unredacted: bool = False) -> Event:
 
 
 def write_run(run: list[Record], fh: IO[bytes]) -> None:
-    """A sorted run as length-prefixed marshal blocks."""
+    """A sorted run as marshal blocks, each after its lengths and its head (`read_heads`)."""
     for start in range(0, len(run), BLOCK):
-        block = marshal.dumps(run[start : start + BLOCK])
-        fh.write(_LENGTH.pack(len(block)))
+        part = run[start : start + BLOCK]
+        head = marshal.dumps((part[0][TS], part[-1][TS], minute_counts(part, 0, len(part))))
+        block = marshal.dumps(part)
+        fh.write(_LENGTHS.pack(len(head), len(block)))
+        fh.write(head)
         fh.write(block)
 
 
@@ -182,13 +190,50 @@ def read_run(fh: IO[bytes]) -> Iterator[list[Record]]:
     """The blocks of a run file, in order; the file is closed at the end."""
     try:
         while True:
-            head = fh.read(_LENGTH.size)
-            if len(head) < _LENGTH.size:
+            lengths = fh.read(_LENGTHS.size)
+            if len(lengths) < _LENGTHS.size:
                 return
-            (size,) = _LENGTH.unpack(head)
-            yield marshal.loads(fh.read(size))
+            size_of_head, size = _LENGTHS.unpack(lengths)
+            yield marshal.loads(fh.read(size_of_head + size)[size_of_head:])
     finally:
         fh.close()
+
+
+Head = tuple[int, int, tuple[int, ...]]
+"""A block's first and last time and its events per minute (`minute_counts`)."""
+
+
+def read_heads(fh: IO[bytes]) -> Iterator[tuple[Head, Callable[[], list[Record]]]]:
+    """A run file's blocks as (head, a function reading the block), with `os.pread`: the file's
+    offset is never moved (a forked process shares it)."""
+    fd = fh.fileno()
+    at = 0
+    while True:
+        lengths = os.pread(fd, _LENGTHS.size, at)
+        if len(lengths) < _LENGTHS.size:
+            return
+        size_of_head, size = _LENGTHS.unpack(lengths)
+        head: Head = marshal.loads(os.pread(fd, size_of_head, at + _LENGTHS.size))
+        where = at + _LENGTHS.size + size_of_head
+        yield head, partial(_pread_block, fd, size, where)
+        at = where + size
+
+
+def _pread_block(fd: int, size: int, at: int) -> list[Record]:
+    block: list[Record] = marshal.loads(os.pread(fd, size, at))
+    return block
+
+
+def minute_counts(block: list[Record], start: int, end: int) -> tuple[int, ...]:
+    """Events per minute (`ts // MINUTE_NS`) of the sorted `block[start:end]`, flat: (minute,
+    count, minute, count, ...) — a bisection per minute, no step per event."""
+    found: list[int] = []
+    while start < end:
+        minute = block[start][TS] // MINUTE_NS
+        following = bisect_left(block, ((minute + 1) * MINUTE_NS,), start, end)
+        found += (minute, following - start)
+        start = following
+    return tuple(found)
 
 
 def blocks(run: list[Record], size: int = BLOCK) -> Iterator[list[Record]]:

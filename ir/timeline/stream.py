@@ -16,7 +16,7 @@ from typing import Any
 from ir.core.redaction import might_hold_secret, redact, redact_text
 from ir.timeline.analyse import Analyzer, Tags
 from ir.timeline.detect import TOOL_KINDS, event_info, might_hold, texts
-from ir.timeline.merge import DEDUP_MAX, DEDUP_WINDOW_NS, SortedSource, merged_blocks
+from ir.timeline.merge import DEDUP_MAX, DEDUP_WINDOW_NS, SortedSource, merged, merged_blocks
 from ir.timeline.model import Event
 from ir.timeline.records import (
     AT,
@@ -64,9 +64,17 @@ class Stream:
     """One pass over the merged sources (`chunks` or `events`, once)."""
 
     def __init__(
-        self, sources: list[SortedSource], analyzer: Analyzer, untimed: Untimed, fmt: str | None, dedup: bool = True
+        self,
+        sources: list[SortedSource],
+        analyzer: Analyzer,
+        untimed: Untimed,
+        fmt: str | None,
+        dedup: bool = True,
+        runs: list[Iterator[list[Record]]] | None = None,
     ) -> None:
         self.sources = sources
+        self.runs = runs
+        """The sorted runs to merge, when not every source's whole runs (`partition`: one side of a time)."""
         self.analyzer = analyzer
         self.untimed = untimed
         self.fmt = fmt
@@ -178,8 +186,9 @@ class Stream:
         Releases are made a batch at a time, and whenever a call id is seen again, first those
         due by then: the same releases, in the same order, as one record at a time."""
         last: int | None = None
+        batches = merged_blocks(self.sources) if self.runs is None else merged(self.runs)
         if not self.dedup:  # no call id in two sources: nothing to fold, nothing to hold back
-            for batch in merged_blocks(self.sources):
+            for batch in batches:
                 last = batch[-1][TS]
                 yield batch
             return
@@ -200,7 +209,7 @@ class Stream:
                 head += 1
             return pending[start:head]
 
-        for batch in merged_blocks(self.sources):
+        for batch in batches:
             ready: list[Record] = []
             for r in batch:
                 call = r[CALL]
