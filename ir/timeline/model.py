@@ -49,6 +49,8 @@ _ISO = re.compile(
 
 
 _SECONDS: dict[str, int] = {}
+_SCALE = tuple(10 ** (30 - size) if 21 < size <= 30 else 0 for size in range(31))
+"""Nanoseconds per unit of the fraction of an RFC 3339 UTC time `size` characters long."""
 _FAST = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$")
 
 
@@ -64,7 +66,7 @@ def parse_time(value: Any) -> tuple[int, bool] | None:
                 if 22 <= size <= 30 and value[19] == ".":
                     fraction = value[20:-1]
                     if fraction.isdecimal():  # (what `\d` matches)
-                        return seconds * 1_000_000_000 + int(fraction.ljust(9, "0")), False
+                        return seconds * 1_000_000_000 + int(fraction) * _SCALE[size], False
         fast = _FAST.match(value)
         if fast:  # the common case: RFC 3339 UTC; whole seconds are cached (logs repeat them a lot)
             whole, fraction = fast.groups()

@@ -72,7 +72,12 @@ def record(e: Event, facts: Facts | None, tie: int, fmt: str | None) -> Record:
     tool = e.get("tool")
     call = str(tool["call_id"]) if tool and tool.get("call_id") else None
     e.pop(ARGS_TEXT, None)
-    shown = e if e.pop(CLEAN, False) or not might_hold(e) else _redacted_copy(e)
+    if e.pop(CLEAN, False):
+        shown = e
+    elif not tool and not isinstance(e.get("target"), str):  # the message its only text: `might_hold` without a step
+        shown = _redacted_copy(e) if might_hold_secret(e["message"]) else e
+    else:
+        shown = _redacted_copy(e) if might_hold(e) else e
     orig = dumps(e) if shown is not e else None
     if fmt is None:
         return (e["ts"], tie, kind, call, event_info(e, facts), None, dumps(shown), orig, -1)

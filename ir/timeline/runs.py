@@ -65,7 +65,7 @@ def sort_source(
             stats.events = count
             report(count)
             due = time.monotonic() + EVERY_S
-        if "untimed" in e and e["untimed"]:
+        if e.get("untimed"):
             e.pop(ARGS_TEXT, None)  # (what a parser left for this loop: an untimed event does not pass it)
             e.pop(CLEAN, None)
             held.hold([e], path)
@@ -75,9 +75,8 @@ def sort_source(
         if e.get("tool") or kind == "cloud_api_call":  # (nothing else anchors a clock: `Anchors.note`)
             note(e, facts, cloud_wanted)
         seq = e["seq"]
-        made = record(
-            e, facts, base | seq << SEQ_SHIFT | nth if type(seq) is int and 0 <= seq <= SEQ_MAX else key(rank, seq, sidx, nth), fmt
-        )
+        tie = base | seq << SEQ_SHIFT | nth if type(seq) is int and 0 <= seq <= SEQ_MAX else key(rank, seq, sidx, nth)
+        made = record(e, facts, tie, fmt)
         append(made)
         if made[CALL] is not None:
             calls.append(hash((made[CALL], made[KIND])))

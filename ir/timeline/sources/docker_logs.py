@@ -42,7 +42,7 @@ def _line_event(
             if made is not None:
                 made["actor"]["stream"] = stream
             return made
-    line: Event = {  # what model.event builds, written out: this runs for every line
+    line: Event = {  # what model.event builds, written out
         "ts": when[0],
         "ts_raw": ts_raw,
         "source": source,
@@ -130,9 +130,27 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
             if when is None:
                 stats.bad_record(f"{at}{start}", f"bad time {ts_raw!r}")
                 continue
-            made = _line_event(log, ts_raw, when, stream, source, start, f"{at}{start}", stats)
-            if made is not None:
-                yield made
+            body = log.rstrip("\n")
+            if body[:1] == "{" or len(body) > 400 or when[1]:
+                made = _line_event(log, ts_raw, when, stream, source, start, f"{at}{start}", stats)
+                if made is not None:
+                    yield made
+                continue
+            yield {  # `_line_event` of a short plain line, written out: this runs for most lines
+                "ts": when[0],
+                "ts_raw": ts_raw,
+                "source": source,
+                "seq": start,
+                "kind": "container_log",
+                "actor": {"stream": stream},
+                "action": stream,
+                "target": None,
+                "tool": None,
+                "links": {},
+                "tags": [],
+                "raw_ref": f"{at}{start}",
+                "message": body,
+            }
     for stream, (log, ts_raw, start) in pending.items():  # a last piece with no newline: the file was cut
         when = parse_time(ts_raw)
         if when is not None:
