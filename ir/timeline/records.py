@@ -26,12 +26,13 @@ from functools import partial
 from typing import IO, Any
 
 import msgspec
+import orjson
 
 from ir.core.redaction import might_hold_secret, redact, redact_text
 from ir.core.text import json_safe
 from ir.timeline.detect import MINUTE_NS, Facts, event_info, might_hold, texts
 from ir.timeline.export import TIMESKETCH_FIELDS, csv_row, table_line, timesketch_row
-from ir.timeline.model import ARGS_TEXT, CLEAN, Event, dumps, iso_bytes
+from ir.timeline.model import ARGS_TEXT, CLEAN, Event, dumps, iso, iso_bytes
 
 TS, KEY, KIND, CALL, INFO, LINE, EVJ, ORIG, AT = range(9)
 """A record: (time, tie-breaking key, kind, tool call id or None, analyser facts, output line or
@@ -76,22 +77,47 @@ def record(e: Event, facts: Facts | None, tie: int, fmt: str | None) -> Record:
     tool = e.get("tool")
     call = str(tool["call_id"]) if tool and tool.get("call_id") else None
     e.pop(ARGS_TEXT, None)
-    shown = e if e.pop(CLEAN, False) or not might_hold(e) else _redacted_copy(e)
+    if e.pop(CLEAN, False):
+        shown = e
+    elif not tool and not isinstance(e.get("target"), str):  # the message its only text: `might_hold` without a step
+        shown = _redacted_copy(e) if might_hold_secret(e["message"]) else e
+    else:
+        shown = _redacted_copy(e) if might_hold(e) else e
     orig = dumps(e) if shown is not e else None
     if fmt is None:
         return (e["ts"], tie, kind, call, event_info(e, facts), None, dumps(shown), orig, -1)
     info = event_info(e, facts)
-    evj = None if fmt == "jsonl" else dumps(shown)
-    line = render(shown, fmt)
+    ts = e["ts"]
+    if fmt == "jsonl" and "datetime" not in shown:
+        evj = None
+        line = _jsonl_line(shown, ts)
+    else:
+        evj = None if fmt == "jsonl" else dumps(shown)
+        line = render(shown, fmt)
     needle = _TAGS.get(fmt)
     at = -1
     if needle is not None and not shown["tags"]:
-        at = line.find(needle)
-        if at >= 0 and line.find(needle, at + 1) < 0:
-            at += 7  # (`"tags":`) where the empty tags are: one place, so the event's own
+        # The event's own tags come late in its line: searched for from the end, then the part
+        # before them for another (nested objects of its own with the same keys: no splicing).
+        at = line.rfind(needle)
+        if at >= 0 and line.find(needle, 0, at) < 0:
+            at += 7  # (`"tags":`) where the empty tags are
         else:
-            at = -1  # (nested objects of its own with the same keys: no splicing)
-    return (e["ts"], tie, kind, call, info, line, evj, orig, at)
+            at = -1
+    return (ts, tie, kind, call, info, line, evj, orig, at)
+
+
+def _jsonl_line(shown: Event, ts: int) -> bytes:
+    """`render(shown, "jsonl")` in one serialisation: the time is added to the event itself (its
+    last key, where `render` joins it on), so `shown` must be the record's own."""
+    shown["datetime"] = iso(ts)
+    try:
+        line = orjson.dumps(shown, default=str, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # an integer beyond 64 bits (`model.dumps`)
+        line = dumps(shown) + b"\n"
+    if line.isascii() and b"\x7f" not in line:
+        return line
+    return json_safe(line.decode()).encode()
 
 
 _TAGS = {"jsonl": b'"tags":[],"raw_ref":', "timesketch": b'"tags":"","raw_ref":'}

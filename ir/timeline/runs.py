@@ -58,6 +58,7 @@ def sort_source(
     base = key(rank, 0, sidx, 0)
     calls = array("q")  # hash((call id, kind)) of each record with one (merge.may_fold)
     due = time.monotonic() + EVERY_S
+    left = size  # records until this run is full
     for e in events:
         count += 1
         if report is not None and not count & 1023 and time.monotonic() >= due:
@@ -69,19 +70,23 @@ def sort_source(
             e.pop(CLEAN, None)
             held.hold([e], path)
             continue
-        facts = tool_facts(e) if e["kind"] in TOOL_KINDS else None
-        note(e, facts, cloud_wanted)
+        kind = e["kind"]
+        facts = tool_facts(e) if kind in TOOL_KINDS else None
+        if e.get("tool") or kind == "cloud_api_call":  # (nothing else anchors a clock: `Anchors.note`)
+            note(e, facts, cloud_wanted)
         seq = e["seq"]
-        plain = type(seq) is int and 0 <= seq <= SEQ_MAX
-        made = record(e, facts, base | seq << SEQ_SHIFT | nth if plain else key(rank, seq, sidx, nth), fmt)
+        tie = base | seq << SEQ_SHIFT | nth if type(seq) is int and 0 <= seq <= SEQ_MAX else key(rank, seq, sidx, nth)
+        made = record(e, facts, tie, fmt)
         append(made)
         if made[CALL] is not None:
             calls.append(hash((made[CALL], made[KIND])))
         nth += 1
-        if len(buffer) >= size:
+        left -= 1
+        if not left:
             runs.append(_spill(buffer, spill_dir))
             buffer = []
             append = buffer.append
+            left = size
     stats.events = count
     anchors.call_keys = calls.tobytes() if len(calls) <= CALL_KEYS_MAX else None
     if buffer:

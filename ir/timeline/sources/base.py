@@ -131,18 +131,66 @@ def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
     lineno = 0
     try:
         with open_maybe_gzip(path) as fh:
-            source = _gzip_lines(fh, path, stats) if isinstance(fh, gzip.GzipFile) else _plain_lines(fh, path, stats)
-            first = next(source, None)  # gzip line by line: a cut stream still gives every line before the cut
-            if first is None:
+            if isinstance(fh, gzip.GzipFile):
+                source = _gzip_lines(fh, path, stats)
+                first = next(source, None)  # gzip line by line: a cut stream still gives every line before the cut
+                if first is None:
+                    return
+                lineno, line = first
+                if line.startswith(BOM):  # Windows tools write one; it is not part of the line
+                    line = line[len(BOM) :]
+                if not line.isspace():
+                    yield lineno, line
+                yield from source
                 return
-            lineno, line = first
-            if line.startswith(BOM):  # Windows tools write one; it is not part of the line
-                line = line[len(BOM) :]
-            if not line.isspace():
-                yield lineno, line
-            yield from source
+            marked = True  # (until the first line that is not blank: a byte-order mark there is dropped)
+            for start, pieces, ended in _plain_blocks(fh, path, stats):  # (one generator per line, not two)
+                if marked:
+                    marked = _unmark(pieces, ended)
+                if ended:
+                    for n, piece in enumerate(pieces, start):
+                        line = piece + b"\n"
+                        if not line.isspace():
+                            lineno = n
+                            yield n, line
+                elif not pieces[0].isspace():
+                    lineno = start
+                    yield start, pieces[0]
     except READ_ERRORS as exc:
         stats.bad_record(str(path), unreadable(exc) + (" (the lines before it were read)" if lineno else ""))
+
+
+def line_blocks(path: Path, stats: SourceStats) -> Iterator[tuple[int, list[bytes]]]:
+    """`lines` a block at a time, for a parser's own loop: (number of the first line, the lines).
+    Unlike `lines`, a block holds blank lines too (their numbers count; the parser skips them, a
+    line counted bad is one), and a line may or may not end in its newline."""
+    given = False
+    try:
+        with open_maybe_gzip(path) as fh:
+            if isinstance(fh, gzip.GzipFile):
+                fh.close()
+                for lineno, line in lines(path, stats):  # (reports its own read errors)
+                    yield lineno, [line]
+                return
+            marked = True
+            for start, pieces, ended in _plain_blocks(fh, path, stats):
+                if marked:
+                    marked = _unmark(pieces, ended)
+                given = True
+                yield start, pieces
+    except READ_ERRORS as exc:
+        stats.bad_record(str(path), unreadable(exc) + (" (the lines before it were read)" if given else ""))
+
+
+def _unmark(pieces: list[bytes], ended: bool) -> bool:
+    """Drop a byte-order mark from the first line that is not blank (Windows tools write one; it is
+    not part of the line); False once that line is found."""
+    for k, piece in enumerate(pieces):
+        if not (piece + b"\n" if ended else piece).isspace():
+            if piece.startswith(BOM):
+                pieces[k] = piece[len(BOM) :]
+            return False
+    return True
 
 
 READ_BYTES = 1 << 20
@@ -151,37 +199,53 @@ READ_BYTES = 1 << 20
 
 def _plain_lines(fh: BinaryIO, path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
     """`_gzip_lines` read a block at a time: the same lines, numbers and bad records."""
+    for start, pieces, ended in _plain_blocks(fh, path, stats):
+        if ended:
+            for n, piece in enumerate(pieces, start):
+                line = piece + b"\n"
+                if not line.isspace():
+                    yield n, line
+        elif not pieces[0].isspace():
+            yield start, pieces[0]
+
+
+def _plain_blocks(fh: BinaryIO, path: Path, stats: SourceStats) -> Iterator[tuple[int, list[bytes], bool]]:
+    """A plain file's lines a block at a time: (number of the first, the lines without their
+    newline, whether they had one — only the file's last line can lack it). Blank lines are
+    included; a line longer than MAX_LINE is counted bad and given as an empty (blank) line, or,
+    when it is too long to hold, not given at all (its number counts)."""
     lineno = 0
     rest = b""  # the start of a line the next block ends
     skipping = False  # inside a line longer than MAX_LINE (counted bad when it passed the limit)
+    limit = MAX_LINE
     while block := fh.read(READ_BYTES):
         pieces = block.split(b"\n")
         tail = pieces.pop()
-        for k, piece in enumerate(pieces):
-            if k == 0:
-                if skipping:
-                    skipping = False
-                    continue
-                if rest:
-                    piece, rest = rest + piece, b""
-            lineno += 1
-            if len(piece) > MAX_LINE:
-                stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
-                continue
-            line = piece + b"\n"
-            if not line.isspace():
-                yield lineno, line
-        if skipping:
+        if pieces:
+            if skipping:
+                del pieces[0]  # the end of the line counted bad: it has no number of its own
+                skipping = False
+            elif rest:
+                pieces[0] = rest + pieces[0]
+            if pieces:
+                if max(map(len, pieces)) > limit:
+                    for k, piece in enumerate(pieces):
+                        if len(piece) > limit:
+                            stats.bad_record(f"{path}:{lineno + 1 + k}", f"line longer than {limit} bytes skipped")
+                            pieces[k] = b""
+                yield lineno + 1, pieces, True
+                lineno += len(pieces)
+            rest = tail
+        elif skipping:
             continue
-        rest = rest + tail if not pieces else tail
-        if len(rest) > MAX_LINE:
+        else:
+            rest += tail
+        if len(rest) > limit:
             lineno += 1
-            stats.bad_record(f"{path}:{lineno}", f"line longer than {MAX_LINE} bytes skipped")
+            stats.bad_record(f"{path}:{lineno}", f"line longer than {limit} bytes skipped")
             rest, skipping = b"", True
     if rest and not skipping:
-        lineno += 1
-        if not rest.isspace():
-            yield lineno, rest
+        yield lineno + 1, [rest], False
 
 
 def _gzip_lines(fh: BinaryIO, path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:

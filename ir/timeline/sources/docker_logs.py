@@ -19,7 +19,7 @@ import orjson
 
 from ir.timeline.model import Event, parse_time
 from ir.timeline.sources import toollog
-from ir.timeline.sources.base import SourceStats, as_text, lines, loads
+from ir.timeline.sources.base import SourceStats, as_text, line_blocks, lines, loads
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -42,7 +42,7 @@ def _line_event(
             if made is not None:
                 made["actor"]["stream"] = stream
             return made
-    line: Event = {  # what model.event builds, written out: this runs for every line
+    line: Event = {  # what model.event builds, written out
         "ts": when[0],
         "ts_raw": ts_raw,
         "source": source,
@@ -73,64 +73,88 @@ class Line(msgspec.Struct):
 _LINE = msgspec.json.Decoder(Line)
 
 
-def _records(path: Path, stats: SourceStats) -> Iterator[tuple[int, str, str, str]]:
-    """(line number, log, stream, time) per json-file record; what is not one is counted bad."""
-    decode = _LINE.decode
-    for lineno, raw in lines(path, stats):
-        stats.records += 1
-        try:
-            line = decode(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-            pass
-        else:
-            yield lineno, line.log, line.stream, line.time
-            continue
-        try:  # the general path, with the reasons it always gave
-            obj = loads(raw)
-        except (ValueError, RecursionError) as exc:
-            stats.bad_record(f"{path}:{lineno}", f"not JSON ({str(exc).split(':')[0]})")
-            continue
-        if not isinstance(obj, dict):
-            stats.bad_record(f"{path}:{lineno}", "not a JSON object")
-            continue
-        log, stream, ts_raw = obj.get("log"), str(obj.get("stream", "stdout")), obj.get("time")
-        if not isinstance(log, str) or not isinstance(ts_raw, str):
-            stats.bad_record(f"{path}:{lineno}", "not a json-file log record")
-            continue
-        yield lineno, log, stream, ts_raw
+def _general(raw: bytes, where: str, stats: SourceStats) -> tuple[str, str, str] | None:
+    """(log, stream, time) of a line that is not a json-file record as the daemon writes it, read
+    the general way with the reasons it always gave (None: counted bad)."""
+    try:
+        obj = loads(raw)
+    except (ValueError, RecursionError) as exc:
+        stats.bad_record(where, f"not JSON ({str(exc).split(':')[0]})")
+        return None
+    if not isinstance(obj, dict):
+        stats.bad_record(where, "not a JSON object")
+        return None
+    log, stream, ts_raw = obj.get("log"), str(obj.get("stream", "stdout")), obj.get("time")
+    if not isinstance(log, str) or not isinstance(ts_raw, str):
+        stats.bad_record(where, "not a json-file log record")
+        return None
+    return log, stream, ts_raw
 
 
 def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     """json-file logs: split lines joined, rotation duplicates dropped."""
     source = f"{FORMAT}:{path.name}"
+    at = f"{path}:"
     pending: dict[str, tuple[str, str, int]] = {}
     seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
-    for lineno, log, stream, ts_raw in _records(path, stats):
-        if stream in pending:
-            first_text, first_time, first_line = pending.pop(stream)
-            log, ts_raw, start = first_text + log, first_time, first_line
-        else:
-            start = lineno
-        if not log.endswith("\n"):
-            pending[stream] = (log, ts_raw, start)
-            continue
-        key = (ts_raw, stream, log)
-        if key in seen:
-            continue
-        seen[key] = None
-        if len(seen) > SEEN_LIMIT:
-            seen.popitem(last=False)
-        when = parse_time(ts_raw)
-        if when is None:
-            stats.bad_record(f"{path}:{start}", f"bad time {ts_raw!r}")
-            continue
-        made = _line_event(log, ts_raw, when, stream, source, start, f"{path}:{start}", stats)
-        if made is not None:
-            yield made
+    decode = _LINE.decode
+    for first, block in line_blocks(path, stats):  # (a block at a time: no generator step per line)
+        stats.records += len(block)  # (less the blank lines, below)
+        for lineno, raw in enumerate(block, first):
+            try:
+                line = decode(raw)
+                log, stream, ts_raw = line.log, line.stream, line.time
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                if not raw or raw.isspace():
+                    stats.records -= 1
+                    continue
+                found = _general(raw, f"{at}{lineno}", stats)
+                if found is None:
+                    continue
+                log, stream, ts_raw = found
+            if stream in pending:
+                first_text, first_time, first_line = pending.pop(stream)
+                log, ts_raw, start = first_text + log, first_time, first_line
+            else:
+                start = lineno
+            if log[-1:] != "\n":
+                pending[stream] = (log, ts_raw, start)
+                continue
+            key = (ts_raw, stream, log)
+            if key in seen:
+                continue
+            seen[key] = None
+            if len(seen) > SEEN_LIMIT:
+                seen.popitem(last=False)
+            when = parse_time(ts_raw)
+            if when is None:
+                stats.bad_record(f"{at}{start}", f"bad time {ts_raw!r}")
+                continue
+            body = log.rstrip("\n")
+            if body[:1] == "{" or len(body) > 400 or when[1]:
+                made = _line_event(log, ts_raw, when, stream, source, start, f"{at}{start}", stats)
+                if made is not None:
+                    yield made
+                continue
+            yield {  # `_line_event` of a short plain line, written out: this runs for most lines
+                "ts": when[0],
+                "ts_raw": ts_raw,
+                "source": source,
+                "seq": start,
+                "kind": "container_log",
+                "actor": {"stream": stream},
+                "action": stream,
+                "target": None,
+                "tool": None,
+                "links": {},
+                "tags": [],
+                "raw_ref": f"{at}{start}",
+                "message": body,
+            }
     for stream, (log, ts_raw, start) in pending.items():  # a last piece with no newline: the file was cut
         when = parse_time(ts_raw)
         if when is not None:
-            made = _line_event(log, ts_raw, when, stream, source, start, f"{path}:{start}", stats)
+            made = _line_event(log, ts_raw, when, stream, source, start, f"{at}{start}", stats)
             if made is not None:
                 yield made
 
