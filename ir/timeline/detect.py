@@ -189,7 +189,7 @@ def _args_facts(args: str) -> ArgsFacts:
         None if secret is None else secret.group(0),
         None if destructive is None else destructive.group(0),
         URL.findall(args) if "://" in args else [],
-        _holds_any(args, _SEND_FLAGS),
+        "-" in args and _holds_any(args, _SEND_FLAGS),  # (every flag has a dash: one scan, most often)
     )
     if len(args) <= _ARGS_KEPT and len(_ARGS) < 10_000:
         _ARGS[args] = found
