@@ -123,41 +123,77 @@ def tool_facts(e: Event) -> Facts:
     it reads, AWS API names its command would produce). A worker works these out for every event;
     the analyser in the parent then only applies them in time order (`event_info`)."""
     tool = e.get("tool") or {}
-    injections = []
-    for where, value in (("tool result", tool.get("result")), ("tool description", tool.get("description"))):
-        text = _text(value)
-        match = _injection(text) if text else None
-        if match:
-            quote = " ".join(text[match.start() : match.start() + 120].split())
-            injections.append(f"{where} of {tool.get('name')} carries an instruction: {quote!r}")
+    result, description = tool.get("result"), tool.get("description")
+    injections = [] if result is None and description is None else _injections(tool, result, description)
     args = e.pop(ARGS_TEXT, None)
     if e["kind"] != "tool_call":
         return injections, None, None, [], None, []
     if args is None:
         args = _text(tool.get("arguments"))
+    name = tool.get("name")
+    by_name = _NAME_SENDS.get(name) if type(name) is str else None
+    if by_name is None:
+        by_name = _by_name(str(tool.get("name", "")))
+    secret, destructive, urls, flagged = _ARGS.get(args) or _args_facts(args)
+    egress = urls if urls and (by_name[0] or flagged) else []
+    what = str(e.get("target") or args[:120]) if not egress and (by_name[1] or secret is not None) else None
+    return (
+        injections,
+        None if secret is None else f"{name} touches {secret}",
+        None if destructive is None else f"{name} runs {destructive!r}",
+        egress,
+        what,
+        list(aws_operations(e, args)) if "aws" in args else [],
+    )
+
+
+def _injections(tool: dict[str, Any], result: Any, description: Any) -> list[str]:
+    found = []
+    for where, value in (("tool result", result), ("tool description", description)):
+        text = _text(value)
+        match = _injection(text) if text else None
+        if match:
+            quote = " ".join(text[match.start() : match.start() + 120].split())
+            found.append(f"{where} of {tool.get('name')} carries an instruction: {quote!r}")
+    return found
+
+
+def _by_name(name: str) -> tuple[bool, bool]:
+    """Whether a tool of this name sends, and whether it reads (cached: names are few)."""
+    found = _NAME_SENDS.get(name)
+    if found is None:
+        found = (SEND_TOOL.search(name) is not None, READ_TOOL.search(name) is not None)
+        if len(_NAME_SENDS) < 10_000:
+            _NAME_SENDS[name] = found
+    return found
+
+
+ArgsFacts = tuple[str | None, str | None, list[str], bool]
+_ARGS: dict[str, ArgsFacts] = {}
+_ARGS_KEPT = 512
+"""Arguments texts up to this long have their facts kept (`_ARGS`): tools are called again and
+again with the same arguments (a path, a query, a URL), and what is found in a text depends on
+nothing else. Longer texts are seldom the same twice, and would hold memory."""
+
+
+def _args_facts(args: str) -> ArgsFacts:
+    """What an arguments text holds whatever the tool: the secret path it names, the destructive
+    command it runs, its URLs (shared between events: never changed), whether a flag in it sends
+    data (curl's `-d @`, ...)."""
     low = args.lower()
     secret = SECRET_PATH.search(args) if _holds_any(low, _SECRET_PATH_WORDS) else None
     destructive = None
     if not args.isascii() or _holds_any(low, _DESTRUCTIVE_WORDS):
         destructive = DESTRUCTIVE_CMD.search(args)
-    name = str(tool.get("name", ""))
-    by_name = _NAME_SENDS.get(name)
-    if by_name is None:
-        by_name = (SEND_TOOL.search(name) is not None, READ_TOOL.search(name) is not None)
-        if len(_NAME_SENDS) < 10_000:
-            _NAME_SENDS[name] = by_name
-    urls = URL.findall(args) if "://" in args else []
-    sends = by_name[0] or _holds_any(args, _SEND_FLAGS)
-    egress = urls if urls and sends else []
-    what = str(e.get("target") or args[:120]) if not egress and (by_name[1] or secret) else None
-    return (
-        injections,
-        f"{tool.get('name')} touches {secret.group(0)}" if secret else None,
-        f"{tool.get('name')} runs {destructive.group(0)!r}" if destructive else None,
-        egress,
-        what,
-        list(aws_operations(e, args)) if "aws" in args else [],
+    found = (
+        None if secret is None else secret.group(0),
+        None if destructive is None else destructive.group(0),
+        URL.findall(args) if "://" in args else [],
+        "-" in args and _holds_any(args, _SEND_FLAGS),  # (every flag has a dash: one scan, most often)
     )
+    if len(args) <= _ARGS_KEPT and len(_ARGS) < 10_000:
+        _ARGS[args] = found
+    return found
 
 
 TOOL_KINDS = frozenset({"tool_call", "tool_result", "tool_list"})
@@ -178,7 +214,8 @@ def event_info(e: Event, facts: Facts | None) -> Info | None:
         if not (injections or secret or destructive or egress or ops) and what is None:
             return None
         name = (e.get("tool") or {}).get("name")
-        return (injections, secret, destructive, [host(url) for url in egress], what, ops, name)
+        hosts = [_HOSTS.get(url) or host(url) for url in egress] if egress else []
+        return (injections, secret, destructive, hosts, what, ops, name)
     if kind == "cloud_api_call":
         actor = e.get("actor") or {}
         action = e["action"]

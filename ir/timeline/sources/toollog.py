@@ -15,8 +15,9 @@ from typing import Any
 
 import msgspec
 
+from ir.core.redaction import could_hold_secret
 from ir.timeline.model import ARGS_TEXT, CLEAN, Event, event, parse_time
-from ir.timeline.sources.base import NO_STEMS, SourceStats, as_text, clean, lines, loads, maybe_json, shown, whole
+from ir.timeline.sources.base import NO_STEMS, SourceStats, as_text, lines, loads, maybe_json, shown, whole
 from ir.timeline.sources.sample import Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -75,9 +76,13 @@ def to_event(
     )
 
 
+_TARGET_KEYS = ("url", "path", "file", "uri", "key", "bucket", "host")
+"""The arguments that name what a call acts on, in order of preference."""
+
+
 def _target(arguments: Any) -> str | None:
     if isinstance(arguments, dict):
-        for key in ("url", "path", "file", "uri", "key", "bucket", "host"):
+        for key in _TARGET_KEYS:
             if isinstance(arguments.get(key), str):
                 return str(arguments[key])
     return None
@@ -109,7 +114,8 @@ _PLAIN = (str, type(_UNSET))
 def record_event(r: Record, source: str, seq: int, ref: str, stats: SourceStats) -> Event | None:
     """`to_event` for a record decoded as a `Record`: the same event, without a dict per line. A
     record whose names are not text takes `to_event`, which guards every field."""
-    if not (type(r.tool) is str and type(r.agent) in _PLAIN and type(r.session) in _PLAIN):
+    name, agent, session = r.tool, r.agent, r.session
+    if not (type(name) is str and type(agent) in _PLAIN and type(session) in _PLAIN):
         found = {k: v for k, v in msgspec.structs.asdict(r).items() if v is not _UNSET}
         return to_event(found, source, seq, ref, stats)
     raw = r.ts if r.ts is not _UNSET else r.time if r.time is not _UNSET else r.timestamp
@@ -119,57 +125,61 @@ def record_event(r: Record, source: str, seq: int, ref: str, stats: SourceStats)
     if when is None:
         stats.bad_record(ref, f"no usable time ({shown(raw)})")
         return None
-    if when[1]:
-        stats.assumed_utc += 1
-    name = "?" if r.tool is _UNSET else str(r.tool)
     given = r.arguments if r.arguments is not _UNSET else r.args
-    kind = "tool_call" if given is not _UNSET or r.result is _UNSET else "tool_result"
-    arguments = None if given is _UNSET else maybe_json(given)
-    result = None if r.result is _UNSET else r.result
-    actor = {}
-    if r.agent is not _UNSET:
-        actor["agent"] = r.agent
-    if r.session is not _UNSET:
-        actor["session"] = r.session
+    result = r.result
+    if given is not _UNSET:
+        kind = "tool_call"
+        arguments = maybe_json(given) if type(given) is str else given
+    else:
+        kind = "tool_call" if result is _UNSET else "tool_result"
+        arguments = None
+    if result is _UNSET:
+        result = None
+    # The texts of the pieces (as `base.whole` writes them): the message, the facts and the
+    # redaction pre-check all read these, written once here.
+    args_text = arguments if type(arguments) is str else "null" if arguments is None else whole(arguments)
+    result_text = "null" if result is None else whole(result)
+    brief = args_text if kind == "tool_call" else result_text
+    if brief is None:  # (beyond the encoders: as_text shows it its own way)
+        message = f"{name} {as_text(arguments if kind == 'tool_call' else result, 160)}"
+    else:
+        message = f"{name} {brief if len(brief) <= 160 else brief[:160] + '…'}"
+    call_id = None if r.call_id is _UNSET else r.call_id
+    success = None if r.success is _UNSET else r.success
+    target = None
+    if isinstance(arguments, dict):
+        for key in _TARGET_KEYS:
+            value = arguments.get(key)
+            if isinstance(value, str):
+                target = str(value)
+                break
     made: Event = {
         "ts": when[0],
         "ts_raw": raw,
         "source": source,
         "seq": seq,
         "kind": kind,
-        "actor": actor,
+        "actor": {"agent": agent, "session": session}
+        if agent is not _UNSET and session is not _UNSET
+        else {k: v for k, v in (("agent", agent), ("session", session)) if v is not _UNSET},
         "action": name,
-        "target": _target(arguments),
-        "tool": {
-            "name": name,
-            "call_id": None if r.call_id is _UNSET else r.call_id,
-            "arguments": arguments,
-            "result": result,
-            "success": None if r.success is _UNSET else r.success,
-        },
+        "target": target,
+        "tool": {"name": name, "call_id": call_id, "arguments": arguments, "result": result, "success": success},
         "links": {},
         "tags": [],
         "raw_ref": ref,
-        "message": "",
+        "message": message,
     }
-    args_text = whole(arguments)
-    result_text = whole(result)
-    brief = args_text if kind == "tool_call" else result_text
-    if brief is None:  # (beyond the encoders: as_text shows it its own way)
-        made["message"] = f"{name} {as_text(arguments if kind == 'tool_call' else result, 160)}"
-    else:
-        made["message"] = f"{name} {brief if len(brief) <= 160 else brief[:160] + '…'}"
     if when[1]:
+        stats.assumed_utc += 1
         made["assumed_utc"] = True
     if args_text is not None:  # (as detect.tool_facts writes them: no arguments, no text)
         made[ARGS_TEXT] = "" if arguments is None else args_text
-    tool = made["tool"]
-    call_id, success = tool["call_id"], tool["success"]
     call_text = call_id if type(call_id) is str else "" if type(call_id) in NO_STEMS else whole(call_id)
     success_text = "" if type(success) in NO_STEMS else whole(success)
-    verdict = clean(name, call_text, args_text, result_text, success_text)
-    if verdict is not None:  # every text redaction looks at (message, tool as JSON, target) is made of these
-        made[CLEAN] = verdict
+    if not (call_text is None or args_text is None or result_text is None or success_text is None):
+        # every text redaction looks at (message, tool as JSON, target) is made of these (`base.clean`)
+        made[CLEAN] = not could_hold_secret("\0".join((name, call_text, args_text, result_text, success_text)))
     return made
 
 
