@@ -231,11 +231,12 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
                 yield made
         return
     decode = RECORD.decode
+    path_text = str(path)  # (a Path formats itself through Python code: once, not per line)
     verdicts: dict[str, bool] | None = None if known() else {}
     seq = 0
     for lineno, raw in lines(path, stats):
         stats.records += 1
-        ref = f"{path}:{lineno}"
+        ref = f"{path_text}:{lineno}"
         try:
             typed = decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):

@@ -220,7 +220,7 @@ def span_event(
             "links": links,
             "tags": [],
             "raw_ref": ref,
-            "message": f"{tool_name} {as_text(arguments, 160)}",
+            "message": f"{tool_name} {'null' if arguments is None else as_text(arguments, 160)}",
         }
         if when[1]:
             made["assumed_utc"] = True
@@ -292,6 +292,7 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
                 yield made
         return
     decode = _SPAN.decode
+    path_text = str(path)  # (a Path formats itself through Python code: once, not per line)
     verdicts: dict[str, bool] | None = None if known() else {}
     seq = 0
     for lineno, raw in lines(path, stats):
@@ -327,7 +328,7 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
             _dict(_dict(typed.resource).get("attributes")),
             source,
             seq,
-            f"{path}:{lineno}#span",
+            f"{path_text}:{lineno}#span",
             stats,
             verdicts,
         )
