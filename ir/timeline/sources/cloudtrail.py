@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
+import msgspec
 
-from ir.core.redaction import might_hold_secret, redact
+from ir.core.redaction import known, might_hold_secret, redact
 from ir.timeline.model import Event, dumps, parse_time
-from ir.timeline.sources.base import SourceStats, first_line, json_document, json_lines, loads
+from ir.timeline.sources.base import SourceStats, first_line, json_document, lines, loads
+from ir.timeline.sources.cloudtrail_typed import RECORD, TARGET_KEYS, typed_event
 from ir.timeline.sources.sample import NO, Sample, Score
 
 FORMAT = "cloudtrail"
@@ -93,11 +94,9 @@ def _one_document(path: Path) -> bool:
 def records(path: Path, stats: SourceStats) -> Iterator[tuple[str, dict[str, Any]]]:
     """(raw reference, record) for every CloudTrail record in a file, whatever its packaging."""
     if not _one_document(path):
-        for lineno, obj in json_lines(path, stats):
-            if "Records" in obj or "Events" in obj or "CloudTrailEvent" in obj or "detail-type" in obj:
-                yield from _unwrap(obj, f"{path}:{lineno}", stats, True)
-            else:  # a record (what _unwrap yields for one, without a generator per line)
-                yield f"{path}:{lineno}", obj
+        for lineno, raw in lines(path, stats):
+            stats.records += 1
+            yield from _line(raw, f"{path}:{lineno}", stats)
         return
     doc = json_document(path, stats)
     if doc is None:
@@ -107,6 +106,21 @@ def records(path: Path, stats: SourceStats) -> Iterator[tuple[str, dict[str, Any
             yield from _unwrap(item, f"{path}#[{i}]", stats, False)
     else:
         yield from _unwrap(doc, str(path), stats, False)
+
+
+def _line(raw: bytes, ref: str, stats: SourceStats) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The records of one JSON line (already counted as a record), bad ones counted with why."""
+    try:
+        obj = loads(raw)
+    except (ValueError, RecursionError) as exc:
+        stats.bad_record(ref, f"not JSON ({str(exc).split(':')[0]})")
+        return
+    if not isinstance(obj, dict):
+        stats.bad_record(ref, "not a JSON object")
+    elif "Records" in obj or "Events" in obj or "CloudTrailEvent" in obj or "detail-type" in obj:
+        yield from _unwrap(obj, ref, stats, True)
+    else:
+        yield ref, obj
 
 
 def _text(value: Any) -> str | None:
@@ -122,9 +136,6 @@ def _object(rec: dict[str, Any], key: str, ref: str, stats: SourceStats) -> dict
         return value
     stats.bad_record(ref, f"{key} is not an object ({type(value).__name__})")
     return None
-
-
-_TARGET_KEYS = ("bucketName", "secretId", "userName", "roleName", "functionName", "instanceId", "name", "key")
 
 
 def to_event(rec: dict[str, Any], source: str, seq: int, ref: str, stats: SourceStats) -> Event | None:
@@ -172,14 +183,14 @@ def to_event(rec: dict[str, Any], source: str, seq: int, ref: str, stats: Source
     service = source_name.split(".")[0] if type(source_name) is str else ""
     action = f"{service}:{name}"
     target = None
-    for key in _TARGET_KEYS:
+    for key in TARGET_KEYS:
         value = params.get(key)
         if type(value) is str:
             target = value if key != "key" or target is None else f"{target}/{value}"
             if key != "bucketName":
                 break
     error = get("errorCode")
-    error = error if error is None or type(error) is str else orjson.dumps(error, default=str).decode()
+    error = error if error is None or type(error) is str else dumps(error).decode()
     message = f"{user} {action}" + (f" {target}" if target else "") + (f" ERROR {error}" if error else "")
     request_id, event_id = get("requestID"), get("eventID")
     made: Event = {  # what model.event builds, written out: this runs for every record
@@ -211,8 +222,34 @@ def to_event(rec: dict[str, Any], source: str, seq: int, ref: str, stats: Source
 def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     """Every CloudTrail record of a file as an event."""
     source = f"{FORMAT}:{path.name}"
-    for seq, (ref, rec) in enumerate(records(path, stats)):
-        made = to_event(rec, source, seq, ref, stats)
+    if _one_document(path):
+        for seq, (ref, rec) in enumerate(records(path, stats)):
+            made = to_event(rec, source, seq, ref, stats)
+            if made is not None:
+                if made.get("assumed_utc"):
+                    stats.assumed_utc += 1
+                yield made
+        return
+    decode = RECORD.decode
+    path_text = str(path)  # (a Path formats itself through Python code: once, not per line)
+    verdicts: dict[str, bool] | None = None if known() else {}
+    seq = 0
+    for lineno, raw in lines(path, stats):
+        stats.records += 1
+        ref = f"{path_text}:{lineno}"
+        try:
+            typed = decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            for where, rec in _line(raw, ref, stats):  # the general path, with its reasons
+                made = to_event(rec, source, seq, where, stats)
+                seq += 1
+                if made is not None:
+                    if made.get("assumed_utc"):
+                        stats.assumed_utc += 1
+                    yield made
+            continue
+        made = typed_event(typed, source, seq, ref, stats, verdicts)
+        seq += 1
         if made is not None:
             if made.get("assumed_utc"):
                 stats.assumed_utc += 1

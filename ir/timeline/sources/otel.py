@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from ir.core.redaction import could_hold_secret, known
 from ir.timeline.model import ARGS_TEXT, CLEAN, Event, event, parse_time
 from ir.timeline.sources.base import (
     NO_STEMS,
@@ -24,7 +25,7 @@ from ir.timeline.sources.base import (
     clean,
     head,
     json_document,
-    json_lines,
+    lines,
     maybe_json,
     shown,
     whole,
@@ -125,7 +126,42 @@ def to_event(
     if "not a span" in span:
         stats.bad_record(ref, "span is not an object")
         return None
-    a = span.get("attributes") or {}
+    context = span.get("context") or {}
+    parent = span.get("parent") or {}
+    return span_event(
+        span.get("attributes") or {},
+        span.get("name", ""),
+        span.get("start_time", span.get("startTimeUnixNano")),
+        context.get("trace_id", span.get("traceId")),
+        context.get("span_id", span.get("spanId")),
+        parent.get("span_id", span.get("parentSpanId")),
+        (span.get("status") or {}).get("status_code"),
+        resource,
+        source,
+        seq,
+        ref,
+        stats,
+    )
+
+
+def span_event(
+    a: dict[str, Any],
+    span_name: Any,
+    raw: Any,
+    trace_id: Any,
+    span_id: Any,
+    parent_id: Any,
+    status_code: Any,
+    resource: dict[str, Any],
+    source: str,
+    seq: int,
+    ref: str,
+    stats: SourceStats,
+    verdicts: dict[str, bool] | None = None,
+) -> Event | None:
+    """The event of a span of the right shape, from its parts (`a`: its attributes as a dict).
+    `verdicts`: whether a tool call's texts but its call id hold a secret's stem, per those texts
+    (only while no value is registered: registered values can only add to what holds one)."""
     op = a.get("gen_ai.operation.name")
     op = op if isinstance(op, str) else None
     oi_kind = str(a.get("openinference.span.kind", "")).upper()
@@ -133,25 +169,27 @@ def to_event(
     is_model = op in MODEL_OPS or oi_kind in ("LLM", "AGENT", "CHAIN") or "gen_ai.request.model" in a
     if not (is_tool or is_model):
         return None
-    raw = span.get("start_time", span.get("startTimeUnixNano"))
-    when = parse_time(raw)
-    if when is None:
-        stats.bad_record(ref, f"no usable start time ({shown(raw)})")
-        return None
-    context = span.get("context") or {}
-    parent = span.get("parent") or {}
-    links = {
-        "trace_id": _hex_id(context.get("trace_id", span.get("traceId")), 32),
-        "span_id": _hex_id(context.get("span_id", span.get("spanId")), 16),
-        "parent_span_id": _hex_id(parent.get("span_id", span.get("parentSpanId")), 16),
+    if type(raw) is int and _NANOSECONDS <= raw < 1 << 63:  # what parse_time gives the SDK's times
+        when = (raw, False)
+    else:
+        found = parse_time(raw)
+        if found is None:
+            stats.bad_record(ref, f"no usable start time ({shown(raw)})")
+            return None
+        when = found
+    links = {  # (an SDK id is a non-negative integer: written as _hex_id writes it)
+        "trace_id": format(trace_id, "032x") if type(trace_id) is int and trace_id >= 0 else _hex_id(trace_id, 32),
+        "span_id": format(span_id, "016x") if type(span_id) is int and span_id >= 0 else _hex_id(span_id, 16),
+        "parent_span_id": None if parent_id is None else _hex_id(parent_id, 16),
     }
-    actor = {
-        "agent": a.get("gen_ai.agent.name") or a.get("gen_ai.agent.id") or resource.get("service.name"),
-        "session": a.get("gen_ai.conversation.id") or a.get("session.id") or a.get("mcp.session.id"),
-    }
-    actor = {k: v for k, v in actor.items() if v}
-    actor = {k: v for k, v in actor.items() if isinstance(v, str | int) and not isinstance(v, bool)}
-    name = str(span.get("name", ""))
+    actor = {}
+    agent = a.get("gen_ai.agent.name") or a.get("gen_ai.agent.id") or resource.get("service.name")
+    if agent and isinstance(agent, str | int) and not isinstance(agent, bool):
+        actor["agent"] = agent
+    session = a.get("gen_ai.conversation.id") or a.get("session.id") or a.get("mcp.session.id")
+    if session and isinstance(session, str | int) and not isinstance(session, bool):
+        actor["session"] = session
+    name = str(span_name)
     if is_tool:
         tool_name = (
             a.get("gen_ai.tool.name")
@@ -167,7 +205,7 @@ def to_event(
             "arguments": arguments,
             "result": maybe_json(result),
             "description": a.get("gen_ai.tool.description"),
-            "success": (span.get("status") or {}).get("status_code") not in ("error", "ERROR", 2),
+            "success": status_code not in ("error", "ERROR", 2),
         }
         made: Event = {  # what model.event builds, written out: this runs for every span
             "ts": when[0],
@@ -182,7 +220,7 @@ def to_event(
             "links": links,
             "tags": [],
             "raw_ref": ref,
-            "message": f"{tool_name} {as_text(arguments, 160)}",
+            "message": f"{tool_name} {'null' if arguments is None else as_text(arguments, 160)}",
         }
         if when[1]:
             made["assumed_utc"] = True
@@ -191,13 +229,27 @@ def to_event(
             made[ARGS_TEXT] = "" if arguments is None else args_text
         if type(tool_name) is str:  # (a name of another type is shown by repr in the message)
             call_id, description = tool["call_id"], tool["description"]
-            verdict = clean(
-                tool_name,
-                "" if type(call_id) in NO_STEMS else whole(call_id),
-                args_text,
-                whole(tool["result"]),
-                "" if type(description) in NO_STEMS else whole(description),
-            )
+            call_text = "" if type(call_id) in NO_STEMS else whole(call_id)
+            result_text = whole(tool["result"])
+            about = "" if type(description) in NO_STEMS else whole(description)
+            if (
+                verdicts is None
+                or call_text is None
+                or args_text is None
+                or result_text is None
+                or about is None
+                or len(args_text) > 200
+            ):
+                verdict = clean(tool_name, call_text, args_text, result_text, about)
+            else:  # a stem is inside one piece (none spans a `\0`): the texts but the id, once each
+                key = f"{tool_name}\0{args_text}\0{result_text}\0{about}"
+                verdict = verdicts.get(key)
+                if verdict is None:
+                    verdict = verdicts[key] = not could_hold_secret(key)
+                    if len(verdicts) >= 10_000:
+                        verdicts.clear()
+                if verdict and call_text:
+                    verdict = not could_hold_secret(call_text)
             if verdict is not None:  # every text redaction looks at is made of these pieces
                 made[CLEAN] = verdict
         return made
@@ -228,23 +280,100 @@ def to_event(
 def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     """Spans from a whole JSON document, or from JSON lines (one document or span per line)."""
     source = f"{FORMAT}:{path.name}"
-    docs: Iterator[tuple[str, Any]]
     start = head(path, 64).lstrip()[:1]
     # stdlib json, not orjson: the SDK writes 128-bit trace ids as integers, which orjson turns into floats
     whole = start in (b"{", b"[") and not _surely_lines(path)
     parsed = json_document(path, SourceStats(str(path), FORMAT), json.loads) if whole else None
     if parsed is not None:
-        docs = iter([(str(path), parsed)])
-    else:
-        docs = ((f"{path}:{lineno}", obj) for lineno, obj in json_lines(path, stats, _loads))
-    seq = 0
-    for base, doc in docs:
-        for where, span, resource in _spans(doc):
+        for seq, (where, span, resource) in enumerate(_spans(parsed)):
             stats.records += 1
-            made = to_event(span, resource, source, seq, f"{base}#{where}", stats)
-            seq += 1
+            made = to_event(span, resource, source, seq, f"{path}#{where}", stats)
             if made is not None:
                 yield made
+        return
+    decode = _SPAN.decode
+    path_text = str(path)  # (a Path formats itself through Python code: once, not per line)
+    verdicts: dict[str, bool] | None = None if known() else {}
+    seq = 0
+    for lineno, raw in lines(path, stats):
+        stats.records += 1
+        try:
+            typed = decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            try:  # the general path, with the reasons it always gave
+                doc = _loads(raw)
+            except (ValueError, RecursionError) as exc:
+                stats.bad_record(f"{path}:{lineno}", f"not JSON ({str(exc).split(':')[0]})")
+                continue
+            if not isinstance(doc, dict):
+                stats.bad_record(f"{path}:{lineno}", "not a JSON object")
+                continue
+            for where, general, resource in _spans(doc):
+                stats.records += 1
+                made = to_event(general, resource, source, seq, f"{path}:{lineno}#{where}", stats)
+                seq += 1
+                if made is not None:
+                    yield made
+            continue
+        stats.records += 1  # (a line and the span on it are both counted, as on the general path)
+        context, parent, status = typed.context, typed.parent, typed.status
+        made = span_event(
+            typed.attributes or {},
+            typed.name,
+            typed.start_time,
+            None if context is None else context.trace_id,
+            None if context is None else context.span_id,
+            None if parent is None else parent.span_id,
+            None if status is None else status.status_code,
+            _dict(_dict(typed.resource).get("attributes")),
+            source,
+            seq,
+            f"{path_text}:{lineno}#span",
+            stats,
+            verdicts,
+        )
+        seq += 1
+        if made is not None:
+            yield made
+
+
+class _SpanContext(msgspec.Struct):
+    trace_id: Any = None
+    span_id: Any = None
+
+
+class _Status(msgspec.Struct):
+    status_code: Any = None
+
+
+_ELSEWHERE: Any = msgspec.UNSET
+"""A field the SDK's span JSON never has: any value fails the typed decoding (the general path
+reads OTLP documents, span lists and the OTLP field names)."""
+
+
+class _Span(msgspec.Struct):
+    """A span as the Python SDK writes it (`ReadableSpan.to_json`), one per line; every other
+    shape, and parts of another type, take the general path (`_spans`, `to_event`)."""
+
+    name: Any
+    context: _SpanContext | None
+    start_time: Any = None
+    attributes: dict[str, Any] | None = None
+    parent: _SpanContext | None = None
+    status: _Status | None = None
+    resource: Any = None
+    resourceSpans: msgspec.UnsetType = _ELSEWHERE
+    spans: msgspec.UnsetType = _ELSEWHERE
+    traceId: msgspec.UnsetType = _ELSEWHERE
+    spanId: msgspec.UnsetType = _ELSEWHERE
+    parentSpanId: msgspec.UnsetType = _ELSEWHERE
+    startTimeUnixNano: msgspec.UnsetType = _ELSEWHERE
+    not_a_span: msgspec.UnsetType = msgspec.field(default=_ELSEWHERE, name="not a span")
+
+
+_SPAN = msgspec.json.Decoder(_Span)
+_NANOSECONDS = 10**17
+"""A Unix time from here up is in nanoseconds (`model.parse_time`)."""
 
 
 def _surely_lines(path: Path) -> bool:
