@@ -96,7 +96,7 @@ class Reconstruct(Action[TimelineParams]):
             "w+", encoding="utf-8", dir=ctx.case_dir, prefix=".timeline-", suffix=".part", delete=False
         ) as fh:
             try:
-                count = timeline.write(fh, "jsonl")  # (the lines the workers rendered)
+                count = timeline.write(fh, "jsonl")  # type: ignore[arg-type]  # (a text file wrapper)
                 fh.flush()
                 os.fsync(fh.fileno())
                 fh.seek(0)
