@@ -83,16 +83,16 @@ def record(e: Event, facts: Facts | None, tie: int, fmt: str | None) -> Record:
         shown = _redacted_copy(e) if might_hold_secret(e["message"]) else e
     else:
         shown = _redacted_copy(e) if might_hold(e) else e
-    orig = dumps(e) if shown is not e else None
+    orig = kept(dumps(e)) if shown is not e else None
     if fmt is None:
-        return (e["ts"], tie, kind, call, event_info(e, facts), None, dumps(shown), orig, -1)
+        return (e["ts"], tie, kind, call, event_info(e, facts), None, kept(dumps(shown)), orig, -1)
     info = event_info(e, facts)
     ts = e["ts"]
     if fmt == "jsonl" and "datetime" not in shown:
         evj = None
         line = _jsonl_line(shown, ts)
     else:
-        evj = None if fmt == "jsonl" else dumps(shown)
+        evj = None if fmt == "jsonl" else kept(dumps(shown))
         line = render(shown, fmt)
     needle = _TAGS.get(fmt)
     at = -1
@@ -107,12 +107,20 @@ def record(e: Event, facts: Facts | None, tie: int, fmt: str | None) -> Record:
     return (ts, tie, kind, call, info, line, evj, orig, at)
 
 
+def kept(encoded: bytes) -> bytes:
+    """A copy of encoder output exactly its size, for bytes a record keeps: what orjson returns
+    holds its whole buffer (4 KiB or more), which a run of 50,000 records would multiply."""
+    return bytes(memoryview(encoded))
+
+
 def _jsonl_line(shown: Event, ts: int) -> bytes:
     """`render(shown, "jsonl")` in one serialisation: the time is added to the event itself (its
     last key, where `render` joins it on), so `shown` must be the record's own."""
     shown["datetime"] = iso(ts)
     try:
-        line = orjson.dumps(shown, default=str, option=orjson.OPT_APPEND_NEWLINE)
+        # (not OPT_APPEND_NEWLINE: what orjson returns keeps its whole buffer, 4 KiB or more, and a
+        # record holds its line until the run is written — the copy `+` makes is exactly its size)
+        line = orjson.dumps(shown, default=str) + b"\n"
     except TypeError:  # an integer beyond 64 bits (`model.dumps`)
         line = dumps(shown) + b"\n"
     if line.isascii() and b"\x7f" not in line:

@@ -143,3 +143,47 @@ def test_the_dedup_window_is_kept_only_when_a_call_id_is_in_two_sources(
     assert dedup(incident, 1) and dedup(incident, 2)  # the container log and the spans share calls
     folder, _agent = make(tmp_path / "logs", 3000, False)  # call ids c… in the tool log, o… in the spans
     assert not dedup(folder, 1) and not dedup(folder, 2)
+
+
+@pytest.mark.parametrize("fmt", [None, "jsonl", "timesketch"])
+def test_a_sorted_run_holds_its_lines_at_their_size(tmp_path: Path, fmt: str | None) -> None:
+    """What an encoder returns can keep its whole working buffer (orjson: 4 KiB or more for a line
+    of 300 bytes); a run holds 50,000 records until it is written, so a worker that kept encoder
+    output as it came grew to 460 MB on a 120,000-line tool log instead of under 100 MB."""
+    import gc
+    import tracemalloc
+
+    from ir.timeline.merge import Everything
+    from ir.timeline.runs import sort_source
+    from ir.timeline.sources import PARSERS
+    from ir.timeline.sources.base import SourceStats
+    from ir.timeline.untimed import Untimed
+
+    log = tmp_path / "tools.jsonl"
+    with log.open("w") as fh:
+        for i in range(2000):
+            args = {"path": f"/data/{i}.txt", "api_key": "sk-abcdefghijklmnopqrstuvwxyz" if i % 2 else None}
+            record = {"ts": f"2026-11-20T03:{i // 60 % 60:02d}:{i % 60:02d}Z", "tool": "fs.read", "call_id": f"c{i}"}
+            fh.write(json.dumps({**record, "arguments": args}) + "\n")
+    stats = SourceStats(str(log), "jsonl")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        runs, _anchors = sort_source(
+            PARSERS["jsonl"](log, stats),
+            rank=0,
+            sidx=0,
+            fmt=fmt,
+            cloud_wanted=Everything(),
+            stats=stats,
+            held=Untimed(),
+            path=log,
+        )
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    (run,) = runs
+    assert isinstance(run, list) and len(run) == 2000
+    text = sum(len(b) for r in run for b in r[5:8] if b is not None)  # the line, the event's JSON, before redaction
+    beyond = (held - text) / len(run)
+    assert beyond < 1500, f"{beyond:.0f} bytes held per record beyond its own lines"
