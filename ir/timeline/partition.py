@@ -173,14 +173,28 @@ def write_in_two(
     at: int,
     emit: Callable[[Iterator[list[bytes]]], int],
     append: Callable[[int], None],
-) -> int:
+) -> int | None:
     """Write the timeline split at `at`: `emit` writes the lines before it (here); a forked child
     renders the rest to a temporary file, which `append(fd)` then adds to the output. Returns how
     many events were written; the analyser ends with the whole timeline's findings. The child's
-    failure fails the run (never a short output)."""
-    later = tempfile.TemporaryFile(prefix="ir-timeline-later-")  # noqa: SIM115 (closed below)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
+    failure fails the run (never a short output reported as whole). None, having written nothing,
+    when the child cannot be started (no fork, no pipe, no temporary file): write in one pass."""
+    try:
+        later = tempfile.TemporaryFile(prefix="ir-timeline-later-")  # noqa: SIM115 (closed below)
+    except OSError:
+        return None  # (no room for the later half: one pass, as before)
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        later.close()
+        return None
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or no process to spare (a large parent, strict overcommit): one pass
+        for fd in (read_end, write_end):
+            os.close(fd)
+        later.close()
+        return None
     if pid == 0:  # pragma: no cover - (the child: coverage is not collected in it)
         _child(sources, analyzer, untimed, rendered, fmt, at, later.fileno(), read_end, write_end)
     os.close(write_end)

@@ -102,19 +102,21 @@ class Timeline:
             out.flush()  # (also: nothing buffered is copied into a forked child)
             whole = self.dedup or bool(self.untimed.held) or bool(self.analyzer.principals)
             at = pivot(self.sources, self.split, cpus(), whole)
-            if at is None:
-                stream = Stream(self.sources, self.analyzer, self.untimed, self.fmt, dedup=self.dedup)
-                return _emit(stream.chunks(fmt), out, binary)
-            return write_in_two(
-                self.sources,
-                self.analyzer,
-                self.untimed,
-                self.fmt,
-                fmt,
-                at,
-                lambda chunks: _emit(chunks, out, binary),
-                lambda fd: _append(out, binary, fd),
-            )
+            if at is not None:
+                written = write_in_two(
+                    self.sources,
+                    self.analyzer,
+                    self.untimed,
+                    self.fmt,
+                    fmt,
+                    at,
+                    lambda chunks: _emit(chunks, out, binary),
+                    lambda fd: _append(out, binary, fd),
+                )
+                if written is not None:
+                    return written
+            stream = Stream(self.sources, self.analyzer, self.untimed, self.fmt, dedup=self.dedup)
+            return _emit(stream.chunks(fmt), out, binary)
         finally:
             _release(self.sources, enabled)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,3 +163,22 @@ def test_child_failure_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyP
     timeline.split = Split(at_least=0, cpus=1)
     with pytest.raises(IrError, match="disk gone"):
         timeline.write(io.StringIO(), "jsonl")
+
+
+def test_no_fork_writes_in_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large parent may not be forked (no memory under strict overcommit): the timeline is then
+    written in one pass — whole, and no file descriptor left open — instead of failing the run."""
+    import errno
+
+    folder = tmp_path / "logs"
+    generate(folder, 1)
+    bot = agent(principals=False)
+    whole = written(folder, "jsonl", ONE_PASS, bot, 1)
+
+    def refused() -> int:
+        raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", refused)
+    before = len(os.listdir("/proc/self/fd"))
+    assert written(folder, "jsonl", Split(at_least=0, cpus=1), bot, 1) == whole
+    assert len(os.listdir("/proc/self/fd")) == before
