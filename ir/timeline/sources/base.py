@@ -160,24 +160,25 @@ def lines(path: Path, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
         stats.bad_record(str(path), unreadable(exc) + (" (the lines before it were read)" if lineno else ""))
 
 
-def line_blocks(path: Path, stats: SourceStats) -> Iterator[tuple[int, list[bytes]]]:
-    """`lines` a block at a time, for a parser's own loop: (number of the first line, the lines).
-    Unlike `lines`, a block holds blank lines too (their numbers count; the parser skips them, a
-    line counted bad is one), and a line may or may not end in its newline."""
+def line_blocks(path: Path, stats: SourceStats) -> Iterator[tuple[int, list[bytes], bool]]:
+    """`lines` a block at a time, for a parser's own loop: (number of the first line, the lines,
+    whether their newlines were taken off). Unlike `lines`, a block holds blank lines too (their
+    numbers count; the parser skips them, a line counted bad is one). A parser that quotes a line's
+    reading error gives it the newline back first: `lines` always gave the line with it."""
     given = False
     try:
         with open_maybe_gzip(path) as fh:
             if isinstance(fh, gzip.GzipFile):
                 fh.close()
                 for lineno, line in lines(path, stats):  # (reports its own read errors)
-                    yield lineno, [line]
+                    yield lineno, [line], False
                 return
             marked = True
             for start, pieces, ended in _plain_blocks(fh, path, stats):
                 if marked:
                     marked = _unmark(pieces, ended)
                 given = True
-                yield start, pieces
+                yield start, pieces, ended
     except READ_ERRORS as exc:
         stats.bad_record(str(path), unreadable(exc) + (" (the lines before it were read)" if given else ""))
 

@@ -98,7 +98,7 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
     pending: dict[str, tuple[str, str, int]] = {}
     seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
     decode = _LINE.decode
-    for first, block in line_blocks(path, stats):  # (a block at a time: no generator step per line)
+    for first, block, bare in line_blocks(path, stats):  # (a block at a time: no generator step per line)
         stats.records += len(block)  # (less the blank lines, below)
         for lineno, raw in enumerate(block, first):
             try:
@@ -108,7 +108,7 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
                 if not raw or raw.isspace():
                     stats.records -= 1
                     continue
-                found = _general(raw, f"{at}{lineno}", stats)
+                found = _general(raw + b"\n" if bare else raw, f"{at}{lineno}", stats)  # (its reason as always)
                 if found is None:
                     continue
                 log, stream, ts_raw = found
