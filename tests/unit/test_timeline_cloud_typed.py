@@ -107,3 +107,35 @@ def test_an_sdk_span_line_reads_as_the_general_path_reads_it(tmp_path: Path, n: 
             expected.append(made)
     assert got == expected
     assert fast.as_dict() == general.as_dict()
+
+
+def test_long_tool_results_are_not_kept_for_their_verdict(tmp_path: Path) -> None:
+    """Distinct 100 KB tool results (a page an agent fetched) are never the same twice: keeping
+    each one's secret-word verdict held every result of the file in memory (30 MB for 300 spans,
+    about 1 GB for 10,000)."""
+    import gc
+    import tracemalloc
+
+    path = tmp_path / "spans.jsonl"
+    with path.open("w") as fh:
+        for i in range(100):
+            attributes = {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": "http.get",
+                "gen_ai.tool.call.id": f"o{i}",
+                "gen_ai.tool.call.result": f"{i}" + "page text " * 10_000,
+            }
+            span = {"name": "execute_tool http.get", "context": {"trace_id": 1, "span_id": i + 1}}
+            fh.write(json.dumps({**span, "start_time": 1_795_662_000_000_000_000 + i, "attributes": attributes}) + "\n")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        stats = SourceStats(str(path), "otel")
+        calls = held = 0
+        for e in otel.parse(path, stats):  # (each event let go at once, as the pipeline's record does)
+            calls += e["kind"] == "tool_call"
+            held = max(held, tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    assert calls == 100
+    assert held < 5_000_000, f"{held / 1e6:.1f} MB held while parsing"

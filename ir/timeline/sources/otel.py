@@ -33,6 +33,9 @@ from ir.timeline.sources.base import (
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
+VERDICT_KEPT = 400
+"""A tool call's texts up to this long (together) have their secret-word verdict kept: repeated
+calls share it; longer ones (a result of 100 KB) are seldom the same twice and would hold memory."""
 FORMAT = "otel"
 MODEL_OPS = {"chat", "text_completion", "generate_content", "invoke_agent", "call_llm", "create_agent", "embeddings"}
 
@@ -238,7 +241,7 @@ def span_event(
                 or args_text is None
                 or result_text is None
                 or about is None
-                or len(args_text) > 200
+                or len(args_text) + len(result_text) + len(about) > VERDICT_KEPT
             ):
                 verdict = clean(tool_name, call_text, args_text, result_text, about)
             else:  # a stem is inside one piece (none spans a `\0`): the texts but the id, once each
