@@ -47,9 +47,13 @@ def unread(timeline: Timeline) -> list[str]:
 
 
 def _holds_something(path: Path) -> bool:
+    """Whether the file holds anything but whitespace."""
     try:
         with path.open("rb") as fh:
-            return not fh.read(1 << 16).isspace() if path.stat().st_size else False
+            while block := fh.read(1 << 20):
+                if not block.isspace():
+                    return True
+            return False
     except OSError:
         return True  # unreadable: whatever it holds was not read
 
