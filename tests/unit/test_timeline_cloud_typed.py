@@ -12,7 +12,8 @@ import pytest
 
 from ir.timeline.model import CLEAN
 from ir.timeline.sources import cloudtrail, otel
-from ir.timeline.sources.base import SourceStats, loads
+from ir.timeline.sources.base import SourceStats
+from ir.timeline.sources.jsontext import loads
 
 BIG = 2**100
 RECORD: dict[str, Any] = {

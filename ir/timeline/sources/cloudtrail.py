@@ -19,8 +19,9 @@ import msgspec
 
 from ir.core.redaction import known, might_hold_secret, redact
 from ir.timeline.model import Event, dumps, parse_time
-from ir.timeline.sources.base import SourceStats, first_line, json_document, lines, loads
+from ir.timeline.sources.base import SourceStats, first_line, json_document, lines
 from ir.timeline.sources.cloudtrail_typed import RECORD, TARGET_KEYS, typed_event
+from ir.timeline.sources.jsontext import loads
 from ir.timeline.sources.sample import NO, Sample, Score
 
 FORMAT = "cloudtrail"

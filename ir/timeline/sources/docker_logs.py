@@ -19,7 +19,8 @@ import orjson
 
 from ir.timeline.model import Event, parse_time
 from ir.timeline.sources import toollog
-from ir.timeline.sources.base import SourceStats, as_text, line_blocks, lines, loads
+from ir.timeline.sources.base import SourceStats, as_text, line_blocks, lines
+from ir.timeline.sources.jsontext import loads
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 

@@ -30,6 +30,7 @@ from ir.timeline.sources.base import (
     shown,
     whole,
 )
+from ir.timeline.sources.otel_typed import SPAN
 from ir.timeline.sources.sample import NO, Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
@@ -294,7 +295,7 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
             if made is not None:
                 yield made
         return
-    decode = _SPAN.decode
+    decode = SPAN.decode
     path_text = str(path)  # (a Path formats itself through Python code: once, not per line)
     verdicts: dict[str, bool] | None = None if known() else {}
     seq = 0
@@ -340,41 +341,6 @@ def parse(path: Path, stats: SourceStats) -> Iterator[Event]:
             yield made
 
 
-class _SpanContext(msgspec.Struct):
-    trace_id: Any = None
-    span_id: Any = None
-
-
-class _Status(msgspec.Struct):
-    status_code: Any = None
-
-
-_ELSEWHERE: Any = msgspec.UNSET
-"""A field the SDK's span JSON never has: any value fails the typed decoding (the general path
-reads OTLP documents, span lists and the OTLP field names)."""
-
-
-class _Span(msgspec.Struct):
-    """A span as the Python SDK writes it (`ReadableSpan.to_json`), one per line; every other
-    shape, and parts of another type, take the general path (`_spans`, `to_event`)."""
-
-    name: Any
-    context: _SpanContext | None
-    start_time: Any = None
-    attributes: dict[str, Any] | None = None
-    parent: _SpanContext | None = None
-    status: _Status | None = None
-    resource: Any = None
-    resourceSpans: msgspec.UnsetType = _ELSEWHERE
-    spans: msgspec.UnsetType = _ELSEWHERE
-    traceId: msgspec.UnsetType = _ELSEWHERE
-    spanId: msgspec.UnsetType = _ELSEWHERE
-    parentSpanId: msgspec.UnsetType = _ELSEWHERE
-    startTimeUnixNano: msgspec.UnsetType = _ELSEWHERE
-    not_a_span: msgspec.UnsetType = msgspec.field(default=_ELSEWHERE, name="not a span")
-
-
-_SPAN = msgspec.json.Decoder(_Span)
 _NANOSECONDS = 10**17
 """A Unix time from here up is in nanoseconds (`model.parse_time`)."""
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ir.timeline.sources.base import first_line, loads, read_head
+from ir.timeline.sources.base import first_line, read_head
+from ir.timeline.sources.jsontext import loads
 
 SAMPLE_LINES = 50
 """Non-blank lines parsed for detection."""

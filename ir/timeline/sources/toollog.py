@@ -17,7 +17,8 @@ import msgspec
 
 from ir.core.redaction import could_hold_secret
 from ir.timeline.model import ARGS_TEXT, CLEAN, Event, event, parse_time
-from ir.timeline.sources.base import NO_STEMS, SourceStats, as_text, lines, loads, maybe_json, shown, whole
+from ir.timeline.sources.base import NO_STEMS, SourceStats, as_text, lines, maybe_json, shown, whole
+from ir.timeline.sources.jsontext import loads
 from ir.timeline.sources.sample import Sample, Score
 from ir.timeline.sources.scoring import line_share, share_score
 
