@@ -235,7 +235,7 @@ def main() -> None:
         for name, (seconds, rss) in measured:
             what = {"ir": "ir timeline", "base": f"ir timeline @ {args.baseline}", "jq": "jq sort", "wc": "wc -l"}
             label = what[name.removesuffix("-1")]
-            cores = "1" if name.endswith("-1") else str(os.cpu_count())
+            cores = "1" if name.endswith("-1") or name in ("jq", "wc") else str(os.cpu_count())
             print(
                 f"| {r['events']:,} | {r['bytes'] / 1e6:.0f} | {label} | {cores} | {seconds:.2f} s | "
                 f"{r['events'] / seconds:,.0f} | {rss} MiB |"
