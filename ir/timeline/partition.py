@@ -35,7 +35,7 @@ from ir.timeline.analyse import Analyzer, read_of
 from ir.timeline.detect import EXFIL_WINDOW_NS
 from ir.timeline.merge import Run, SortedSource
 from ir.timeline.model import iso
-from ir.timeline.records import BLOCK, INFO, KIND, TS, Head, Record, minute_counts, read_heads, read_run
+from ir.timeline.records import INFO, KIND, TS, Head, Record, blocks, minute_counts, read_heads, read_run
 from ir.timeline.stream import Stream
 from ir.timeline.untimed import Untimed
 
@@ -83,8 +83,7 @@ def _heads(run: Run) -> Iterator[tuple[Head, Callable[[], list[Record]]]]:
     if not isinstance(run, list):
         yield from read_heads(run)
         return
-    for start in range(0, len(run), BLOCK):
-        part = run[start : start + BLOCK]
+    for part in blocks(run):
         yield (part[0][TS], part[-1][TS], minute_counts(part, 0, len(part))), partial(_given, part)
 
 
@@ -94,7 +93,7 @@ def _given(block: list[Record]) -> list[Record]:
 
 def _before(run: Run, at: int) -> Iterator[list[Record]]:
     """A run's records before `at`, in blocks (the file read as the one pass reads it)."""
-    found = read_run(run) if not isinstance(run, list) else (run[i : i + BLOCK] for i in range(0, len(run), BLOCK))
+    found = read_run(run) if not isinstance(run, list) else blocks(run)
     for block in found:
         if block[-1][TS] < at:
             yield block

@@ -70,10 +70,13 @@ class Timeline:
     """When `write` splits the timeline in two (`partition`)."""
     _used: bool = field(default=False)
 
-    def _stream(self) -> Stream:
+    def _claim(self) -> None:
         if self._used:
             raise RuntimeError("a timeline's events can be read once")
         self._used = True
+
+    def _stream(self) -> Stream:
+        self._claim()
         return Stream(self.sources, self.analyzer, self.untimed, self.fmt, dedup=self.dedup)
 
     def events(self) -> Iterator[Event]:
@@ -90,9 +93,7 @@ class Timeline:
         """Write every event in `fmt` (as `export.write` does); returns how many. Lines the workers
         rendered in `fmt` (`build(..., fmt=)`) are written as they are unless an event changed.
         A large timeline is written on two cores, split at a time (`partition`)."""
-        if self._used:
-            raise RuntimeError("a timeline's events can be read once")
-        self._used = True
+        self._claim()
         enabled = gc.isenabled()
         gc.disable()
         try:

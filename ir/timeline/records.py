@@ -228,7 +228,7 @@ def read_run(fh: IO[bytes]) -> Iterator[list[Record]]:
             if len(lengths) < _LENGTHS.size:
                 return
             size_of_head, size = _LENGTHS.unpack(lengths)
-            yield marshal.loads(fh.read(size_of_head + size)[size_of_head:])
+            yield marshal.loads(memoryview(fh.read(size_of_head + size))[size_of_head:])  # (no copy of the block)
     finally:
         fh.close()
 
